@@ -2,11 +2,45 @@
 GO        ?= go
 TOOLS     := $(GO) tool -modfile=tools/go.mod
 BIN       := bin/vodfleet
+DATA      ?= .vodfleet
 
-.PHONY: build run test proto proto-check lint vet fmt-check ffmpeg clean
+.PHONY: all build run stop test test-short proto proto-check lint vet fmt-check check ffmpeg clean
+
+all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/vodfleet
+
+# ffmpeg/ffprobe from the OS packages: installed when missing and we are root.
+ffmpeg:
+	@if command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing ffmpeg with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
+	else \
+		echo "ffmpeg is missing: install it with your package manager (e.g. sudo apt-get install ffmpeg)" >&2; exit 1; \
+	fi
+
+# make run: start a dev cluster, transcode a generated demo clip, print
+# playable URLs and leave the cluster running (stop it with make stop).
+run: ffmpeg build
+	@scripts/run-demo.sh $(BIN) $(DATA)
+
+stop:
+	@scripts/run-demo.sh --stop $(DATA)
+
+test: ffmpeg fmt-check vet
+	$(GO) test -count=1 -timeout 15m ./...
+
+test-short: ffmpeg
+	$(GO) test -count=1 -short ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$') 2>/dev/null); \
+	if [ -n "$$out" ]; then echo "gofmt needed:" $$out >&2; exit 1; fi
 
 proto:
 	$(TOOLS) buf generate
@@ -17,3 +51,9 @@ proto-check: proto
 
 lint:
 	$(TOOLS) buf lint
+
+# check: everything CI verifies besides the tests.
+check: lint proto-check
+
+clean:
+	rm -rf bin

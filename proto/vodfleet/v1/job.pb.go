@@ -1268,7 +1268,11 @@ type Job struct {
 	// Path of the HLS master playlist inside the asset, once published.
 	HlsMaster string `protobuf:"bytes,13,opt,name=hls_master,json=hlsMaster,proto3" json:"hls_master,omitempty"`
 	// Path of the DASH MPD inside the asset, once published.
-	DashManifest  string `protobuf:"bytes,14,opt,name=dash_manifest,json=dashManifest,proto3" json:"dash_manifest,omitempty"`
+	DashManifest string `protobuf:"bytes,14,opt,name=dash_manifest,json=dashManifest,proto3" json:"dash_manifest,omitempty"`
+	// Playback URL of the HLS master through the edge, once published.
+	HlsUrl string `protobuf:"bytes,15,opt,name=hls_url,json=hlsUrl,proto3" json:"hls_url,omitempty"`
+	// Playback URL of the DASH MPD through the edge, once published.
+	DashUrl       string `protobuf:"bytes,16,opt,name=dash_url,json=dashUrl,proto3" json:"dash_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1397,6 +1401,20 @@ func (x *Job) GetHlsMaster() string {
 func (x *Job) GetDashManifest() string {
 	if x != nil {
 		return x.DashManifest
+	}
+	return ""
+}
+
+func (x *Job) GetHlsUrl() string {
+	if x != nil {
+		return x.HlsUrl
+	}
+	return ""
+}
+
+func (x *Job) GetDashUrl() string {
+	if x != nil {
+		return x.DashUrl
 	}
 	return ""
 }
@@ -2014,7 +2032,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\n" +
 	"depends_on\x18\x0f \x03(\tR\tdependsOn\x129\n" +
 	"\n" +
-	"updated_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\x8a\x04\n" +
+	"updated_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\xbe\x04\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x15.vodfleet.v1.JobStateR\x05state\x12+\n" +
@@ -2033,7 +2051,9 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"updated_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x1d\n" +
 	"\n" +
 	"hls_master\x18\r \x01(\tR\thlsMaster\x12#\n" +
-	"\rdash_manifest\x18\x0e \x01(\tR\fdashManifest\"\xa3\x01\n" +
+	"\rdash_manifest\x18\x0e \x01(\tR\fdashManifest\x12\x17\n" +
+	"\ahls_url\x18\x0f \x01(\tR\x06hlsUrl\x12\x19\n" +
+	"\bdash_url\x18\x10 \x01(\tR\adashUrl\"\xa3\x01\n" +
 	"\x10SubmitJobRequest\x12+\n" +
 	"\x06source\x18\x01 \x01(\v2\x13.vodfleet.v1.SourceR\x06source\x12\x16\n" +
 	"\x06ladder\x18\x02 \x01(\tR\x06ladder\x12!\n" +

@@ -1,0 +1,266 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/vodfleet/vodfleet/storage"
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+)
+
+// Agent is one agent process.
+type Agent struct {
+	cfg    Config
+	log    hclog.Logger
+	source *sourceCache
+
+	// outbox carries reports to whichever session is current; reports made
+	// while disconnected wait here for the next session.
+	outbox chan *v1.ConnectRequest
+
+	mu      sync.Mutex
+	running map[string]*runningTask
+	storage *storage.Client
+	stConn  *grpc.ClientConn
+	stAddr  string
+}
+
+// runningTask is a lease being worked on.
+type runningTask struct {
+	grant  *v1.LeaseGrant
+	cancel context.CancelFunc
+}
+
+// outboxSize bounds queued reports; progress is dropped when it is full,
+// completions and failures wait.
+const outboxSize = 1024
+
+// New returns an agent; cfg is completed with defaults and validated.
+func New(cfg Config, log hclog.Logger) (*Agent, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("agent config: %w", err)
+	}
+	log = log.Named("agent").With("agent", cfg.ID)
+	return &Agent{
+		cfg:     cfg,
+		log:     log,
+		source:  newSourceCache(cfg.WorkDir, log),
+		outbox:  make(chan *v1.ConnectRequest, outboxSize),
+		running: map[string]*runningTask{},
+	}, nil
+}
+
+// Run keeps a session with the leader until ctx ends, reconnecting with
+// jittered exponential backoff and following leader redirects. Running
+// tasks are cancelled when Run returns.
+func (a *Agent) Run(ctx context.Context) error {
+	defer a.stopAll()
+	defer a.closeStorage()
+	backoff := a.cfg.ReconnectMin
+	next := 0
+	target := ""
+	for ctx.Err() == nil {
+		addr := target
+		if addr == "" {
+			addr = a.cfg.Coordinators[next%len(a.cfg.Coordinators)]
+			next++
+		}
+		target = ""
+		redirect, accepted, err := a.session(ctx, addr)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case redirect != "" && redirect != addr:
+			a.log.Info("following leader", "from", addr, "to", redirect)
+			target = redirect
+			continue
+		case err != nil:
+			a.log.Warn("session ended", "coordinator", addr, "error", err)
+		}
+		if accepted {
+			backoff = a.cfg.ReconnectMin
+		}
+		sleep := backoff/2 + rand.N(backoff/2+1)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(sleep):
+		}
+		backoff = min(backoff*2, a.cfg.ReconnectMax)
+	}
+	return nil
+}
+
+// session runs one stream to addr. It returns the leader address when addr
+// is a follower, and whether the session was accepted.
+func (a *Agent) session(ctx context.Context, addr string) (string, bool, error) {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return "", false, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	defer conn.Close()
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := v1.NewAgentServiceClient(conn).Connect(sctx)
+	if err != nil {
+		return "", false, fmt.Errorf("connect %s: %w", addr, err)
+	}
+	hello := &v1.AgentHello{AgentId: a.cfg.ID, Slots: int32(a.cfg.Slots), Labels: map[string]string{"encoder": "libx264"}}
+	a.mu.Lock()
+	for id, rt := range a.running {
+		hello.Held = append(hello.Held, &v1.HeldLease{TaskId: id, LeaseToken: rt.grant.GetLeaseToken()})
+	}
+	a.mu.Unlock()
+	if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: hello}}); err != nil {
+		return "", false, fmt.Errorf("hello: %w", err)
+	}
+	first, err := stream.Recv()
+	if err != nil {
+		return "", false, fmt.Errorf("hello reply: %w", err)
+	}
+	if nl := first.GetNotLeader(); nl != nil {
+		return nl.GetLeaderAddress(), false, nil
+	}
+	acc := first.GetAccepted()
+	if acc == nil {
+		return "", false, fmt.Errorf("unexpected hello reply %T", first.GetMsg())
+	}
+	a.keepConfirmed(acc.GetConfirmedTaskIds())
+	if err := a.useStorage(acc.GetStorageAddress()); err != nil {
+		return "", true, err
+	}
+	a.log.Info("session accepted", "coordinator", addr, "reattached", len(acc.GetConfirmedTaskIds()))
+
+	recvErr := make(chan error, 1)
+	go func() {
+		for {
+			m, err := stream.Recv()
+			if err != nil {
+				recvErr <- err
+				return
+			}
+			a.handle(ctx, m)
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			_ = stream.CloseSend()
+			return "", true, nil
+		case err := <-recvErr:
+			return "", true, err
+		case m := <-a.outbox:
+			if err := stream.Send(m); err != nil {
+				a.requeue(m)
+				return "", true, err
+			}
+		}
+	}
+}
+
+// handle acts on one message from the leader.
+func (a *Agent) handle(ctx context.Context, m *v1.ConnectResponse) {
+	switch msg := m.GetMsg().(type) {
+	case *v1.ConnectResponse_Grant:
+		a.start(ctx, msg.Grant)
+	case *v1.ConnectResponse_Cancel:
+		a.log.Info("task cancelled by leader", "task", msg.Cancel.GetTaskId(), "reason", msg.Cancel.GetReason())
+		a.stop(msg.Cancel.GetTaskId())
+	default:
+		a.log.Warn("unexpected message from leader", "type", fmt.Sprintf("%T", msg))
+	}
+}
+
+// keepConfirmed stops the tasks the new leader did not confirm.
+func (a *Agent) keepConfirmed(confirmed []string) {
+	ok := map[string]bool{}
+	for _, id := range confirmed {
+		ok[id] = true
+	}
+	a.mu.Lock()
+	var drop []string
+	for id := range a.running {
+		if !ok[id] {
+			drop = append(drop, id)
+		}
+	}
+	a.mu.Unlock()
+	for _, id := range drop {
+		a.log.Warn("lease not confirmed by leader, stopping task", "task", id)
+		a.stop(id)
+	}
+}
+
+// requeue puts an unsent completion or failure back for the next session.
+func (a *Agent) requeue(m *v1.ConnectRequest) {
+	if m.GetProgress() != nil {
+		return
+	}
+	select {
+	case a.outbox <- m:
+	default:
+		a.log.Error("outbox full, dropping report; the lease will expire and the task be retried")
+	}
+}
+
+// report queues a message for the leader. Progress is dropped when the
+// outbox is full (the next one supersedes it); other reports wait.
+func (a *Agent) report(ctx context.Context, m *v1.ConnectRequest) {
+	if m.GetProgress() != nil {
+		select {
+		case a.outbox <- m:
+		default:
+		}
+		return
+	}
+	select {
+	case a.outbox <- m:
+	case <-ctx.Done():
+	}
+}
+
+// useStorage connects the storage client to addr (cfg override first).
+func (a *Agent) useStorage(addr string) error {
+	if a.cfg.StorageAddress != "" {
+		addr = a.cfg.StorageAddress
+	}
+	if addr == "" {
+		return fmt.Errorf("no storage address from coordinator or flags")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stAddr == addr && a.storage != nil {
+		return nil
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("dial storage %s: %w", addr, err)
+	}
+	if a.stConn != nil {
+		_ = a.stConn.Close()
+	}
+	a.stConn, a.stAddr, a.storage = conn, addr, storage.NewClient(conn)
+	return nil
+}
+
+func (a *Agent) storageClient() *storage.Client {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.storage
+}
+
+func (a *Agent) closeStorage() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stConn != nil {
+		_ = a.stConn.Close()
+	}
+}

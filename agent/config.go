@@ -1,0 +1,102 @@
+// Package agent runs on encode servers: it holds a session with the leader
+// coordinator, runs the tasks it is leased (ffprobe, ffmpeg, packaging),
+// reports progress that renews the leases, and uploads outputs to storage.
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/vodfleet/vodfleet/internal/ids"
+)
+
+// Config holds the agent settings.
+type Config struct {
+	// ID names the agent to the coordinator; leases are bound to it, so it
+	// must be stable across restarts of the same machine. Defaults to the
+	// host name.
+	ID string
+	// Coordinators lists coordinator gRPC addresses; the agent finds the
+	// leader among them (followers redirect).
+	Coordinators []string
+	// Slots is how many tasks run at once.
+	Slots int
+	// WorkDir holds downloaded sources and task outputs before upload.
+	WorkDir string
+	// FFmpeg and FFprobe are the binaries to run.
+	FFmpeg, FFprobe string
+	// StorageAddress overrides the storage address the coordinator gives.
+	StorageAddress string
+	// ProgressInterval is how often running tasks report progress, which is
+	// also what keeps their leases alive.
+	ProgressInterval time.Duration
+	// ReconnectMin and ReconnectMax bound the reconnect backoff.
+	ReconnectMin, ReconnectMax time.Duration
+}
+
+// WithDefaults fills zero fields.
+func (c Config) WithDefaults() Config {
+	if c.ID == "" {
+		h, _ := os.Hostname()
+		c.ID = sanitizeID(h)
+	}
+	if c.Slots == 0 {
+		c.Slots = 2
+	}
+	if c.FFmpeg == "" {
+		c.FFmpeg = "ffmpeg"
+	}
+	if c.FFprobe == "" {
+		c.FFprobe = "ffprobe"
+	}
+	if c.ProgressInterval == 0 {
+		c.ProgressInterval = time.Second
+	}
+	if c.ReconnectMin == 0 {
+		c.ReconnectMin = 200 * time.Millisecond
+	}
+	if c.ReconnectMax == 0 {
+		c.ReconnectMax = 5 * time.Second
+	}
+	return c
+}
+
+// Validate reports invalid settings.
+func (c Config) Validate() error {
+	var errs []error
+	if !ids.Valid(c.ID) {
+		errs = append(errs, fmt.Errorf("agent id %q must be 1-64 of [A-Za-z0-9_-]", c.ID))
+	}
+	if len(c.Coordinators) == 0 {
+		errs = append(errs, errors.New("at least one coordinator address is required"))
+	}
+	if c.Slots < 1 || c.Slots > 256 {
+		errs = append(errs, fmt.Errorf("slots %d outside 1..256", c.Slots))
+	}
+	if c.WorkDir == "" {
+		errs = append(errs, errors.New("work dir is required"))
+	}
+	if c.ProgressInterval <= 0 || c.ReconnectMin <= 0 || c.ReconnectMax < c.ReconnectMin {
+		errs = append(errs, errors.New("intervals must be positive and reconnect max >= min"))
+	}
+	return errors.Join(errs...)
+}
+
+// sanitizeID turns a host name into a valid agent id.
+func sanitizeID(h string) string {
+	b := []byte(h)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '-'
+		}
+	}
+	if len(b) == 0 {
+		return "agent"
+	}
+	if len(b) > 64 {
+		b = b[:64]
+	}
+	return string(b)
+}

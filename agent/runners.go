@@ -1,0 +1,165 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/vodfleet/vodfleet/internal/ffmpeg"
+	"github.com/vodfleet/vodfleet/internal/manifest"
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+)
+
+// Names of the manifests a package task writes at the asset root, and of
+// each track's media playlist.
+const (
+	masterName     = "master.m3u8"
+	mpdName        = "manifest.mpd"
+	mediaPlaylist  = "media.m3u8"
+	ffmpegPlaylist = "index.m3u8"
+)
+
+// probe runs ffprobe on the source.
+func (a *Agent) probe(ctx context.Context, run *taskRun) (*v1.TaskResult, error) {
+	spec := run.grant.GetTask().GetSpec()
+	in, wl, err := a.source.input(ctx, a.storageClient(), spec.GetSource())
+	if err != nil {
+		return nil, err
+	}
+	res, err := ffmpeg.Probe(ctx, a.cfg.FFprobe, in, ffmpeg.ProbeOptions{Whitelist: wl})
+	if err != nil {
+		return nil, err
+	}
+	if !res.GetHasVideo() {
+		return nil, fmt.Errorf("%w", ffmpeg.ErrNoVideo)
+	}
+	run.setProgress(1, 0)
+	return &v1.TaskResult{Result: &v1.TaskResult_Probe{Probe: res}}, nil
+}
+
+// encode produces one track's CMAF segments and uploads them to staging.
+func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error) {
+	spec := run.grant.GetTask().GetSpec()
+	in, wl, err := a.source.input(ctx, a.storageClient(), spec.GetSource())
+	if err != nil {
+		return nil, err
+	}
+	out := filepath.Join(run.dir, "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("output dir: %w", err)
+	}
+	var args []string
+	track := &v1.TrackOutput{}
+	if spec.GetKind() == v1.TaskKind_TASK_KIND_ENCODE_VIDEO {
+		r := spec.GetRendition()
+		args = ffmpeg.VideoArgs(ffmpeg.VideoJob{Input: in, Whitelist: wl, Rendition: r, FrameRate: spec.GetFrameRate(), SegmentSeconds: spec.GetSegmentSeconds(), OutDir: out})
+		track.Codecs = ffmpeg.H264Codecs(r.GetProfile(), r.GetLevel())
+		track.Width, track.Height, track.FrameRate = r.GetWidth(), r.GetHeight(), spec.GetFrameRate()
+	} else {
+		au := spec.GetAudio()
+		args = ffmpeg.AudioArgs(ffmpeg.AudioJob{Input: in, Whitelist: wl, Audio: au, SegmentSeconds: spec.GetSegmentSeconds(), OutDir: out})
+		track.Codecs = ffmpeg.AACCodecs
+		track.SampleRate, track.Channels = au.GetSampleRate(), au.GetChannels()
+	}
+	total := spec.GetSourceDurationSeconds()
+	err = ffmpeg.Run(ctx, run.log, a.cfg.FFmpeg, args, func(p ffmpeg.Progress) {
+		if total > 0 {
+			run.setProgress(min(p.OutTime.Seconds()/total, 1)*0.95, p.FPS)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	pl, err := os.ReadFile(filepath.Join(out, ffmpegPlaylist))
+	if err != nil {
+		return nil, fmt.Errorf("read ffmpeg playlist: %w", err)
+	}
+	initName, segs, err := ffmpeg.ParseMediaPlaylist(pl)
+	if err != nil {
+		return nil, fmt.Errorf("parse ffmpeg playlist: %w", err)
+	}
+	if len(segs) == 0 {
+		return nil, fmt.Errorf("ffmpeg wrote no segments: %w", errPermanent)
+	}
+	track.InitName = initName
+	track.Segments = segs
+	names := []string{initName}
+	var bits, secs float64
+	for _, s := range segs {
+		st, err := os.Stat(filepath.Join(out, s.GetName()))
+		if err != nil {
+			return nil, fmt.Errorf("segment %s: %w", s.GetName(), err)
+		}
+		s.Size = st.Size()
+		names = append(names, s.GetName())
+		bits += float64(st.Size() * 8)
+		secs += s.GetDurationSeconds()
+		if d := s.GetDurationSeconds(); d > 0 {
+			track.PeakBitrate = max(track.PeakBitrate, int64(float64(st.Size()*8)/d))
+		}
+	}
+	if secs > 0 {
+		track.AverageBitrate = int64(bits / secs)
+	}
+	if err := a.upload(ctx, run, out, names); err != nil {
+		return nil, err
+	}
+	run.setProgress(1, 0)
+	return &v1.TaskResult{Result: &v1.TaskResult_Track{Track: track}}, nil
+}
+
+// pack writes the HLS playlists and the DASH MPD for the encoded tracks.
+func (a *Agent) pack(ctx context.Context, run *taskRun) (*v1.TaskResult, error) {
+	spec := run.grant.GetTask().GetSpec()
+	tracks := spec.GetTracks()
+	if len(tracks) == 0 {
+		return nil, fmt.Errorf("package task has no tracks: %w", errPermanent)
+	}
+	files := map[string]string{masterName: manifest.HLSMaster(tracks, mediaPlaylist)}
+	for _, t := range tracks {
+		if t.GetDir() == "" || strings.Contains(t.GetDir(), "..") {
+			return nil, fmt.Errorf("track dir %q is invalid: %w", t.GetDir(), errPermanent)
+		}
+		files[t.GetDir()+"/"+mediaPlaylist] = manifest.HLSMedia(t)
+	}
+	mpd, err := manifest.DASH(tracks, spec.GetSourceDurationSeconds())
+	if err != nil {
+		return nil, fmt.Errorf("dash manifest: %w: %w", err, errPermanent)
+	}
+	files[mpdName] = mpd
+	var names []string
+	for name, body := range files {
+		p := filepath.Join(run.dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return nil, fmt.Errorf("manifest dir: %w", err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			return nil, fmt.Errorf("write %s: %w", name, err)
+		}
+		names = append(names, name)
+	}
+	if err := a.upload(ctx, run, run.dir, names); err != nil {
+		return nil, err
+	}
+	run.setProgress(1, 0)
+	return &v1.TaskResult{Result: &v1.TaskResult_Package{Package: &v1.PackageResult{HlsMaster: masterName, DashManifest: mpdName}}}, nil
+}
+
+// upload sends files (slash paths relative to dir) to the lease's staging
+// prefix. Staging is per (task, attempt), so a stale attempt can never
+// overwrite what another attempt publishes.
+func (a *Agent) upload(ctx context.Context, run *taskRun, dir string, names []string) error {
+	st := a.storageClient()
+	if st == nil {
+		return fmt.Errorf("no storage connection")
+	}
+	prefix := run.grant.GetStagingPrefix()
+	for _, n := range names {
+		if _, err := st.PutFile(ctx, prefix+n, filepath.Join(dir, filepath.FromSlash(n)), ""); err != nil {
+			return fmt.Errorf("upload %s: %w", n, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package agent
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/vodfleet/vodfleet/storage"
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+)
+
+// Protocol whitelists handed to ffmpeg/ffprobe: a stored source may only be
+// read as a local file; a URL source only over http(s).
+const (
+	whitelistFile = "file"
+	whitelistHTTP = "http,https,tcp,tls"
+)
+
+// sourceCache downloads stored sources once per agent, so the probe and
+// every encode of a job on this machine share one copy.
+type sourceCache struct {
+	dir string
+	log hclog.Logger
+
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+}
+
+func newSourceCache(workDir string, log hclog.Logger) *sourceCache {
+	return &sourceCache{dir: filepath.Join(workDir, "sources"), log: log, locks: map[string]*sync.Mutex{}}
+}
+
+// input returns what to pass to ffmpeg's -i for src and the protocol
+// whitelist that goes with it.
+func (c *sourceCache) input(ctx context.Context, st *storage.Client, src *v1.Source) (string, string, error) {
+	switch loc := src.GetLocation().(type) {
+	case *v1.Source_Url:
+		return loc.Url, whitelistHTTP, nil
+	case *v1.Source_StoragePath:
+		p, err := c.fetch(ctx, st, loc.StoragePath)
+		return p, whitelistFile, err
+	default:
+		return "", "", fmt.Errorf("task has no source: %w", errPermanent)
+	}
+}
+
+// fetch downloads a stored object unless it is already here.
+func (c *sourceCache) fetch(ctx context.Context, st *storage.Client, path string) (string, error) {
+	sum := sha256.Sum256([]byte(path))
+	key := hex.EncodeToString(sum[:12])
+	local := filepath.Join(c.dir, key, "source")
+	c.mu.Lock()
+	l := c.locks[key]
+	if l == nil {
+		l = &sync.Mutex{}
+		c.locks[key] = l
+	}
+	c.mu.Unlock()
+	l.Lock()
+	defer l.Unlock()
+	if _, err := os.Stat(local); err == nil {
+		return local, nil
+	}
+	if st == nil {
+		return "", fmt.Errorf("no storage connection to fetch %s", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(local), 0o755); err != nil {
+		return "", fmt.Errorf("source dir: %w", err)
+	}
+	if err := st.GetToFile(ctx, path, local); err != nil {
+		return "", fmt.Errorf("fetch source %s: %w", path, err)
+	}
+	c.log.Debug("source fetched", "path", path, "local", local)
+	return local, nil
+}

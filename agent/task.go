@@ -1,0 +1,150 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/vodfleet/vodfleet/internal/ffmpeg"
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+)
+
+// taskRun is the context a runner works in.
+type taskRun struct {
+	grant *v1.LeaseGrant
+	dir   string // private scratch directory, removed afterwards
+	log   hclog.Logger
+	// progress holds math.Float64bits of the fraction done and fps.
+	progress, fps atomic.Uint64
+}
+
+func (r *taskRun) setProgress(p, fps float64) {
+	r.progress.Store(math.Float64bits(p))
+	r.fps.Store(math.Float64bits(fps))
+}
+
+// errPermanent marks failures that retrying cannot fix.
+var errPermanent = errors.New("permanent failure")
+
+// start runs a granted task in its own goroutine.
+func (a *Agent) start(ctx context.Context, g *v1.LeaseGrant) {
+	id := g.GetTask().GetId()
+	tctx, cancel := context.WithCancel(ctx)
+	a.mu.Lock()
+	if _, dup := a.running[id]; dup {
+		a.mu.Unlock()
+		cancel()
+		a.log.Warn("duplicate grant ignored", "task", id)
+		return
+	}
+	a.running[id] = &runningTask{grant: g, cancel: cancel}
+	a.mu.Unlock()
+	go a.execute(tctx, g)
+}
+
+// stop cancels a task (killing its ffmpeg process group) and frees its slot.
+func (a *Agent) stop(id string) {
+	a.mu.Lock()
+	rt := a.running[id]
+	delete(a.running, id)
+	a.mu.Unlock()
+	if rt != nil {
+		rt.cancel()
+	}
+}
+
+func (a *Agent) stopAll() {
+	a.mu.Lock()
+	ids := make([]string, 0, len(a.running))
+	for id := range a.running {
+		ids = append(ids, id)
+	}
+	a.mu.Unlock()
+	for _, id := range ids {
+		a.stop(id)
+	}
+}
+
+// stillHeld reports whether the lease is still ours (not cancelled).
+func (a *Agent) stillHeld(g *v1.LeaseGrant) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	rt := a.running[g.GetTask().GetId()]
+	return rt != nil && rt.grant == g
+}
+
+// execute runs a task, heartbeating progress, and reports the outcome.
+func (a *Agent) execute(ctx context.Context, g *v1.LeaseGrant) {
+	t := g.GetTask()
+	log := a.log.With("task", t.GetId(), "attempt", g.GetAttempt())
+	dir := filepath.Join(a.cfg.WorkDir, "tasks", fmt.Sprintf("%s-%d", t.GetId(), g.GetAttempt()))
+	run := &taskRun{grant: g, dir: dir, log: log}
+	defer os.RemoveAll(dir)
+	hbCtx, hbStop := context.WithCancel(ctx)
+	go a.heartbeat(hbCtx, run)
+	start := time.Now()
+	res, err := a.runTask(ctx, run)
+	hbStop()
+	if !a.stillHeld(g) {
+		log.Info("task stopped", "after", time.Since(start).Round(time.Millisecond))
+		return
+	}
+	a.stop(t.GetId())
+	token := g.GetLeaseToken()
+	if err != nil {
+		log.Warn("task failed", "error", err)
+		a.report(context.Background(), &v1.ConnectRequest{Msg: &v1.ConnectRequest_Failed{Failed: &v1.TaskFailed{
+			TaskId: t.GetId(), LeaseToken: token, Error: err.Error(),
+			Retryable: !errors.Is(err, errPermanent) && !ffmpeg.IsPermanent(err),
+		}}})
+		return
+	}
+	log.Info("task done", "took", time.Since(start).Round(time.Millisecond))
+	a.report(context.Background(), &v1.ConnectRequest{Msg: &v1.ConnectRequest_Completed{Completed: &v1.TaskCompleted{
+		TaskId: t.GetId(), LeaseToken: token, Result: res,
+	}}})
+}
+
+// heartbeat reports progress every interval; that renews the lease even
+// while a task uploads or ffmpeg prints nothing.
+func (a *Agent) heartbeat(ctx context.Context, run *taskRun) {
+	tick := time.NewTicker(a.cfg.ProgressInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			a.report(ctx, &v1.ConnectRequest{Msg: &v1.ConnectRequest_Progress{Progress: &v1.TaskProgress{
+				TaskId:     run.grant.GetTask().GetId(),
+				LeaseToken: run.grant.GetLeaseToken(),
+				Progress:   math.Float64frombits(run.progress.Load()),
+				Fps:        math.Float64frombits(run.fps.Load()),
+			}}})
+		}
+	}
+}
+
+// runTask dispatches on the task kind.
+func (a *Agent) runTask(ctx context.Context, run *taskRun) (*v1.TaskResult, error) {
+	if err := os.MkdirAll(run.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("scratch dir: %w", err)
+	}
+	switch k := run.grant.GetTask().GetSpec().GetKind(); k {
+	case v1.TaskKind_TASK_KIND_PROBE:
+		return a.probe(ctx, run)
+	case v1.TaskKind_TASK_KIND_ENCODE_VIDEO, v1.TaskKind_TASK_KIND_ENCODE_AUDIO:
+		return a.encode(ctx, run)
+	case v1.TaskKind_TASK_KIND_PACKAGE:
+		return a.pack(ctx, run)
+	default:
+		return nil, fmt.Errorf("task kind %s not supported by this agent: %w", k, errPermanent)
+	}
+}

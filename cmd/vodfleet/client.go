@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/vodfleet/vodfleet/internal/ids"
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+	"github.com/vodfleet/vodfleet/storage"
+)
+
+// clientFlags are shared by the client commands.
+type clientFlags struct {
+	coordinator string
+	storage     string
+	json        bool
+	timeout     time.Duration
+}
+
+func (c *clientFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.coordinator, "coordinator", envOr("VODFLEET_COORDINATOR", "127.0.0.1:7000"), "coordinator gRPC address")
+	fs.StringVar(&c.storage, "storage", envOr("VODFLEET_STORAGE", "127.0.0.1:7001"), "storage gRPC address (for uploading local sources)")
+	fs.BoolVar(&c.json, "json", false, "print JSON")
+	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "deadline for each request")
+}
+
+func dial(addr string) (*grpc.ClientConn, error) {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	return conn, nil
+}
+
+func runSubmit(args []string) error {
+	var cf clientFlags
+	fs := flag.NewFlagSet("submit", flag.ContinueOnError)
+	cf.register(fs)
+	wait := fs.Bool("wait", false, "wait for the job, showing progress, and print the playback URLs")
+	ladder := fs.String("ladder", "", "ladder name (default, mobile)")
+	attempts := fs.Int("max-attempts", 0, "attempts per task (0: coordinator default)")
+	seg := fs.Float64("segment", 0, "segment duration in seconds (0: default 4)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: vodfleet submit [--wait] [--json] [--ladder NAME] SOURCE (a local file or an http(s) URL)")
+	}
+	src, local, err := sourceOf(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	if local != "" {
+		conn, err := dial(cf.storage)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		uctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+		defer cancel()
+		if _, err := storage.NewClient(conn).PutFile(uctx, src.GetStoragePath(), local, ""); err != nil {
+			return fmt.Errorf("upload %s: %w", local, err)
+		}
+	}
+	conn, err := dial(cf.coordinator)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	jobs := v1.NewJobServiceClient(conn)
+	rctx, cancel := context.WithTimeout(ctx, cf.timeout)
+	defer cancel()
+	resp, err := jobs.SubmitJob(rctx, &v1.SubmitJobRequest{Source: src, Ladder: *ladder, MaxAttempts: int32(*attempts), SegmentSeconds: *seg})
+	if err != nil {
+		return fmt.Errorf("submit: %w", err)
+	}
+	job := resp.GetJob()
+	if !*wait {
+		if cf.json {
+			return printJSON(jobJSON(job, nil))
+		}
+		fmt.Println(job.GetId())
+		return nil
+	}
+	if !cf.json {
+		fmt.Fprintf(os.Stderr, "job %s submitted\n", job.GetId())
+	}
+	final, tasks, err := watch(ctx, jobs, job.GetId(), !cf.json)
+	if err != nil {
+		return err
+	}
+	if cf.json {
+		if err := printJSON(jobJSON(final, tasks)); err != nil {
+			return err
+		}
+	} else {
+		printOutcome(final)
+	}
+	if final.GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+// sourceOf turns the SOURCE argument into a job source. A local file must
+// exist and be a regular file; it is uploaded to sources/ID/NAME.
+func sourceOf(arg string) (*v1.Source, string, error) {
+	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
+		return &v1.Source{Location: &v1.Source_Url{Url: arg}, DisplayName: arg}, "", nil
+	}
+	if strings.Contains(arg, "://") {
+		return nil, "", fmt.Errorf("source %q: only local files and http(s) URLs are supported", arg)
+	}
+	st, err := os.Stat(arg)
+	if err != nil {
+		return nil, "", fmt.Errorf("source %q: %w", arg, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, "", fmt.Errorf("source %q is not a regular file", arg)
+	}
+	if st.Size() == 0 {
+		return nil, "", fmt.Errorf("source %q is empty", arg)
+	}
+	name := safeName(filepath.Base(arg))
+	path := "sources/" + ids.TimeRandom{}.New() + "/" + name
+	return &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}, DisplayName: filepath.Base(arg)}, arg, nil
+}
+
+// safeName keeps a file name usable as one storage path segment.
+func safeName(n string) string {
+	b := []byte(n)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	s := strings.Trim(string(b), ".")
+	if s == "" {
+		return "source"
+	}
+	return s
+}
+
+// watch follows a job until it ends, showing progress when show is set.
+func watch(ctx context.Context, jobs v1.JobServiceClient, id string, show bool) (*v1.Job, []*v1.Task, error) {
+	p := newProgressPrinter(os.Stderr, show)
+	for attempt := 0; ; attempt++ {
+		stream, err := jobs.WatchJob(ctx, &v1.WatchJobRequest{JobId: id})
+		if err != nil {
+			return nil, nil, fmt.Errorf("watch: %w", err)
+		}
+		for {
+			m, err := stream.Recv()
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, nil, ctx.Err()
+				}
+				if attempt >= 10 {
+					return nil, nil, fmt.Errorf("watch: %w", err)
+				}
+				break // reconnect: the coordinator may have restarted
+			}
+			p.update(m.GetJob(), m.GetTasks())
+			if isTerminal(m.GetJob().GetState()) {
+				p.done()
+				return m.GetJob(), m.GetTasks(), nil
+			}
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+func isTerminal(s v1.JobState) bool {
+	return s == v1.JobState_JOB_STATE_SUCCEEDED || s == v1.JobState_JOB_STATE_FAILED || s == v1.JobState_JOB_STATE_CANCELLED
+}
+
+func runJobs(args []string) error {
+	var cf clientFlags
+	fs := flag.NewFlagSet("jobs", flag.ContinueOnError)
+	cf.register(fs)
+	state := fs.String("state", "", "only jobs in this state: queued, running, succeeded, failed, cancelled")
+	limit := fs.Int("limit", 100, "at most this many jobs")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var st v1.JobState
+	if *state != "" {
+		v, ok := v1.JobState_value["JOB_STATE_"+strings.ToUpper(*state)]
+		if !ok {
+			return fmt.Errorf("unknown state %q", *state)
+		}
+		st = v1.JobState(v)
+	}
+	conn, err := dial(cf.coordinator)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), cf.timeout)
+	defer cancel()
+	resp, err := v1.NewJobServiceClient(conn).ListJobs(ctx, &v1.ListJobsRequest{State: st, Limit: int32(*limit)})
+	if err != nil {
+		return fmt.Errorf("list: %w", err)
+	}
+	if cf.json {
+		out := make([]any, 0, len(resp.GetJobs()))
+		for _, j := range resp.GetJobs() {
+			out = append(out, jobJSON(j, nil))
+		}
+		return printJSON(out)
+	}
+	printJobTable(os.Stdout, resp.GetJobs())
+	return nil
+}
+
+func runStatus(args []string) error {
+	var cf clientFlags
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	cf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: vodfleet status [--json] JOB")
+	}
+	conn, err := dial(cf.coordinator)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), cf.timeout)
+	defer cancel()
+	resp, err := v1.NewJobServiceClient(conn).GetJob(ctx, &v1.GetJobRequest{JobId: fs.Arg(0)})
+	if err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	if cf.json {
+		return printJSON(jobJSON(resp.GetJob(), resp.GetTasks()))
+	}
+	printJobDetail(os.Stdout, resp.GetJob(), resp.GetTasks())
+	return nil
+}
+
+func runCancel(args []string) error {
+	var cf clientFlags
+	fs := flag.NewFlagSet("cancel", flag.ContinueOnError)
+	cf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: vodfleet cancel [--json] JOB")
+	}
+	conn, err := dial(cf.coordinator)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), cf.timeout)
+	defer cancel()
+	resp, err := v1.NewJobServiceClient(conn).CancelJob(ctx, &v1.CancelJobRequest{JobId: fs.Arg(0)})
+	if err != nil {
+		return fmt.Errorf("cancel: %w", err)
+	}
+	if cf.json {
+		return printJSON(jobJSON(resp.GetJob(), nil))
+	}
+	fmt.Printf("cancel requested for job %s\n", resp.GetJob().GetId())
+	return nil
+}

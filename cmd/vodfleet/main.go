@@ -1,0 +1,115 @@
+// Command vodfleet is every vodfleet role and the client CLI in one binary.
+// main only parses flags and wires packages; the logic lives in them.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"dev", "run a whole cluster in one process (embedded etcd)", runDev},
+		{"coordinator", "run a coordinator against an etcd cluster", runCoordinator},
+		{"agent", "run an agent that executes encode tasks", runAgent},
+		{"storage", "run a storage node", runStorage},
+		{"edge", "run an HTTP edge in front of storage", runEdge},
+		{"submit", "submit a job: vodfleet submit [--wait] [--json] [--ladder NAME] SOURCE", runSubmit},
+		{"jobs", "list jobs", runJobs},
+		{"status", "show one job and its tasks", runStatus},
+		{"cancel", "cancel a job", runCancel},
+	}
+}
+
+// exitError carries a specific exit status (e.g. a job that failed).
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+func run(args []string, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		return 2
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(args[1:])
+		var ee exitError
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 2
+		case errors.As(err, &ee):
+			return ee.code
+		default:
+			fmt.Fprintf(stderr, "vodfleet %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "vodfleet: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: vodfleet COMMAND [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'vodfleet COMMAND -h' for a command's flags.")
+}
+
+// newLogger returns the root logger every component gets a Named child of.
+func newLogger(level string, json bool) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{
+		Name:       "vodfleet",
+		Level:      hclog.LevelFromString(level),
+		JSONFormat: json,
+		Output:     os.Stderr,
+	})
+}
+
+// logFlags adds --log-level and --log-json to fs.
+func logFlags(fs *flag.FlagSet) (level *string, json *bool) {
+	return fs.String("log-level", envOr("VODFLEET_LOG_LEVEL", "info"), "log level: trace, debug, info, warn, error"),
+		fs.Bool("log-json", false, "log as JSON lines")
+}
+
+// envOr returns the environment variable or def.
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// splitList splits a comma-separated flag value.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+)
+
+// jobOut is the JSON shape of a job for scripts; field names are stable.
+type jobOut struct {
+	JobID     string    `json:"job_id"`
+	State     string    `json:"state"`
+	Error     string    `json:"error"`
+	Progress  float64   `json:"progress"`
+	Source    string    `json:"source"`
+	Ladder    string    `json:"ladder"`
+	AssetID   string    `json:"asset_id"`
+	HLSURL    string    `json:"hls_url"`
+	DASHURL   string    `json:"dash_url"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Tasks     []taskOut `json:"tasks,omitempty"`
+}
+
+// taskOut is the JSON shape of a task.
+type taskOut struct {
+	Name     string  `json:"name"`
+	State    string  `json:"state"`
+	Attempt  int32   `json:"attempt"`
+	Agent    string  `json:"agent"`
+	Progress float64 `json:"progress"`
+	FPS      float64 `json:"fps"`
+	Error    string  `json:"error"`
+}
+
+func stateName(s fmt.Stringer, prefix string) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), prefix))
+}
+
+func sourceName(s *v1.Source) string {
+	if u := s.GetUrl(); u != "" {
+		return u
+	}
+	if n := s.GetDisplayName(); n != "" {
+		return n
+	}
+	return s.GetStoragePath()
+}
+
+func jobJSON(j *v1.Job, tasks []*v1.Task) jobOut {
+	out := jobOut{
+		JobID: j.GetId(), State: stateName(j.GetState(), "JOB_STATE_"), Error: j.GetError(),
+		Progress: j.GetProgress(), Source: sourceName(j.GetSource()), Ladder: j.GetLadder(),
+		AssetID: j.GetAssetId(), HLSURL: j.GetHlsUrl(), DASHURL: j.GetDashUrl(),
+		CreatedAt: j.GetCreatedAt().AsTime(), UpdatedAt: j.GetUpdatedAt().AsTime(),
+	}
+	for _, t := range tasks {
+		out.Tasks = append(out.Tasks, taskOut{
+			Name: t.GetName(), State: stateName(t.GetState(), "TASK_STATE_"), Attempt: t.GetAttempt(),
+			Agent: t.GetAgentId(), Progress: t.GetProgress(), FPS: t.GetFps(), Error: t.GetError(),
+		})
+	}
+	return out
+}
+
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func printJobTable(w io.Writer, jobs []*v1.Job) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tSTATE\tPROGRESS\tSOURCE\tCREATED\tERROR")
+	for _, j := range jobs {
+		fmt.Fprintf(tw, "%s\t%s\t%3.0f%%\t%s\t%s\t%s\n", j.GetId(), stateName(j.GetState(), "JOB_STATE_"),
+			100*j.GetProgress(), sourceName(j.GetSource()), j.GetCreatedAt().AsTime().Local().Format(time.DateTime), j.GetError())
+	}
+	_ = tw.Flush()
+}
+
+func printJobDetail(w io.Writer, j *v1.Job, tasks []*v1.Task) {
+	fmt.Fprintf(w, "job:      %s\nstate:    %s\nprogress: %.0f%%\nsource:   %s\nladder:   %s\n",
+		j.GetId(), stateName(j.GetState(), "JOB_STATE_"), 100*j.GetProgress(), sourceName(j.GetSource()), j.GetLadder())
+	if j.GetError() != "" {
+		fmt.Fprintf(w, "error:    %s\n", j.GetError())
+	}
+	if j.GetHlsUrl() != "" {
+		fmt.Fprintf(w, "hls:      %s\ndash:     %s\n", j.GetHlsUrl(), j.GetDashUrl())
+	}
+	if len(tasks) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TASK\tSTATE\tATTEMPT\tAGENT\tPROGRESS\tFPS\tERROR")
+	for _, t := range tasks {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%3.0f%%\t%.0f\t%s\n", t.GetName(), stateName(t.GetState(), "TASK_STATE_"),
+			t.GetAttempt(), t.GetAgentId(), 100*t.GetProgress(), t.GetFps(), t.GetError())
+	}
+	_ = tw.Flush()
+}
+
+func printOutcome(j *v1.Job) {
+	switch j.GetState() {
+	case v1.JobState_JOB_STATE_SUCCEEDED:
+		fmt.Printf("job %s succeeded\nHLS:  %s\nDASH: %s\n", j.GetId(), j.GetHlsUrl(), j.GetDashUrl())
+	default:
+		fmt.Printf("job %s %s: %s\n", j.GetId(), stateName(j.GetState(), "JOB_STATE_"), j.GetError())
+	}
+}
+
+// progressPrinter shows job progress: one redrawn line on a terminal,
+// a plain line per change otherwise.
+type progressPrinter struct {
+	w    io.Writer
+	show bool
+	tty  bool
+	last string
+}
+
+func newProgressPrinter(w *os.File, show bool) *progressPrinter {
+	st, err := w.Stat()
+	return &progressPrinter{w: w, show: show, tty: err == nil && st.Mode()&os.ModeCharDevice != 0}
+}
+
+func (p *progressPrinter) update(j *v1.Job, tasks []*v1.Task) {
+	if !p.show {
+		return
+	}
+	var running []string
+	for _, t := range tasks {
+		if t.GetState() == v1.TaskState_TASK_STATE_RUNNING {
+			running = append(running, fmt.Sprintf("%s %.0f%%", t.GetName(), 100*t.GetProgress()))
+		}
+	}
+	line := fmt.Sprintf("%-9s %3.0f%%  %s", stateName(j.GetState(), "JOB_STATE_"), 100*j.GetProgress(), strings.Join(running, ", "))
+	if line == p.last {
+		return
+	}
+	p.last = line
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+		return
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+func (p *progressPrinter) done() {
+	if p.show && p.tty {
+		fmt.Fprintln(p.w)
+	}
+}
+
+// signalContext is cancelled by SIGINT or SIGTERM.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/vodfleet/vodfleet/agent"
+	"github.com/vodfleet/vodfleet/coordinator"
+	"github.com/vodfleet/vodfleet/edge"
+	"github.com/vodfleet/vodfleet/internal/devcluster"
+	"github.com/vodfleet/vodfleet/internal/node"
+	"github.com/vodfleet/vodfleet/storage"
+)
+
+// waitForSignal blocks until SIGINT or SIGTERM.
+func waitForSignal() os.Signal {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return syscall.SIGTERM
+}
+
+func runDev(args []string) error {
+	d := devcluster.DefaultConfig()
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.StringVar(&d.DataDir, "data", d.DataDir, "directory for etcd data, storage and agent work")
+	fs.IntVar(&d.Agents, "agents", d.Agents, "number of agents")
+	fs.IntVar(&d.AgentSlots, "slots", d.AgentSlots, "task slots per agent")
+	fs.StringVar(&d.EtcdAddr, "etcd-listen", d.EtcdAddr, "embedded etcd client address")
+	fs.StringVar(&d.CoordinatorAddr, "listen", d.CoordinatorAddr, "coordinator gRPC address (clients and agents)")
+	fs.StringVar(&d.StorageGRPCAddr, "storage-grpc", d.StorageGRPCAddr, "storage gRPC address")
+	fs.StringVar(&d.StorageHTTPAddr, "storage-http", d.StorageHTTPAddr, "storage HTTP origin address")
+	fs.StringVar(&d.EdgeAddr, "http", d.EdgeAddr, "edge HTTP address (players)")
+	level, json := logFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := newLogger(*level, *json)
+	c, err := devcluster.Start(d, log)
+	if err != nil {
+		return err
+	}
+	log.Info("dev cluster ready",
+		"coordinator", c.Coordinator.Addr, "storage_grpc", c.Storage.GRPCAddr,
+		"storage_http", "http://"+c.Storage.HTTPAddr, "edge", c.EdgeURL(),
+		"etcd", c.Etcd.Endpoint(), "agents", len(c.Agents), "data", d.DataDir)
+	sig := waitForSignal()
+	log.Info("stopping", "signal", sig.String())
+	c.Close()
+	log.Info("stopped")
+	return nil
+}
+
+func runCoordinator(args []string) error {
+	cfg := coordinator.DefaultConfig()
+	fs := flag.NewFlagSet("coordinator", flag.ContinueOnError)
+	etcd := fs.String("etcd", envOr("VODFLEET_ETCD", "http://127.0.0.1:2379"), "comma-separated etcd endpoints")
+	listen := fs.String("listen", "127.0.0.1:7000", "gRPC listen address")
+	fs.StringVar(&cfg.AdvertiseAddress, "advertise", "", "address agents and followers use to reach this coordinator (default: the listen address)")
+	fs.StringVar(&cfg.StorageAddress, "storage", envOr("VODFLEET_STORAGE", "127.0.0.1:7001"), "storage gRPC address")
+	fs.StringVar(&cfg.PlaybackBaseURL, "playback-url", "http://127.0.0.1:8080", "edge base URL for playback links")
+	fs.StringVar(&cfg.Prefix, "prefix", cfg.Prefix, "etcd key prefix")
+	fs.DurationVar(&cfg.SessionTTL, "session-ttl", cfg.SessionTTL, "leader election session TTL")
+	fs.DurationVar(&cfg.LeaseDuration, "lease", cfg.LeaseDuration, "task lease duration without progress")
+	fs.IntVar(&cfg.MaxAttempts, "max-attempts", cfg.MaxAttempts, "default attempts per task")
+	level, json := logFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := newLogger(*level, *json)
+	n, err := node.StartCoordinator(cfg, splitList(*etcd), *listen, log)
+	if err != nil {
+		return err
+	}
+	waitForSignal()
+	return n.Close()
+}
+
+func runAgent(args []string) error {
+	var cfg agent.Config
+	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
+	coords := fs.String("coordinator", envOr("VODFLEET_COORDINATOR", "127.0.0.1:7000"), "comma-separated coordinator addresses")
+	fs.StringVar(&cfg.ID, "id", "", "agent id (default: host name)")
+	fs.IntVar(&cfg.Slots, "slots", 2, "tasks run at once")
+	fs.StringVar(&cfg.WorkDir, "work-dir", "./.vodfleet-agent", "scratch directory for sources and outputs")
+	fs.StringVar(&cfg.FFmpeg, "ffmpeg", "ffmpeg", "ffmpeg binary")
+	fs.StringVar(&cfg.FFprobe, "ffprobe", "ffprobe", "ffprobe binary")
+	fs.StringVar(&cfg.StorageAddress, "storage", "", "storage gRPC address (default: what the coordinator says)")
+	level, json := logFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg.Coordinators = splitList(*coords)
+	n, err := node.StartAgent(cfg, newLogger(*level, *json))
+	if err != nil {
+		return err
+	}
+	waitForSignal()
+	return n.Close()
+}
+
+func runStorage(args []string) error {
+	cfg := storage.DefaultConfig()
+	fs := flag.NewFlagSet("storage", flag.ContinueOnError)
+	fs.StringVar(&cfg.Dir, "data", "./.vodfleet-storage", "data directory (Badger index and blobs)")
+	grpcAddr := fs.String("grpc", "127.0.0.1:7001", "gRPC listen address")
+	httpAddr := fs.String("http", "127.0.0.1:7002", "HTTP origin listen address")
+	level, json := logFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	n, err := node.StartStorage(cfg, *grpcAddr, *httpAddr, newLogger(*level, *json))
+	if err != nil {
+		return err
+	}
+	waitForSignal()
+	return n.Close()
+}
+
+func runEdge(args []string) error {
+	cfg := edge.DefaultConfig()
+	fs := flag.NewFlagSet("edge", flag.ContinueOnError)
+	origin := fs.String("storage", envOr("VODFLEET_STORAGE_HTTP", "http://127.0.0.1:7002"), "storage HTTP origin (URL or host:port)")
+	listen := fs.String("listen", "127.0.0.1:8080", "HTTP listen address")
+	fs.Int64Var(&cfg.MemoryBytes, "memory", cfg.MemoryBytes, "memory cache budget in bytes")
+	level, json := logFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg.Origin = *origin
+	if !hasScheme(cfg.Origin) {
+		cfg.Origin = "http://" + cfg.Origin
+	}
+	n, err := node.StartEdge(cfg, *listen, newLogger(*level, *json))
+	if err != nil {
+		return err
+	}
+	waitForSignal()
+	return n.Close()
+}
+
+func hasScheme(s string) bool {
+	for i, c := range s {
+		if c == ':' {
+			return i > 0 && len(s) > i+2 && s[i+1:i+3] == "//"
+		}
+	}
+	return false
+}

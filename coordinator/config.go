@@ -1,0 +1,118 @@
+package coordinator
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Config holds the coordinator settings. Zero values are replaced by
+// DefaultConfig's through WithDefaults; Validate rejects the rest.
+type Config struct {
+	// Prefix is the etcd key prefix of this vodfleet installation, so several
+	// installations (or tests) can share one etcd cluster.
+	Prefix string
+	// AdvertiseAddress is the gRPC address other processes reach this
+	// coordinator at; followers tell agents the leader's.
+	AdvertiseAddress string
+	// SessionTTL is the etcd session TTL behind the leader election: how long
+	// a dead leader keeps leadership before another coordinator takes over.
+	SessionTTL time.Duration
+	// LeaseDuration is how long a task lease lives without progress. Agents
+	// renew it by reporting progress; a lease that expires is retried.
+	LeaseDuration time.Duration
+	// MaxAttempts is the default number of attempts per task before the job
+	// fails; jobs may set their own.
+	MaxAttempts int
+	// RetryBackoff is the delay before the second attempt of a task; it
+	// doubles with every further attempt up to MaxRetryBackoff.
+	RetryBackoff time.Duration
+	// MaxRetryBackoff caps RetryBackoff's growth.
+	MaxRetryBackoff time.Duration
+	// TickInterval is how often the leader checks lease deadlines and retry
+	// timers.
+	TickInterval time.Duration
+	// StorageAddress is the storage service's gRPC address; the leader
+	// publishes staged outputs there and tells agents where to upload.
+	StorageAddress string
+	// PlaybackBaseURL is the edge URL players use, e.g.
+	// http://127.0.0.1:8080; job responses carry playback URLs built on it.
+	PlaybackBaseURL string
+	// DefaultSegmentSeconds is the segment duration of jobs that set none.
+	DefaultSegmentSeconds float64
+}
+
+// DefaultConfig returns the defaults used by `vodfleet dev`.
+func DefaultConfig() Config {
+	return Config{
+		Prefix:                "/vodfleet",
+		SessionTTL:            5 * time.Second,
+		LeaseDuration:         30 * time.Second,
+		MaxAttempts:           3,
+		RetryBackoff:          time.Second,
+		MaxRetryBackoff:       time.Minute,
+		TickInterval:          250 * time.Millisecond,
+		DefaultSegmentSeconds: 4,
+	}
+}
+
+// WithDefaults fills zero fields from DefaultConfig.
+func (c Config) WithDefaults() Config {
+	d := DefaultConfig()
+	if c.Prefix == "" {
+		c.Prefix = d.Prefix
+	}
+	if c.SessionTTL == 0 {
+		c.SessionTTL = d.SessionTTL
+	}
+	if c.LeaseDuration == 0 {
+		c.LeaseDuration = d.LeaseDuration
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = d.MaxAttempts
+	}
+	if c.RetryBackoff == 0 {
+		c.RetryBackoff = d.RetryBackoff
+	}
+	if c.MaxRetryBackoff == 0 {
+		c.MaxRetryBackoff = d.MaxRetryBackoff
+	}
+	if c.TickInterval == 0 {
+		c.TickInterval = d.TickInterval
+	}
+	if c.DefaultSegmentSeconds == 0 {
+		c.DefaultSegmentSeconds = d.DefaultSegmentSeconds
+	}
+	return c
+}
+
+// Validate reports the first invalid setting.
+func (c Config) Validate() error {
+	var errs []error
+	if !strings.HasPrefix(c.Prefix, "/") || strings.HasSuffix(c.Prefix, "/") {
+		errs = append(errs, fmt.Errorf("prefix %q must start with / and not end with /", c.Prefix))
+	}
+	if c.SessionTTL < time.Second {
+		errs = append(errs, fmt.Errorf("session TTL %s is below 1s", c.SessionTTL))
+	}
+	if c.LeaseDuration < time.Second {
+		errs = append(errs, fmt.Errorf("lease duration %s is below 1s", c.LeaseDuration))
+	}
+	if c.MaxAttempts < 1 || c.MaxAttempts > 100 {
+		errs = append(errs, fmt.Errorf("max attempts %d is outside 1..100", c.MaxAttempts))
+	}
+	if c.RetryBackoff <= 0 || c.MaxRetryBackoff < c.RetryBackoff {
+		errs = append(errs, fmt.Errorf("retry backoff %s / max %s are invalid", c.RetryBackoff, c.MaxRetryBackoff))
+	}
+	if c.TickInterval <= 0 {
+		errs = append(errs, fmt.Errorf("tick interval %s must be positive", c.TickInterval))
+	}
+	if c.StorageAddress == "" {
+		errs = append(errs, errors.New("storage address is required"))
+	}
+	if c.DefaultSegmentSeconds < 1 || c.DefaultSegmentSeconds > 30 {
+		errs = append(errs, fmt.Errorf("segment duration %gs is outside 1..30", c.DefaultSegmentSeconds))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,381 @@
+package coordinator
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+)
+
+// This file is the lease half of the leader: granting tasks to agents,
+// renewing leases on progress, accepting completions and failures, and
+// expiring leases whose agent went quiet. Every method runs on the loop.
+
+func timestamp(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
+
+// stagingPrefix is where an attempt uploads its outputs before publishing.
+func stagingPrefix(t *v1.Task) string {
+	return fmt.Sprintf("staging/%s/%d/", t.GetId(), t.GetAttempt())
+}
+
+// assetPrefix is where a published asset's objects live.
+func assetPrefix(assetID string) string { return "assets/" + assetID + "/" }
+
+// ready reports whether a pending task may be leased now.
+func (l *leader) ready(jr *jobRecord, tr *taskRecord, now time.Time) bool {
+	t := tr.task
+	if t.GetState() != v1.TaskState_TASK_STATE_PENDING {
+		return false
+	}
+	if nb := t.GetNotBefore(); nb != nil && nb.AsTime().After(now) {
+		return false
+	}
+	for _, d := range t.GetDependsOn() {
+		dep := jr.tasks[d]
+		if dep == nil || dep.task.GetState() != v1.TaskState_TASK_STATE_SUCCEEDED {
+			return false
+		}
+	}
+	return true
+}
+
+// schedule grants ready tasks to agents with free slots: jobs first come
+// first served, tasks in plan order, each to the least loaded agent.
+func (l *leader) schedule() {
+	if len(l.sessions) == 0 {
+		return
+	}
+	now := l.clock.Now()
+	for _, id := range l.jobOrder() {
+		jr := l.jobs[id]
+		names := make([]*v1.Task, 0, len(jr.tasks))
+		for _, tr := range jr.tasks {
+			names = append(names, tr.task)
+		}
+		sortTasks(names)
+		for _, t := range names {
+			tr := jr.tasks[t.GetName()]
+			if !l.ready(jr, tr, now) {
+				continue
+			}
+			s := l.pickAgent()
+			if s == nil {
+				return
+			}
+			if !l.grant(jr, tr, s, now) {
+				return
+			}
+		}
+	}
+}
+
+// pickAgent returns the agent with the most free slots, or nil.
+func (l *leader) pickAgent() *session {
+	var best *session
+	ids := make([]string, 0, len(l.sessions))
+	for id := range l.sessions {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		s := l.sessions[id]
+		if s.free() > 0 && (best == nil || s.free() > best.free()) {
+			best = s
+		}
+	}
+	return best
+}
+
+// grant leases tr to s. The fencing token is the task record's revision
+// before the grant: the grant rewrites the record, so every later grant of
+// the same task gets a strictly larger token.
+func (l *leader) grant(jr *jobRecord, tr *taskRecord, s *session, now time.Time) bool {
+	t := proto.Clone(tr.task).(*v1.Task)
+	t.State = v1.TaskState_TASK_STATE_RUNNING
+	t.Attempt++
+	t.LeaseToken = tr.rev
+	t.AgentId = s.agentID
+	t.LeaseDeadline = timestamp(now.Add(l.cfg.LeaseDuration))
+	t.NotBefore = nil
+	t.Progress = 0
+	t.Fps = 0
+	if t.GetSpec().GetKind() == v1.TaskKind_TASK_KIND_PACKAGE {
+		t.Spec.Tracks = nil
+		for _, d := range t.GetDependsOn() {
+			t.Spec.Tracks = append(t.Spec.Tracks, jr.tasks[d].task.GetResult().GetTrack())
+		}
+	}
+	next := &taskRecord{task: t, rev: tr.rev}
+	rev, ok := l.write(l.taskWrite(jr.job.GetId(), next))
+	if !ok {
+		return false
+	}
+	tr.task, tr.rev, tr.persisted = t, rev, now
+	s.running[t.GetId()] = true
+	s.send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Grant{Grant: &v1.LeaseGrant{
+		Task:          t,
+		Attempt:       t.GetAttempt(),
+		LeaseToken:    t.GetLeaseToken(),
+		Deadline:      t.GetLeaseDeadline(),
+		StagingPrefix: stagingPrefix(t),
+	}}})
+	l.log.Info("lease granted", "task", t.GetId(), "agent", s.agentID, "attempt", t.GetAttempt(), "token", t.GetLeaseToken())
+	return true
+}
+
+// leaseOf returns the running task a message refers to, or an error when
+// the lease is not the current one for that agent.
+func (l *leader) leaseOf(s *session, taskID string, token int64) (*jobRecord, *taskRecord, error) {
+	jr, tr := l.findTask(taskID)
+	if tr == nil {
+		return nil, nil, fmt.Errorf("task %s: %w", taskID, ErrNotFound)
+	}
+	t := tr.task
+	if t.GetState() != v1.TaskState_TASK_STATE_RUNNING || t.GetLeaseToken() != token || t.GetAgentId() != s.agentID {
+		return nil, nil, fmt.Errorf("task %s token %d (current %d on %q): %w", taskID, token, t.GetLeaseToken(), t.GetAgentId(), ErrStaleLease)
+	}
+	return jr, tr, nil
+}
+
+// refuse tells an agent to drop a task whose lease it no longer holds.
+func (l *leader) refuse(s *session, taskID string, err error) {
+	l.log.Warn("refusing agent message", "agent", s.agentID, "task", taskID, "error", err)
+	delete(s.running, taskID)
+	s.send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Cancel{Cancel: &v1.CancelTask{TaskId: taskID, Reason: err.Error()}}})
+}
+
+// attach registers an agent session and confirms the leases it still holds.
+func (l *leader) attach(s *session, held []*v1.HeldLease) *v1.SessionAccepted {
+	if old := l.sessions[s.agentID]; old != nil {
+		old.close()
+	}
+	l.sessions[s.agentID] = s
+	acc := &v1.SessionAccepted{}
+	for _, h := range held {
+		if _, tr, err := l.leaseOf(s, h.GetTaskId(), h.GetLeaseToken()); err == nil {
+			s.running[h.GetTaskId()] = true
+			tr.task.LeaseDeadline = timestamp(l.clock.Now().Add(l.cfg.LeaseDuration))
+			acc.ConfirmedTaskIds = append(acc.ConfirmedTaskIds, h.GetTaskId())
+		}
+	}
+	l.log.Info("agent attached", "agent", s.agentID, "slots", s.slots, "reattached", len(acc.ConfirmedTaskIds))
+	return acc
+}
+
+// detach forgets a session. Its leases stay until they expire, so an agent
+// that reconnects in time keeps its work.
+func (l *leader) detach(s *session) {
+	if l.sessions[s.agentID] == s {
+		delete(l.sessions, s.agentID)
+		l.log.Info("agent detached", "agent", s.agentID, "running", len(s.running))
+	}
+	s.close()
+}
+
+// handle dispatches one message from an agent.
+func (l *leader) handle(s *session, m *v1.ConnectRequest) {
+	switch msg := m.GetMsg().(type) {
+	case *v1.ConnectRequest_Progress:
+		l.progress(s, msg.Progress)
+	case *v1.ConnectRequest_Completed:
+		l.completed(s, msg.Completed)
+	case *v1.ConnectRequest_Failed:
+		l.failedTask(s, msg.Failed)
+	default:
+		l.log.Warn("unexpected agent message", "agent", s.agentID, "type", fmt.Sprintf("%T", msg))
+	}
+}
+
+// progress renews a lease and records how far the task is.
+func (l *leader) progress(s *session, p *v1.TaskProgress) {
+	jr, tr, err := l.leaseOf(s, p.GetTaskId(), p.GetLeaseToken())
+	if err != nil {
+		l.refuse(s, p.GetTaskId(), err)
+		return
+	}
+	now := l.clock.Now()
+	tr.task.Progress = min(max(p.GetProgress(), 0), 1)
+	tr.task.Fps = p.GetFps()
+	tr.task.LeaseDeadline = timestamp(now.Add(l.cfg.LeaseDuration))
+	if now.Sub(tr.persisted) < progressPersistEvery {
+		return
+	}
+	if rev, ok := l.write(l.taskWrite(jr.job.GetId(), tr)); ok {
+		tr.rev, tr.persisted = rev, now
+	}
+}
+
+// completed accepts a task's result: it publishes the staged outputs, then
+// records success and, for probes, plans the encodes.
+func (l *leader) completed(s *session, c *v1.TaskCompleted) {
+	jr, tr, err := l.leaseOf(s, c.GetTaskId(), c.GetLeaseToken())
+	if err != nil {
+		l.refuse(s, c.GetTaskId(), err)
+		return
+	}
+	delete(s.running, tr.task.GetId())
+	t := tr.task
+	res := c.GetResult()
+	switch t.GetSpec().GetKind() {
+	case v1.TaskKind_TASK_KIND_PROBE:
+		if res.GetProbe() == nil {
+			l.fail(jr, tr, "probe returned no result", false)
+			return
+		}
+		l.probed(jr, tr, res)
+	case v1.TaskKind_TASK_KIND_ENCODE_VIDEO, v1.TaskKind_TASK_KIND_ENCODE_AUDIO:
+		if res.GetTrack() == nil {
+			l.fail(jr, tr, "encode returned no track", false)
+			return
+		}
+		res.GetTrack().Dir = trackDir(t)
+		if !l.publish(jr, tr, assetPrefix(jr.job.GetAssetId())+trackDir(t)+"/") {
+			return
+		}
+		l.succeed(jr, tr, res)
+	case v1.TaskKind_TASK_KIND_PACKAGE:
+		if res.GetPackage() == nil {
+			l.fail(jr, tr, "package returned no manifests", false)
+			return
+		}
+		if !l.publish(jr, tr, assetPrefix(jr.job.GetAssetId())) {
+			return
+		}
+		l.succeed(jr, tr, res)
+		if l.failed == nil {
+			jr.job.HlsMaster = res.GetPackage().GetHlsMaster()
+			jr.job.DashManifest = res.GetPackage().GetDashManifest()
+			l.finishJob(jr, v1.JobState_JOB_STATE_SUCCEEDED, "")
+		}
+	}
+}
+
+// publish moves the attempt's staged outputs to dst. A storage failure is
+// a retryable task failure.
+func (l *leader) publish(jr *jobRecord, tr *taskRecord, dst string) bool {
+	ctx, cancel := context.WithTimeout(l.ctx, 30*time.Second)
+	defer cancel()
+	n, err := l.pub.Publish(ctx, stagingPrefix(tr.task), dst)
+	if err != nil {
+		l.fail(jr, tr, fmt.Sprintf("publish outputs: %v", err), true)
+		return false
+	}
+	l.log.Debug("published", "task", tr.task.GetId(), "objects", n, "to", dst)
+	return true
+}
+
+// succeed records a task's success.
+func (l *leader) succeed(jr *jobRecord, tr *taskRecord, res *v1.TaskResult) {
+	tr.task.State = v1.TaskState_TASK_STATE_SUCCEEDED
+	tr.task.Result = res
+	tr.task.Progress = 1
+	tr.task.Error = ""
+	if rev, ok := l.write(l.taskWrite(jr.job.GetId(), tr)); ok {
+		tr.rev = rev
+	}
+}
+
+// probed records the probe and plans the encodes in one write.
+func (l *leader) probed(jr *jobRecord, tr *taskRecord, res *v1.TaskResult) {
+	tasks, err := planEncodes(jr.job, res.GetProbe())
+	if err != nil {
+		l.fail(jr, tr, err.Error(), false)
+		return
+	}
+	tr.task.State = v1.TaskState_TASK_STATE_SUCCEEDED
+	tr.task.Result = res
+	tr.task.Progress = 1
+	jr.job.Probe = res.GetProbe()
+	ws := []write{l.jobWrite(jr), l.taskWrite(jr.job.GetId(), tr)}
+	recs := make([]*taskRecord, 0, len(tasks))
+	for _, t := range tasks {
+		r := &taskRecord{task: t}
+		recs = append(recs, r)
+		ws = append(ws, l.taskWrite(jr.job.GetId(), r))
+	}
+	rev, ok := l.write(ws...)
+	if !ok {
+		return
+	}
+	jr.rev, tr.rev = rev, rev
+	for _, r := range recs {
+		r.rev = rev
+		jr.tasks[r.task.GetName()] = r
+	}
+	l.log.Info("job planned", "job", jr.job.GetId(), "tasks", len(tasks))
+}
+
+// failedTask handles an agent's failure report.
+func (l *leader) failedTask(s *session, f *v1.TaskFailed) {
+	jr, tr, err := l.leaseOf(s, f.GetTaskId(), f.GetLeaseToken())
+	if err != nil {
+		l.refuse(s, f.GetTaskId(), err)
+		return
+	}
+	delete(s.running, tr.task.GetId())
+	l.fail(jr, tr, f.GetError(), f.GetRetryable())
+}
+
+// fail ends an attempt. A retryable failure with attempts left requeues
+// the task after a backoff; otherwise the task and its job fail.
+func (l *leader) fail(jr *jobRecord, tr *taskRecord, reason string, retryable bool) {
+	t := tr.task
+	if s := l.sessions[t.GetAgentId()]; s != nil {
+		delete(s.running, t.GetId())
+	}
+	maxAttempts := int(jr.job.GetMaxAttempts())
+	if maxAttempts <= 0 {
+		maxAttempts = l.cfg.MaxAttempts
+	}
+	t.Error = reason
+	if retryable && int(t.GetAttempt()) < maxAttempts {
+		t.State = v1.TaskState_TASK_STATE_PENDING
+		t.NotBefore = timestamp(l.clock.Now().Add(l.backoff(int(t.GetAttempt()))))
+		t.AgentId = ""
+		t.LeaseDeadline = nil
+		l.log.Warn("task attempt failed, will retry", "task", t.GetId(), "attempt", t.GetAttempt(), "error", reason)
+		if rev, ok := l.write(l.taskWrite(jr.job.GetId(), tr)); ok {
+			tr.rev = rev
+		}
+		return
+	}
+	t.State = v1.TaskState_TASK_STATE_FAILED
+	msg := fmt.Sprintf("%s failed: %s", t.GetName(), reason)
+	if retryable {
+		msg = fmt.Sprintf("%s failed after %d attempts: %s", t.GetName(), t.GetAttempt(), reason)
+	}
+	l.finishJob(jr, v1.JobState_JOB_STATE_FAILED, msg, l.taskWrite(jr.job.GetId(), tr))
+}
+
+// backoff is the delay before attempt+1: RetryBackoff doubled per attempt.
+func (l *leader) backoff(attempt int) time.Duration {
+	d := l.cfg.RetryBackoff
+	for i := 1; i < attempt && d < l.cfg.MaxRetryBackoff; i++ {
+		d *= 2
+	}
+	return min(d, l.cfg.MaxRetryBackoff)
+}
+
+// expireLeases fails every running task whose lease deadline passed.
+func (l *leader) expireLeases() {
+	now := l.clock.Now()
+	for _, id := range l.jobOrder() {
+		jr := l.jobs[id]
+		for _, tr := range jr.tasks {
+			t := tr.task
+			if t.GetState() != v1.TaskState_TASK_STATE_RUNNING || t.GetLeaseDeadline().AsTime().After(now) {
+				continue
+			}
+			l.release(tr, "lease expired")
+			l.fail(jr, tr, fmt.Sprintf("lease expired: agent %q stopped reporting", t.GetAgentId()), true)
+			if l.failed != nil || l.jobs[id] == nil {
+				break
+			}
+		}
+	}
+}

@@ -1,0 +1,206 @@
+package coordinator
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+)
+
+// jobService implements v1.JobServiceServer on any coordinator: it writes
+// new jobs and cancel requests to etcd and reads state from there; the
+// leader does the rest.
+type jobService struct {
+	v1.UnimplementedJobServiceServer
+	c *Coordinator
+}
+
+// SubmitJob validates and records a job.
+func (j *jobService) SubmitJob(ctx context.Context, req *v1.SubmitJobRequest) (*v1.SubmitJobResponse, error) {
+	if err := validateSubmit(req); err != nil {
+		return nil, toStatus(err)
+	}
+	ladder := req.GetLadder()
+	if ladder == "" {
+		ladder = "default"
+	}
+	seg := req.GetSegmentSeconds()
+	if seg == 0 {
+		seg = j.c.cfg.DefaultSegmentSeconds
+	}
+	id := j.c.ids.New()
+	now := timestamp(j.c.clock.Now())
+	job := &v1.Job{
+		Id:             id,
+		State:          v1.JobState_JOB_STATE_QUEUED,
+		Source:         req.GetSource(),
+		Ladder:         ladder,
+		AssetId:        id,
+		MaxAttempts:    req.GetMaxAttempts(),
+		SegmentSeconds: seg,
+		CreatedAt:      now,
+		UpdatedAt:      now,
+	}
+	if err := j.c.store.CreateJob(ctx, job); err != nil {
+		return nil, toStatus(err)
+	}
+	j.c.log.Info("job submitted", "job", id, "ladder", ladder)
+	return &v1.SubmitJobResponse{Job: job}, nil
+}
+
+// validateSubmit rejects malformed submissions before anything is stored.
+func validateSubmit(req *v1.SubmitJobRequest) error {
+	src := req.GetSource()
+	switch loc := src.GetLocation().(type) {
+	case *v1.Source_StoragePath:
+		p := loc.StoragePath
+		if !strings.HasPrefix(p, "sources/") || strings.Contains(p, "..") || strings.ContainsAny(p, "\\\x00") {
+			return fmt.Errorf("storage path %q must be under sources/: %w", p, ErrInvalid)
+		}
+	case *v1.Source_Url:
+		u, err := url.Parse(loc.Url)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("source url %q must be an absolute http(s) URL: %w", loc.Url, ErrInvalid)
+		}
+	default:
+		return fmt.Errorf("source is required: %w", ErrInvalid)
+	}
+	if l := req.GetLadder(); l != "" {
+		if _, ok := ladders[l]; !ok {
+			return fmt.Errorf("unknown ladder %q (have %v): %w", l, LadderNames(), ErrInvalid)
+		}
+	}
+	if a := req.GetMaxAttempts(); a < 0 || a > 20 {
+		return fmt.Errorf("max attempts %d outside 0..20: %w", a, ErrInvalid)
+	}
+	if s := req.GetSegmentSeconds(); s != 0 && (s < 1 || s > 30) {
+		return fmt.Errorf("segment duration %gs outside 1..30: %w", s, ErrInvalid)
+	}
+	return nil
+}
+
+// view completes a job read from etcd with derived fields.
+func (j *jobService) view(job *v1.Job, tasks []*v1.Task) *v1.Job {
+	job.Progress = jobProgress(job, tasks)
+	if job.GetState() == v1.JobState_JOB_STATE_SUCCEEDED && j.c.cfg.PlaybackBaseURL != "" {
+		base := strings.TrimSuffix(j.c.cfg.PlaybackBaseURL, "/") + "/v/" + job.GetAssetId() + "/"
+		job.HlsUrl = base + job.GetHlsMaster()
+		job.DashUrl = base + job.GetDashManifest()
+	}
+	return job
+}
+
+func (j *jobService) read(ctx context.Context, id string) (*v1.Job, []*v1.Task, error) {
+	if id == "" {
+		return nil, nil, fmt.Errorf("job id is required: %w", ErrInvalid)
+	}
+	job, err := j.c.store.GetJob(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	tasks, err := j.c.store.Tasks(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return j.view(job, tasks), tasks, nil
+}
+
+// GetJob returns a job and its tasks.
+func (j *jobService) GetJob(ctx context.Context, req *v1.GetJobRequest) (*v1.GetJobResponse, error) {
+	job, tasks, err := j.read(ctx, req.GetJobId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &v1.GetJobResponse{Job: job, Tasks: tasks}, nil
+}
+
+// ListJobs returns jobs newest first.
+func (j *jobService) ListJobs(ctx context.Context, req *v1.ListJobsRequest) (*v1.ListJobsResponse, error) {
+	limit := int(req.GetLimit())
+	if limit < 0 {
+		return nil, toStatus(fmt.Errorf("limit %d is negative: %w", limit, ErrInvalid))
+	}
+	if limit == 0 {
+		limit = 100
+	}
+	jobs, err := j.c.store.ListJobs(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	out := make([]*v1.Job, 0, min(limit, len(jobs)))
+	for _, job := range jobs {
+		if len(out) == limit {
+			break
+		}
+		if req.GetState() != v1.JobState_JOB_STATE_UNSPECIFIED && job.GetState() != req.GetState() {
+			continue
+		}
+		out = append(out, j.view(job, nil))
+	}
+	return &v1.ListJobsResponse{Jobs: out}, nil
+}
+
+// CancelJob records a cancel request; the leader stops the job's tasks.
+func (j *jobService) CancelJob(ctx context.Context, req *v1.CancelJobRequest) (*v1.CancelJobResponse, error) {
+	job, _, err := j.read(ctx, req.GetJobId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if isTerminal(job.GetState()) {
+		return nil, toStatus(fmt.Errorf("job %s is %s: %w", job.GetId(), job.GetState(), ErrTerminal))
+	}
+	if err := j.c.store.RequestCancel(ctx, job.GetId()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &v1.CancelJobResponse{Job: job}, nil
+}
+
+// WatchJob sends the job whenever it or one of its tasks changes, ending
+// after the terminal state.
+func (j *jobService) WatchJob(req *v1.WatchJobRequest, stream v1.JobService_WatchJobServer) error {
+	ctx, cancel := context.WithCancel(stream.Context())
+	defer cancel()
+	id := req.GetJobId()
+	if id == "" {
+		return toStatus(fmt.Errorf("job id is required: %w", ErrInvalid))
+	}
+	resp, err := j.c.cli.Get(ctx, j.c.store.keys.job(id))
+	if err != nil {
+		return toStatus(fmt.Errorf("watch %s: %w", id, err))
+	}
+	if len(resp.Kvs) == 0 {
+		return toStatus(fmt.Errorf("job %s: %w", id, ErrNotFound))
+	}
+	from := clientv3.WithRev(resp.Header.Revision + 1)
+	wctx := clientv3.WithRequireLeader(ctx)
+	jobCh := j.c.cli.Watch(wctx, j.c.store.keys.job(id), from)
+	taskCh := j.c.cli.Watch(wctx, j.c.store.keys.tasksOf(id), clientv3.WithPrefix(), from)
+	for {
+		job, tasks, err := j.read(ctx, id)
+		if err != nil {
+			return toStatus(err)
+		}
+		if err := stream.Send(&v1.WatchJobResponse{Job: job, Tasks: tasks}); err != nil {
+			return err
+		}
+		if isTerminal(job.GetState()) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case wr, ok := <-jobCh:
+			if !ok || wr.Err() != nil {
+				return toStatus(fmt.Errorf("watch %s: %v: %w", id, wr.Err(), ErrNotLeader))
+			}
+		case wr, ok := <-taskCh:
+			if !ok || wr.Err() != nil {
+				return toStatus(fmt.Errorf("watch %s: %v: %w", id, wr.Err(), ErrNotLeader))
+			}
+		}
+	}
+}

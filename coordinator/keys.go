@@ -1,0 +1,21 @@
+package coordinator
+
+// etcd key layout, all under Config.Prefix (default "/vodfleet"):
+//
+//	<prefix>/leader/<lease>       election keys (concurrency.Election); value: leader's advertise address
+//	<prefix>/jobs/<job>           Job (binary proto), created by any coordinator, then written only by the leader
+//	<prefix>/tasks/<job>/<task>   Task (binary proto), written only by the leader, fenced and CAS'd
+//	<prefix>/cancel/<job>         cancel request (value: request time), written by any coordinator
+//
+// Job ids sort by creation time (ids.TimeRandom), so a range over jobs/ lists
+// jobs oldest first.
+type keys struct{ prefix string }
+
+func (k keys) leader() string                 { return k.prefix + "/leader" }
+func (k keys) jobs() string                   { return k.prefix + "/jobs/" }
+func (k keys) job(id string) string           { return k.jobs() + id }
+func (k keys) tasksOf(jobID string) string    { return k.prefix + "/tasks/" + jobID + "/" }
+func (k keys) task(jobID, name string) string { return k.tasksOf(jobID) + name }
+func (k keys) allTasks() string               { return k.prefix + "/tasks/" }
+func (k keys) cancels() string                { return k.prefix + "/cancel/" }
+func (k keys) cancel(jobID string) string     { return k.cancels() + jobID }

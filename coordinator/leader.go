@@ -1,0 +1,298 @@
+package coordinator
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/vodfleet/vodfleet/internal/clock"
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+)
+
+// jobRecord is the leader's cached copy of a job and its tasks with the
+// etcd ModRevisions they were read or written at.
+type jobRecord struct {
+	job   *v1.Job
+	rev   int64
+	tasks map[string]*taskRecord
+}
+
+// taskRecord is a cached task.
+type taskRecord struct {
+	task *v1.Task
+	rev  int64
+	// persisted is when the task was last written; progress-only updates
+	// are written at most once per progressPersistEvery.
+	persisted time.Time
+}
+
+// progressPersistEvery throttles progress writes to etcd.
+const progressPersistEvery = time.Second
+
+// Publisher moves staged outputs into an asset (storage.Client does).
+type Publisher interface {
+	// Publish moves every object under from to to, atomically.
+	Publish(ctx context.Context, from, to string) (int, error)
+}
+
+// leader runs while this coordinator holds leadership. All its state is
+// owned by the goroutine in run; other goroutines hand it work through
+// post and do.
+type leader struct {
+	cfg   Config
+	store *Store
+	fence Fence
+	clock clock.Clock
+	pub   Publisher
+	log   hclog.Logger
+	ctx   context.Context
+
+	events   chan func()
+	failed   error
+	jobs     map[string]*jobRecord
+	sessions map[string]*session
+}
+
+func newLeader(ctx context.Context, c *Coordinator, fence Fence) *leader {
+	return &leader{
+		cfg:      c.cfg,
+		store:    c.store,
+		fence:    fence,
+		clock:    c.clock,
+		pub:      c.pub,
+		log:      c.log.Named("leader").With("fence", fence.Rev),
+		ctx:      ctx,
+		events:   make(chan func(), 1024),
+		jobs:     map[string]*jobRecord{},
+		sessions: map[string]*session{},
+	}
+}
+
+// post hands f to the loop; it gives up when leadership ends.
+func (l *leader) post(f func()) bool {
+	select {
+	case l.events <- f:
+		return true
+	case <-l.ctx.Done():
+		return false
+	}
+}
+
+// do runs f on the loop and waits for it.
+func (l *leader) do(ctx context.Context, f func()) error {
+	done := make(chan struct{})
+	if !l.post(func() { f(); close(done) }) {
+		return fmt.Errorf("leadership ended: %w", ErrNotLeader)
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-l.ctx.Done():
+		return fmt.Errorf("leadership ended: %w", ErrNotLeader)
+	}
+}
+
+// run loads state and serves until leadership ends or a write fails.
+func (l *leader) run() error {
+	snap, err := l.store.load(l.ctx)
+	if err != nil {
+		return err
+	}
+	l.jobs = snap.jobs
+	l.log.Info("leading", "active_jobs", len(l.jobs), "rev", snap.rev)
+	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(l.ctx))
+	defer cancel()
+	jobWatch := l.store.cli.Watch(wctx, l.store.keys.jobs(), clientv3.WithPrefix(), clientv3.WithRev(snap.rev+1))
+	cancelWatch := l.store.cli.Watch(wctx, l.store.keys.cancels(), clientv3.WithPrefix(), clientv3.WithRev(snap.rev+1))
+	ticker := time.NewTicker(l.cfg.TickInterval)
+	defer ticker.Stop()
+	defer func() {
+		for _, s := range l.sessions {
+			s.close()
+		}
+	}()
+	for id := range snap.cancels {
+		l.cancelJob(id)
+	}
+	for _, id := range l.jobOrder() {
+		if jr := l.jobs[id]; jr != nil && jr.job.GetState() == v1.JobState_JOB_STATE_QUEUED {
+			l.startJob(jr)
+		}
+	}
+	l.schedule()
+	if l.failed != nil {
+		return l.failed
+	}
+	for {
+		select {
+		case <-l.ctx.Done():
+			return l.ctx.Err()
+		case f := <-l.events:
+			f()
+		case wr, ok := <-jobWatch:
+			if !ok || wr.Err() != nil {
+				return fmt.Errorf("job watch ended: %v", wr.Err())
+			}
+			for _, ev := range wr.Events {
+				if ev.Type == clientv3.EventTypePut && ev.IsCreate() {
+					l.addJob(ev.Kv)
+				}
+			}
+		case wr, ok := <-cancelWatch:
+			if !ok || wr.Err() != nil {
+				return fmt.Errorf("cancel watch ended: %v", wr.Err())
+			}
+			for _, ev := range wr.Events {
+				if ev.Type == clientv3.EventTypePut {
+					l.cancelJob(strings.TrimPrefix(string(ev.Kv.Key), l.store.keys.cancels()))
+				}
+			}
+		case <-ticker.C:
+			l.expireLeases()
+		}
+		if l.failed == nil {
+			l.schedule()
+		}
+		if l.failed != nil {
+			return l.failed
+		}
+	}
+}
+
+// write applies writes fenced and returns the new revision. When it fails
+// (leadership lost, a record changed under us, etcd unreachable) it records
+// the error and reports false: the loop then ends and the coordinator
+// steps down, since its cached view can no longer be trusted.
+func (l *leader) write(ws ...write) (int64, bool) {
+	if l.failed != nil {
+		return 0, false
+	}
+	ctx, cancel := context.WithTimeout(l.ctx, 10*time.Second)
+	defer cancel()
+	rev, err := l.store.apply(ctx, l.fence, ws...)
+	if err != nil {
+		l.failed = err
+		return 0, false
+	}
+	return rev, true
+}
+
+func (l *leader) jobWrite(jr *jobRecord) write {
+	jr.job.UpdatedAt = timestamp(l.clock.Now())
+	return write{key: l.store.keys.job(jr.job.GetId()), msg: jr.job, expectRev: jr.rev}
+}
+
+func (l *leader) taskWrite(jobID string, tr *taskRecord) write {
+	tr.task.UpdatedAt = timestamp(l.clock.Now())
+	return write{key: l.store.keys.task(jobID, tr.task.GetName()), msg: tr.task, expectRev: tr.rev}
+}
+
+// addJob takes a newly created job record from the watch.
+func (l *leader) addJob(kv interface {
+	GetValue() []byte
+	GetModRevision() int64
+}) {
+	job := &v1.Job{}
+	if err := proto.Unmarshal(kv.GetValue(), job); err != nil {
+		l.log.Warn("ignoring undecodable job", "error", err)
+		return
+	}
+	if _, ok := l.jobs[job.GetId()]; ok || job.GetState() != v1.JobState_JOB_STATE_QUEUED {
+		return
+	}
+	jr := &jobRecord{job: job, rev: kv.GetModRevision(), tasks: map[string]*taskRecord{}}
+	l.jobs[job.GetId()] = jr
+	l.startJob(jr)
+}
+
+// startJob plans the probe task of a queued job.
+func (l *leader) startJob(jr *jobRecord) {
+	probe := &taskRecord{task: planProbe(jr.job)}
+	jr.job.State = v1.JobState_JOB_STATE_RUNNING
+	rev, ok := l.write(l.jobWrite(jr), l.taskWrite(jr.job.GetId(), probe))
+	if !ok {
+		return
+	}
+	jr.rev, probe.rev = rev, rev
+	jr.tasks[probe.task.GetName()] = probe
+	l.log.Info("job started", "job", jr.job.GetId())
+}
+
+// jobOrder lists active job ids oldest first (ids sort by time).
+func (l *leader) jobOrder() []string {
+	ids := make([]string, 0, len(l.jobs))
+	for id := range l.jobs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// finishJob writes a job's terminal state together with its tasks'
+// cancellation, tells agents to stop, and forgets the job.
+func (l *leader) finishJob(jr *jobRecord, state v1.JobState, reason string, extra ...write) {
+	jr.job.State = state
+	jr.job.Error = reason
+	ws := append([]write{l.jobWrite(jr)}, extra...)
+	var stop []*taskRecord
+	for _, tr := range jr.tasks {
+		if isTaskTerminal(tr.task.GetState()) {
+			continue
+		}
+		if tr.task.GetState() == v1.TaskState_TASK_STATE_RUNNING {
+			stop = append(stop, tr)
+		}
+		tr.task.State = v1.TaskState_TASK_STATE_CANCELLED
+		ws = append(ws, l.taskWrite(jr.job.GetId(), tr))
+	}
+	if _, ok := l.write(ws...); !ok {
+		return
+	}
+	for _, tr := range stop {
+		l.release(tr, "job "+strings.ToLower(strings.TrimPrefix(state.String(), "JOB_STATE_")))
+	}
+	delete(l.jobs, jr.job.GetId())
+	l.log.Info("job finished", "job", jr.job.GetId(), "state", state.String(), "error", reason)
+}
+
+// release frees the slot holding tr and tells the agent to stop it.
+func (l *leader) release(tr *taskRecord, reason string) {
+	s := l.sessions[tr.task.GetAgentId()]
+	if s == nil || !s.running[tr.task.GetId()] {
+		return
+	}
+	delete(s.running, tr.task.GetId())
+	s.send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Cancel{Cancel: &v1.CancelTask{TaskId: tr.task.GetId(), Reason: reason}}})
+}
+
+// cancelJob handles a client's cancel request.
+func (l *leader) cancelJob(id string) {
+	del := write{key: l.store.keys.cancel(id), expectRev: -1}
+	jr := l.jobs[id]
+	if jr == nil {
+		l.write(del) // finished meanwhile; drop the request
+		return
+	}
+	l.finishJob(jr, v1.JobState_JOB_STATE_CANCELLED, "cancelled by request", del)
+}
+
+// findTask locates an active task by id ("JOB.NAME").
+func (l *leader) findTask(id string) (*jobRecord, *taskRecord) {
+	jobID, name, ok := strings.Cut(id, ".")
+	if !ok {
+		return nil, nil
+	}
+	jr := l.jobs[jobID]
+	if jr == nil {
+		return nil, nil
+	}
+	return jr, jr.tasks[name]
+}

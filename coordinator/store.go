@@ -1,0 +1,202 @@
+package coordinator
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/hashicorp/go-hclog"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
+
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+)
+
+// Store reads and writes job and task records in etcd (see keys.go for the
+// layout). Records are binary protos. Reads are open to every coordinator;
+// task and job updates go through Apply with the leader's Fence.
+type Store struct {
+	cli  *clientv3.Client
+	keys keys
+	log  hclog.Logger
+}
+
+// NewStore returns a store over cli with the given key prefix.
+func NewStore(cli *clientv3.Client, prefix string, log hclog.Logger) *Store {
+	return &Store{cli: cli, keys: keys{prefix: prefix}, log: log.Named("store")}
+}
+
+// write is one put or delete in a fenced transaction. expectRev is the
+// ModRevision the key must still have (0: must not exist; -1: unchecked).
+type write struct {
+	key       string
+	msg       proto.Message // nil deletes the key
+	expectRev int64
+}
+
+// CreateJob records a new job; it fails with ErrConflict if the id exists.
+func (s *Store) CreateJob(ctx context.Context, job *v1.Job) error {
+	key := s.keys.job(job.GetId())
+	data, err := proto.Marshal(job)
+	if err != nil {
+		return fmt.Errorf("marshal job: %w", err)
+	}
+	resp, err := s.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+		Then(clientv3.OpPut(key, string(data))).Commit()
+	if err != nil {
+		return fmt.Errorf("create job %s: %w", job.GetId(), err)
+	}
+	if !resp.Succeeded {
+		return fmt.Errorf("job %s exists: %w", job.GetId(), ErrConflict)
+	}
+	return nil
+}
+
+// GetJob reads one job.
+func (s *Store) GetJob(ctx context.Context, id string) (*v1.Job, error) {
+	resp, err := s.cli.Get(ctx, s.keys.job(id))
+	if err != nil {
+		return nil, fmt.Errorf("get job %s: %w", id, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return nil, fmt.Errorf("job %s: %w", id, ErrNotFound)
+	}
+	job := &v1.Job{}
+	if err := proto.Unmarshal(resp.Kvs[0].Value, job); err != nil {
+		return nil, fmt.Errorf("decode job %s: %w", id, err)
+	}
+	return job, nil
+}
+
+// ListJobs returns all jobs, newest first.
+func (s *Store) ListJobs(ctx context.Context) ([]*v1.Job, error) {
+	resp, err := s.cli.Get(ctx, s.keys.jobs(), clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	jobs := make([]*v1.Job, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		job := &v1.Job{}
+		if err := proto.Unmarshal(kv.Value, job); err != nil {
+			s.log.Warn("skipping undecodable job record", "key", string(kv.Key), "error", err)
+			continue
+		}
+		jobs = append(jobs, job)
+	}
+	sort.Slice(jobs, func(i, j int) bool { return jobs[i].GetId() > jobs[j].GetId() })
+	return jobs, nil
+}
+
+// Tasks returns the tasks of a job in plan order.
+func (s *Store) Tasks(ctx context.Context, jobID string) ([]*v1.Task, error) {
+	resp, err := s.cli.Get(ctx, s.keys.tasksOf(jobID), clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("tasks of %s: %w", jobID, err)
+	}
+	tasks := make([]*v1.Task, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		t := &v1.Task{}
+		if err := proto.Unmarshal(kv.Value, t); err != nil {
+			return nil, fmt.Errorf("decode task %s: %w", kv.Key, err)
+		}
+		tasks = append(tasks, t)
+	}
+	sortTasks(tasks)
+	return tasks, nil
+}
+
+// RequestCancel records a cancel request for an existing job.
+func (s *Store) RequestCancel(ctx context.Context, id string) error {
+	jobKey := s.keys.job(id)
+	resp, err := s.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(jobKey), ">", 0)).
+		Then(clientv3.OpPut(s.keys.cancel(id), "1")).Commit()
+	if err != nil {
+		return fmt.Errorf("cancel %s: %w", id, err)
+	}
+	if !resp.Succeeded {
+		return fmt.Errorf("job %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// apply runs writes in one transaction guarded by fence and by each write's
+// expected revision. It returns the revision of the transaction, which is
+// the new ModRevision of every key written.
+func (s *Store) apply(ctx context.Context, fence Fence, writes ...write) (int64, error) {
+	cmps := []clientv3.Cmp{fence.cmp()}
+	ops := make([]clientv3.Op, 0, len(writes))
+	for _, w := range writes {
+		if w.expectRev >= 0 {
+			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.key), "=", w.expectRev))
+		}
+		if w.msg == nil {
+			ops = append(ops, clientv3.OpDelete(w.key))
+			continue
+		}
+		data, err := proto.Marshal(w.msg)
+		if err != nil {
+			return 0, fmt.Errorf("marshal %s: %w", w.key, err)
+		}
+		ops = append(ops, clientv3.OpPut(w.key, string(data)))
+	}
+	resp, err := s.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	if err != nil {
+		return 0, fmt.Errorf("fenced write: %w", err)
+	}
+	if !resp.Succeeded {
+		return 0, fmt.Errorf("fenced write of %d keys: %w", len(writes), ErrConflict)
+	}
+	return resp.Header.Revision, nil
+}
+
+// snapshot is everything the leader loads when it takes over.
+type snapshot struct {
+	jobs    map[string]*jobRecord
+	cancels map[string]bool
+	rev     int64
+}
+
+// load reads all unfinished jobs with their tasks and pending cancels, at
+// one revision so that watches can continue from it.
+func (s *Store) load(ctx context.Context) (*snapshot, error) {
+	jresp, err := s.cli.Get(ctx, s.keys.jobs(), clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("load jobs: %w", err)
+	}
+	rev := jresp.Header.Revision
+	tresp, err := s.cli.Get(ctx, s.keys.allTasks(), clientv3.WithPrefix(), clientv3.WithRev(rev))
+	if err != nil {
+		return nil, fmt.Errorf("load tasks: %w", err)
+	}
+	cresp, err := s.cli.Get(ctx, s.keys.cancels(), clientv3.WithPrefix(), clientv3.WithRev(rev))
+	if err != nil {
+		return nil, fmt.Errorf("load cancels: %w", err)
+	}
+	snap := &snapshot{jobs: map[string]*jobRecord{}, cancels: map[string]bool{}, rev: rev}
+	for _, kv := range jresp.Kvs {
+		job := &v1.Job{}
+		if err := proto.Unmarshal(kv.Value, job); err != nil {
+			s.log.Warn("skipping undecodable job record", "key", string(kv.Key), "error", err)
+			continue
+		}
+		if isTerminal(job.GetState()) {
+			continue
+		}
+		snap.jobs[job.GetId()] = &jobRecord{job: job, rev: kv.ModRevision, tasks: map[string]*taskRecord{}}
+	}
+	for _, kv := range tresp.Kvs {
+		t := &v1.Task{}
+		if err := proto.Unmarshal(kv.Value, t); err != nil {
+			return nil, fmt.Errorf("decode task %s: %w", kv.Key, err)
+		}
+		if jr := snap.jobs[t.GetJobId()]; jr != nil {
+			jr.tasks[t.GetName()] = &taskRecord{task: t, rev: kv.ModRevision}
+		}
+	}
+	for _, kv := range cresp.Kvs {
+		snap.cancels[string(kv.Key[len(s.keys.cancels()):])] = true
+	}
+	return snap, nil
+}

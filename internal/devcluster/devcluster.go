@@ -1,0 +1,149 @@
+// Package devcluster runs a whole vodfleet in one process: an embedded
+// etcd, a coordinator, a storage node, an edge and N agents. It is what
+// `vodfleet dev` starts and what the end-to-end tests drive.
+package devcluster
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/vodfleet/vodfleet/agent"
+	"github.com/vodfleet/vodfleet/coordinator"
+	"github.com/vodfleet/vodfleet/edge"
+	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	"github.com/vodfleet/vodfleet/internal/node"
+	"github.com/vodfleet/vodfleet/storage"
+)
+
+// Config sets where the dev cluster keeps data and listens. Addresses with
+// port 0 pick free ports (the tests do that).
+type Config struct {
+	// DataDir holds etcd data, the storage node and agent work dirs.
+	DataDir string
+	// Agents is how many agents to run.
+	Agents int
+	// AgentSlots is each agent's task slots.
+	AgentSlots int
+	// EtcdAddr, CoordinatorAddr, StorageGRPCAddr, StorageHTTPAddr and
+	// EdgeAddr are the listen addresses.
+	EtcdAddr, CoordinatorAddr, StorageGRPCAddr, StorageHTTPAddr, EdgeAddr string
+	// Coordinator overrides coordinator settings (zero fields default).
+	Coordinator coordinator.Config
+}
+
+// DefaultConfig is what `vodfleet dev` uses without flags.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:         ".vodfleet",
+		Agents:          2,
+		AgentSlots:      2,
+		EtcdAddr:        "127.0.0.1:7379",
+		CoordinatorAddr: "127.0.0.1:7000",
+		StorageGRPCAddr: "127.0.0.1:7001",
+		StorageHTTPAddr: "127.0.0.1:7002",
+		EdgeAddr:        "127.0.0.1:8080",
+	}
+}
+
+// Validate reports invalid settings.
+func (c Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("data dir is required")
+	}
+	if c.Agents < 0 || c.Agents > 64 {
+		return fmt.Errorf("agents %d outside 0..64", c.Agents)
+	}
+	return nil
+}
+
+// Cluster is a running dev cluster.
+type Cluster struct {
+	// Etcd is the embedded etcd.
+	Etcd *etcdserver.Server
+	// Storage, Coordinator and Edge are the role nodes.
+	Storage     *node.Storage
+	Coordinator *node.Coordinator
+	Edge        *node.Edge
+	// Agents are the running agents.
+	Agents []*node.Agent
+}
+
+// EdgeURL is the base URL players use.
+func (c *Cluster) EdgeURL() string { return "http://" + c.Edge.Addr }
+
+// Start brings every role up; on error, what was started is stopped.
+func Start(cfg Config, log hclog.Logger) (_ *Cluster, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("dev config: %w", err)
+	}
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	c := &Cluster{}
+	defer func() {
+		if err != nil {
+			c.Close()
+		}
+	}()
+	if c.Etcd, err = etcdserver.Start(filepath.Join(dataDir, "etcd"), cfg.EtcdAddr, log.Named("etcd")); err != nil {
+		return nil, err
+	}
+	scfg := storage.DefaultConfig()
+	scfg.Dir = filepath.Join(dataDir, "storage")
+	if c.Storage, err = node.StartStorage(scfg, cfg.StorageGRPCAddr, cfg.StorageHTTPAddr, log); err != nil {
+		return nil, err
+	}
+	ecfg := edge.DefaultConfig()
+	ecfg.Origin = "http://" + c.Storage.HTTPAddr
+	if c.Edge, err = node.StartEdge(ecfg, cfg.EdgeAddr, log); err != nil {
+		return nil, err
+	}
+	ccfg := cfg.Coordinator
+	ccfg.StorageAddress = c.Storage.GRPCAddr
+	if ccfg.PlaybackBaseURL == "" {
+		ccfg.PlaybackBaseURL = c.EdgeURL()
+	}
+	if c.Coordinator, err = node.StartCoordinator(ccfg, []string{c.Etcd.Endpoint()}, cfg.CoordinatorAddr, log); err != nil {
+		return nil, err
+	}
+	for i := 1; i <= cfg.Agents; i++ {
+		a, err := node.StartAgent(agent.Config{
+			ID:           fmt.Sprintf("agent-%d", i),
+			Coordinators: []string{c.Coordinator.Addr},
+			Slots:        cfg.AgentSlots,
+			WorkDir:      filepath.Join(dataDir, fmt.Sprintf("agent-%d", i)),
+		}, log)
+		if err != nil {
+			return nil, err
+		}
+		c.Agents = append(c.Agents, a)
+	}
+	return c, nil
+}
+
+// Close stops every role, agents first.
+func (c *Cluster) Close() {
+	for _, a := range c.Agents {
+		_ = a.Close()
+	}
+	if c.Coordinator != nil {
+		_ = c.Coordinator.Close()
+	}
+	if c.Edge != nil {
+		_ = c.Edge.Close()
+	}
+	if c.Storage != nil {
+		_ = c.Storage.Close()
+	}
+	if c.Etcd != nil {
+		c.Etcd.Close()
+	}
+}

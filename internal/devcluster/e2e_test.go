@@ -1,0 +1,245 @@
+package devcluster
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+	"github.com/vodfleet/vodfleet/storage"
+)
+
+// startCluster runs a dev cluster on free loopback ports in a temp dir.
+func startCluster(t *testing.T) (*Cluster, v1.JobServiceClient, *storage.Client) {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.EtcdAddr, cfg.CoordinatorAddr, cfg.StorageGRPCAddr, cfg.StorageHTTPAddr, cfg.EdgeAddr =
+		"127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Coordinator.RetryBackoff = 200 * time.Millisecond
+	log := hclog.New(&hclog.LoggerOptions{Name: "e2e", Level: hclog.Info, Output: testWriter{t}})
+	c, err := Start(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	jc := dialT(t, c.Coordinator.Addr)
+	sc := dialT(t, c.Storage.GRPCAddr)
+	return c, v1.NewJobServiceClient(jc), storage.NewClient(sc)
+}
+
+func dialT(t *testing.T, addr string) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// testWriter sends cluster logs to the test log (shown on failure or -v).
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// makeClip generates a test clip with ffmpeg.
+func makeClip(t *testing.T, dir string, size string, seconds int) string {
+	t.Helper()
+	out := filepath.Join(dir, "clip-"+size+".mp4")
+	cmd := exec.Command("ffmpeg", "-v", "error", "-y",
+		"-f", "lavfi", "-i", "testsrc2=size="+size+":rate=25",
+		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-t", strconv.Itoa(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+		"-c:a", "aac", "-shortest", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("generate clip: %v\n%s", err, b)
+	}
+	return out
+}
+
+// submitFile uploads a local file as a source and submits a job for it.
+func submitFile(t *testing.T, ctx context.Context, jobs v1.JobServiceClient, st *storage.Client, local string) *v1.Job {
+	t.Helper()
+	path := "sources/" + strconv.FormatInt(time.Now().UnixNano(), 36) + "/" + filepath.Base(local)
+	if _, err := st.PutFile(ctx, path, local, ""); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	resp, err := jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}}})
+	if err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	return resp.GetJob()
+}
+
+// waitJob follows WatchJob until the job ends and returns the last update.
+func waitJob(t *testing.T, ctx context.Context, jobs v1.JobServiceClient, id string) *v1.WatchJobResponse {
+	t.Helper()
+	stream, err := jobs.WatchJob(ctx, &v1.WatchJobRequest{JobId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last *v1.WatchJobResponse
+	sawProgress := false
+	for {
+		m, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("watch %s: %v (last: %v)", id, err, last)
+		}
+		last = m
+		for _, tk := range m.GetTasks() {
+			if tk.GetState() == v1.TaskState_TASK_STATE_RUNNING && tk.GetProgress() > 0 && tk.GetProgress() < 1 {
+				sawProgress = true
+			}
+		}
+		switch m.GetJob().GetState() {
+		case v1.JobState_JOB_STATE_SUCCEEDED, v1.JobState_JOB_STATE_FAILED, v1.JobState_JOB_STATE_CANCELLED:
+			t.Logf("job %s ended %s (saw partial progress: %v)", id, m.GetJob().GetState(), sawProgress)
+			return m
+		}
+	}
+}
+
+// streamDurations decodes every stream of url with ffmpeg (framecrc muxer:
+// one line per decoded frame) and returns each stream's media type and
+// decoded duration in seconds.
+func streamDurations(t *testing.T, url string) (types []string, durations []float64) {
+	t.Helper()
+	cmd := exec.Command("ffmpeg", "-v", "error", "-i", url, "-map", "0", "-f", "framecrc", "-")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("ffmpeg %s: %v\n%s", url, err, stderr.String())
+	}
+	if s := strings.TrimSpace(stderr.String()); s != "" {
+		t.Errorf("ffmpeg reported errors decoding %s:\n%s", url, s)
+	}
+	tb := map[int]float64{}
+	kind := map[int]string{}
+	first := map[int]int64{}
+	end := map[int]int64{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		line := sc.Text()
+		var idx, num, den int
+		if _, err := fmt.Sscanf(line, "#tb %d: %d/%d", &idx, &num, &den); err == nil {
+			tb[idx] = float64(num) / float64(den)
+			continue
+		}
+		var mt string
+		if _, err := fmt.Sscanf(line, "#media_type %d: %s", &idx, &mt); err == nil {
+			kind[idx] = mt
+			continue
+		}
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, ",")
+		if len(f) < 4 {
+			continue
+		}
+		idx, _ = strconv.Atoi(strings.TrimSpace(f[0]))
+		pts, _ := strconv.ParseInt(strings.TrimSpace(f[2]), 10, 64)
+		dur, _ := strconv.ParseInt(strings.TrimSpace(f[3]), 10, 64)
+		if v, ok := first[idx]; !ok || pts < v {
+			first[idx] = pts
+		}
+		end[idx] = max(end[idx], pts+dur)
+	}
+	for i := 0; i < len(tb); i++ {
+		types = append(types, kind[i])
+		durations = append(durations, float64(end[i]-first[i])*tb[i])
+	}
+	return types, durations
+}
+
+func TestEndToEndPlaysHLSAndDASHThroughEdge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test encodes video; skipped with -short")
+	}
+	_, jobs, st := startCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	clip := makeClip(t, dir, "854x480", 6)
+	_, srcDur := streamDurations(t, clip)
+	bad := filepath.Join(dir, "notes.mp4")
+	if err := os.WriteFile(bad, bytes.Repeat([]byte("this is not a video file\n"), 200), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	good := submitFile(t, ctx, jobs, st, clip)
+	broken := submitFile(t, ctx, jobs, st, bad) // runs beside the good job
+
+	start := time.Now()
+	b := waitJob(t, ctx, jobs, broken.GetId())
+	if b.GetJob().GetState() != v1.JobState_JOB_STATE_FAILED {
+		t.Fatalf("non-media job ended %s, want FAILED", b.GetJob().GetState())
+	}
+	if msg := strings.ToLower(b.GetJob().GetError()); !strings.Contains(msg, "invalid data") && !strings.Contains(msg, "no video") {
+		t.Errorf("non-media job error %q is not a readable reason", b.GetJob().GetError())
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("non-media job took %s to fail", took)
+	}
+	for _, tk := range b.GetTasks() {
+		if tk.GetAttempt() > 1 {
+			t.Errorf("permanent failure was retried: task %s attempt %d", tk.GetName(), tk.GetAttempt())
+		}
+	}
+
+	g := waitJob(t, ctx, jobs, good.GetId())
+	if g.GetJob().GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
+		t.Fatalf("job ended %s: %s", g.GetJob().GetState(), g.GetJob().GetError())
+	}
+	hls, dash := g.GetJob().GetHlsUrl(), g.GetJob().GetDashUrl()
+	if hls == "" || dash == "" {
+		t.Fatalf("no playback URLs: %v", g.GetJob())
+	}
+	var renditions int
+	for _, tk := range g.GetTasks() {
+		if tk.GetSpec().GetKind() == v1.TaskKind_TASK_KIND_ENCODE_VIDEO {
+			renditions++
+		}
+	}
+	if renditions != 2 { // 480p source: 480p and 360p, never 720p or 1080p
+		t.Fatalf("encoded %d renditions, want 2 (480p, 360p)", renditions)
+	}
+	want := srcDur[0]
+	for _, url := range []string{hls, dash} {
+		types, durs := streamDurations(t, url)
+		var video, audio int
+		for i, ty := range types {
+			switch ty {
+			case "video":
+				video++
+			case "audio":
+				audio++
+			}
+			if math.Abs(durs[i]-want) > 0.2 {
+				t.Errorf("%s stream %d (%s) decodes to %.3fs, source %.3fs", url, i, ty, durs[i], want)
+			}
+		}
+		if video != renditions || audio < 1 {
+			t.Errorf("%s: %d video and %d audio streams, want %d video and audio", url, video, audio, renditions)
+		}
+		t.Logf("%s: %d video, %d audio streams, durations %v (source %.3fs)", url, video, audio, durs, want)
+	}
+}

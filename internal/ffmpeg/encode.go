@@ -1,0 +1,200 @@
+package ffmpeg
+
+import (
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	vodfleetv1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+)
+
+// File names every encode writes inside its output directory. The manifest
+// writers and the uploader rely on them.
+const (
+	// PlaylistName is the media playlist ffmpeg writes; ParseMediaPlaylist
+	// reads it back to list the segments.
+	PlaylistName = "index.m3u8"
+	// InitName is the CMAF initialization segment.
+	InitName = "init.mp4"
+	// SegmentPattern is the printf pattern of media segment names; numbering
+	// starts at FirstSegmentNumber.
+	SegmentPattern = "seg_%05d.m4s"
+	// FirstSegmentNumber is the number of the first media segment.
+	FirstSegmentNumber = 1
+)
+
+// DefaultPreset is the x264 preset used when VideoJob.Preset is empty: a
+// fleet trades a little compression for much higher throughput.
+const DefaultPreset = "veryfast"
+
+// VideoJob describes one video rendition encode.
+type VideoJob struct {
+	// Input is a local path or URL ffmpeg reads.
+	Input string
+	// Whitelist is the -protocol_whitelist for Input (see ProbeOptions).
+	Whitelist string
+	// Rendition is the rung to produce; Width and Height are used exactly
+	// (the planner already kept the display aspect ratio).
+	Rendition *vodfleetv1.Rendition
+	// FrameRate is the constant output frame rate. Zero keeps the source
+	// timing and drops the -g/-keyint_min pinning (keyframes are still
+	// forced at every segment boundary).
+	FrameRate float64
+	// SegmentSeconds is the target segment duration; keyframes are forced
+	// at every multiple of it.
+	SegmentSeconds float64
+	// OutDir receives PlaylistName, InitName and the segments. It must
+	// exist.
+	OutDir string
+	// Preset is the x264 preset; empty means DefaultPreset.
+	Preset string
+}
+
+// AudioJob describes the AAC audio encode.
+type AudioJob struct {
+	// Input is a local path or URL ffmpeg reads.
+	Input string
+	// Whitelist is the -protocol_whitelist for Input (see ProbeOptions).
+	Whitelist string
+	// Audio is the AAC track to produce.
+	Audio *vodfleetv1.AudioSpec
+	// SegmentSeconds is the target segment duration.
+	SegmentSeconds float64
+	// OutDir receives PlaylistName, InitName and the segments.
+	OutDir string
+}
+
+// VideoArgs returns the ffmpeg arguments (without the binary) that encode
+// the first video stream of j.Input to H.264 CMAF segments with closed GOPs
+// and a keyframe at every segment boundary, plus an HLS media playlist.
+func VideoArgs(j VideoJob) []string {
+	r := j.Rendition
+	seg := num(j.SegmentSeconds)
+	args := inputArgs(j.Input, j.Whitelist)
+	args = append(args,
+		"-map", "0:v:0", "-an", "-sn", "-dn",
+		"-vf", "scale="+itoa(int64(r.GetWidth()))+":"+itoa(int64(r.GetHeight()))+",setsar=1",
+		"-pix_fmt", "yuv420p",
+	)
+	if j.FrameRate > 0 {
+		// cfr also duplicates the first frame when video starts after
+		// the source's first packet, so the track starts at zero.
+		gop := itoa(int64(math.Max(1, math.Round(j.FrameRate*j.SegmentSeconds))))
+		args = append(args, "-r", rate(j.FrameRate), "-fps_mode", "cfr", "-g", gop, "-keyint_min", gop)
+	}
+	preset := j.Preset
+	if preset == "" {
+		preset = DefaultPreset
+	}
+	args = append(args, "-c:v", "libx264", "-preset", preset)
+	if p := strings.ToLower(r.GetProfile()); p != "" {
+		args = append(args, "-profile:v", p)
+	}
+	if l := r.GetLevel(); l != "" {
+		args = append(args, "-level:v", l)
+	}
+	if b := r.GetVideoBitrate(); b > 0 {
+		args = append(args, "-b:v", itoa(b))
+	}
+	if m := r.GetMaxBitrate(); m > 0 {
+		args = append(args, "-maxrate", itoa(m), "-bufsize", itoa(2*m))
+	}
+	args = append(args,
+		"-sc_threshold", "0",
+		"-force_key_frames", "expr:gte(t,n_forced*"+seg+")",
+		"-x264-params", "open-gop=0",
+		"-flags", "+cgop",
+	)
+	return append(args, hlsOutputArgs(j.OutDir, seg)...)
+}
+
+// AudioArgs returns the ffmpeg arguments (without the binary) that encode
+// the first audio stream of j.Input to AAC-LC CMAF segments plus an HLS
+// media playlist.
+func AudioArgs(j AudioJob) []string {
+	a := j.Audio
+	args := inputArgs(j.Input, j.Whitelist)
+	args = append(args,
+		"-map", "0:a:0", "-vn", "-sn", "-dn",
+		// Pad with silence (or trim) so the track starts at the shared
+		// zero even when audio begins after the first video packet;
+		// async=1 also fills gaps so segments stay contiguous.
+		"-af", "aresample=async=1:first_pts=0",
+		"-c:a", "aac",
+	)
+	if a.GetBitrate() > 0 {
+		args = append(args, "-b:a", itoa(a.GetBitrate()))
+	}
+	if a.GetChannels() > 0 {
+		args = append(args, "-ac", itoa(int64(a.GetChannels())))
+	}
+	if a.GetSampleRate() > 0 {
+		args = append(args, "-ar", itoa(int64(a.GetSampleRate())))
+	}
+	return append(args, hlsOutputArgs(j.OutDir, num(j.SegmentSeconds))...)
+}
+
+// inputArgs are the global and input options shared by every encode.
+func inputArgs(input, whitelist string) []string {
+	args := []string{"-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y", "-progress", "pipe:1"}
+	if whitelist != "" {
+		args = append(args, "-protocol_whitelist", whitelist)
+	}
+	return append(args, "-i", input)
+}
+
+// hlsOutputArgs writes fMP4 (CMAF) segments and a VOD media playlist to dir,
+// then adds a second, discarded output that stream-copies every audio and
+// video stream. That output costs only demuxing, but it keeps all streams
+// enabled: ffmpeg otherwise recomputes the start time of MPEG-TS-like
+// inputs from the mapped streams only, which would shift a video-only and
+// an audio-only encode of the same source onto different timelines.
+func hlsOutputArgs(dir, seg string) []string {
+	dir = outDir(dir)
+	return []string{
+		"-map_metadata", "-1", "-map_chapters", "-1",
+		// Keep negative DTS and write negative composition offsets
+		// instead: the first frame is then presented at tfdt (0) with
+		// no empty edit, which MSE players ignore.
+		"-avoid_negative_ts", "disabled",
+		"-f", "hls",
+		"-hls_segment_type", "fmp4",
+		"-hls_segment_options", "movflags=+negative_cts_offsets",
+		"-hls_fmp4_init_filename", InitName,
+		"-hls_segment_filename", strings.ReplaceAll(dir, "%", "%%") + "/" + SegmentPattern,
+		"-start_number", itoa(FirstSegmentNumber),
+		"-hls_time", seg,
+		"-hls_list_size", "0",
+		"-hls_playlist_type", "vod",
+		"-hls_flags", "independent_segments",
+		dir + "/" + PlaylistName,
+		"-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "null", "-",
+	}
+}
+
+// outDir cleans dir and makes a relative one start with "./" so ffmpeg
+// cannot mistake "name:..." for a protocol.
+func outDir(dir string) string {
+	dir = filepath.Clean(dir)
+	if !filepath.IsAbs(dir) && !strings.HasPrefix(dir, ".") {
+		dir = "./" + dir
+	}
+	return dir
+}
+
+// rate formats a frame rate for -r, recognising the NTSC family
+// (24000/1001, 30000/1001, 60000/1001) so the encoder time base is exact.
+func rate(f float64) string {
+	if n := math.Round(f); math.Abs(f-n) < 1e-3 {
+		return itoa(int64(n))
+	}
+	if n := math.Round(f * 1.001); math.Abs(f-n/1.001) < 1e-3 {
+		return itoa(int64(n*1000)) + "/1001"
+	}
+	return num(f)
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

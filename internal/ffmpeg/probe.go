@@ -1,0 +1,204 @@
+package ffmpeg
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	vodfleetv1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+)
+
+// ProbeOptions tunes how Probe runs ffprobe.
+type ProbeOptions struct {
+	// Whitelist is passed as -protocol_whitelist so a crafted playlist or
+	// concat file cannot make ffprobe open other protocols or local files:
+	// "file" for local sources, "http,https,tcp,tls" for URLs. Empty
+	// leaves ffprobe's default (everything), which only tests should use.
+	Whitelist string
+}
+
+// transientMarkers are ffprobe stderr fragments that point at the network
+// or the machine rather than the media, so the probe may be retried.
+var transientMarkers = []string{
+	"Connection refused",
+	"Connection reset",
+	"Connection timed out",
+	"timed out",
+	"Network is unreachable",
+	"Temporary failure in name resolution",
+	"Server returned 5",
+	"Input/output error",
+	"Cannot allocate memory",
+}
+
+// Probe runs ffprobe (bin) on input and parses what it finds. The time limit
+// comes from ctx: when it ends, ffprobe's process group is killed and the
+// error wraps ctx.Err().
+//
+// A non-zero ffprobe exit wraps ErrInvalidMedia with the first readable
+// stderr line ("invalid data found when processing input"), except for
+// network failures, which wrap ErrFailed so the task is retried. A source
+// without video wraps ErrNoVideo.
+func Probe(ctx context.Context, bin, input string, opts ProbeOptions) (*vodfleetv1.ProbeResult, error) {
+	args := []string{"-v", "error", "-hide_banner"}
+	if opts.Whitelist != "" {
+		args = append(args, "-protocol_whitelist", opts.Whitelist)
+	}
+	args = append(args, "-print_format", "json", "-show_format", "-show_streams", "-i", input)
+
+	cmd := command(ctx, bin, args)
+	var stdout bytes.Buffer
+	stderr := newTailBuffer(stderrTailSize)
+	cmd.Stdout = &stdout
+	cmd.Stderr = stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("ffprobe: %w", ctx.Err())
+	}
+	if err != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			return nil, fmt.Errorf("ffprobe: %v: %w", err, ErrFailed)
+		}
+		line, _ := reason(stderr.lines(), true)
+		if line == "" {
+			line = exitErr.Error()
+		}
+		for _, m := range transientMarkers {
+			if strings.Contains(line, m) {
+				return nil, fmt.Errorf("ffprobe: %s: %w", cleanLine(line, input), ErrFailed)
+			}
+		}
+		return nil, fmt.Errorf("ffprobe: %s: %w", cleanLine(line, input), ErrInvalidMedia)
+	}
+	return ParseProbe(stdout.Bytes())
+}
+
+// probeJSON is the subset of ffprobe's JSON output that ParseProbe reads.
+type probeJSON struct {
+	Streams []probeStream `json:"streams"`
+	Format  *struct {
+		FormatName string `json:"format_name"`
+		Duration   string `json:"duration"`
+	} `json:"format"`
+}
+
+type probeStream struct {
+	CodecType    string            `json:"codec_type"`
+	CodecName    string            `json:"codec_name"`
+	Width        int32             `json:"width"`
+	Height       int32             `json:"height"`
+	SAR          string            `json:"sample_aspect_ratio"`
+	AvgFrameRate string            `json:"avg_frame_rate"`
+	RFrameRate   string            `json:"r_frame_rate"`
+	Duration     string            `json:"duration"`
+	Tags         map[string]string `json:"tags"`
+	Disposition  map[string]int    `json:"disposition"`
+	SideData     []struct {
+		Rotation *float64 `json:"rotation"`
+	} `json:"side_data_list"`
+}
+
+// ParseProbe parses the output of
+// "ffprobe -print_format json -show_format -show_streams".
+//
+// Width and height are display dimensions: the sample aspect ratio is
+// applied to the width and they are swapped when the stream is rotated by
+// 90 or 270 degrees (ffmpeg auto-rotates when decoding, so the planner must
+// see the rotated shape). The frame rate is avg_frame_rate, or r_frame_rate
+// when ffprobe could not average it. The duration is the container's, or
+// the longest stream's when the container has none (0 when unknown, e.g.
+// raw elementary streams).
+//
+// Output with no streams wraps ErrInvalidMedia; output with only audio (or
+// only cover art) wraps ErrNoVideo.
+func ParseProbe(data []byte) (*vodfleetv1.ProbeResult, error) {
+	var pj probeJSON
+	if err := json.Unmarshal(data, &pj); err != nil {
+		return nil, fmt.Errorf("ffprobe: decode output: %w", err)
+	}
+	if len(pj.Streams) == 0 {
+		return nil, fmt.Errorf("ffprobe: no streams: %w", ErrInvalidMedia)
+	}
+	res := &vodfleetv1.ProbeResult{}
+	if pj.Format != nil {
+		res.FormatName = pj.Format.FormatName
+		res.DurationSeconds = seconds(pj.Format.Duration)
+	}
+	var longest float64
+	for i := range pj.Streams {
+		s := &pj.Streams[i]
+		longest = math.Max(longest, seconds(s.Duration))
+		switch {
+		case s.CodecType == "video" && !res.HasVideo && s.Disposition["attached_pic"] == 0:
+			res.HasVideo = true
+			res.VideoCodec = s.CodecName
+			res.Width, res.Height = displaySize(s)
+			res.FrameRate = ratio(s.AvgFrameRate)
+			if res.FrameRate <= 0 {
+				res.FrameRate = ratio(s.RFrameRate)
+			}
+		case s.CodecType == "audio" && !res.HasAudio:
+			res.HasAudio = true
+			res.AudioCodec = s.CodecName
+		}
+	}
+	if res.DurationSeconds <= 0 {
+		res.DurationSeconds = longest
+	}
+	if !res.HasVideo {
+		return nil, fmt.Errorf("ffprobe: %w", ErrNoVideo)
+	}
+	return res, nil
+}
+
+// displaySize applies the sample aspect ratio and rotation of s.
+func displaySize(s *probeStream) (w, h int32) {
+	w, h = s.Width, s.Height
+	if sar := ratio(s.SAR); sar > 0 && math.Abs(sar-1) > 1e-9 {
+		w = int32(math.Round(float64(w) * sar))
+	}
+	rot := 0.0
+	for _, sd := range s.SideData {
+		if sd.Rotation != nil {
+			rot = *sd.Rotation
+		}
+	}
+	if r, err := strconv.ParseFloat(s.Tags["rotate"], 64); err == nil && rot == 0 {
+		rot = r // ffmpeg before 5.0 reported rotation as a tag
+	}
+	if q := int(math.Round(math.Abs(rot))) % 180; q == 90 {
+		w, h = h, w
+	}
+	return w, h
+}
+
+// ratio parses "num/den", "num:den" (aspect ratios) or a plain number;
+// invalid, negative or 0/0 gives 0.
+func ratio(s string) float64 {
+	num, den, ok := strings.Cut(strings.ReplaceAll(s, ":", "/"), "/")
+	if !ok {
+		den = "1"
+	}
+	n, err1 := strconv.ParseFloat(num, 64)
+	d, err2 := strconv.ParseFloat(den, 64)
+	if err1 != nil || err2 != nil || d == 0 || n <= 0 {
+		return 0
+	}
+	return n / d
+}
+
+// seconds parses ffprobe's decimal seconds; "N/A" or garbage gives 0.
+func seconds(s string) float64 {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+		return 0
+	}
+	return f
+}

@@ -1,0 +1,37 @@
+package node
+
+import (
+	"context"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/vodfleet/vodfleet/agent"
+)
+
+// Agent is a running agent.
+type Agent struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// StartAgent runs an agent in the background.
+func StartAgent(cfg agent.Config, log hclog.Logger) (*Agent, error) {
+	a, err := agent.New(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Agent{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(n.done)
+		_ = a.Run(ctx)
+	}()
+	return n, nil
+}
+
+// Close stops the agent and its tasks.
+func (n *Agent) Close() error {
+	n.cancel()
+	<-n.done
+	return nil
+}

@@ -1,0 +1,83 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/vodfleet/vodfleet/coordinator"
+	"github.com/vodfleet/vodfleet/storage"
+)
+
+// Coordinator is a running coordinator.
+type Coordinator struct {
+	// Addr is the bound gRPC address (clients and agents).
+	Addr string
+	// C is the coordinator itself.
+	C *coordinator.Coordinator
+
+	grpc   *grpc.Server
+	etcd   *clientv3.Client
+	stConn *grpc.ClientConn
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// StartCoordinator connects to etcd and storage, serves the job and agent
+// APIs on addr and campaigns for leadership. An empty
+// cfg.AdvertiseAddress becomes the bound address.
+func StartCoordinator(cfg coordinator.Config, etcdEndpoints []string, addr string, log hclog.Logger) (*Coordinator, error) {
+	cli, err := clientv3.New(clientv3.Config{Endpoints: etcdEndpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return nil, fmt.Errorf("etcd client: %w", err)
+	}
+	stConn, err := grpc.NewClient(cfg.StorageAddress, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		_ = cli.Close()
+		return nil, fmt.Errorf("storage client: %w", err)
+	}
+	gs := newGRPCServer()
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		err = fmt.Errorf("listen %s: %w", addr, err)
+		_ = stConn.Close()
+		_ = cli.Close()
+		return nil, err
+	}
+	if cfg.AdvertiseAddress == "" {
+		cfg.AdvertiseAddress = lis.Addr().String()
+	}
+	c, err := coordinator.New(cfg, cli, storage.NewClient(stConn), log)
+	if err != nil {
+		_ = lis.Close()
+		_ = stConn.Close()
+		_ = cli.Close()
+		return nil, err
+	}
+	c.Register(gs)
+	go func() { _ = gs.Serve(lis) }()
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Coordinator{Addr: lis.Addr().String(), C: c, grpc: gs, etcd: cli, stConn: stConn, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(n.done)
+		_ = c.Run(ctx)
+	}()
+	log.Named("coordinator").Info("coordinator listening", "grpc", n.Addr, "etcd", etcdEndpoints)
+	return n, nil
+}
+
+// Close resigns leadership and stops serving.
+func (n *Coordinator) Close() error {
+	n.cancel()
+	<-n.done
+	stopGRPC(n.grpc, 5*time.Second)
+	_ = n.stConn.Close()
+	return n.etcd.Close()
+}

@@ -1,0 +1,75 @@
+// Package node starts each vodfleet role on its listeners. `vodfleet
+// <role>` runs one; `vodfleet dev` and the end-to-end tests run them all
+// in one process. Every Start returns a running node with the addresses it
+// actually bound (port 0 picks a free one) and a Close that stops it.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+)
+
+// grpcMaxMessage bounds gRPC messages; uploads stream in 256 KiB chunks so
+// this only guards against abuse.
+const grpcMaxMessage = 16 << 20
+
+// newGRPCServer returns a server with the settings every role shares.
+func newGRPCServer() *grpc.Server {
+	return grpc.NewServer(grpc.MaxRecvMsgSize(grpcMaxMessage), grpc.MaxSendMsgSize(grpcMaxMessage))
+}
+
+// serveGRPC listens on addr and serves s in the background.
+func serveGRPC(addr string, s *grpc.Server, log hclog.Logger) (net.Listener, error) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	go func() {
+		if err := s.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			log.Error("grpc server stopped", "error", err)
+		}
+	}()
+	return lis, nil
+}
+
+// serveHTTP listens on addr and serves h in the background.
+func serveHTTP(addr string, h http.Handler, log hclog.Logger) (*http.Server, net.Listener, error) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	go func() {
+		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server stopped", "error", err)
+		}
+	}()
+	return srv, lis, nil
+}
+
+// stopGRPC stops s gracefully, forcing it after timeout (open streams).
+func stopGRPC(s *grpc.Server, timeout time.Duration) {
+	done := make(chan struct{})
+	go func() { s.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		s.Stop()
+	}
+}
+
+// shutdownHTTP stops srv, waiting up to timeout for requests in flight.
+func shutdownHTTP(srv *http.Server, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		_ = srv.Close()
+	}
+}

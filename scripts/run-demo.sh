@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Starts `vodfleet dev` in the background (unless already running), encodes
+# a generated demo clip through it and prints the playback URLs.
+#   scripts/run-demo.sh BIN DATA     start + demo
+#   scripts/run-demo.sh --stop DATA  stop the background cluster
+set -euo pipefail
+if [ "${1:-}" = "--stop" ]; then
+	data=${2:-.vodfleet}
+	if [ -f "$data/dev.pid" ] && kill "$(cat "$data/dev.pid")" 2>/dev/null; then
+		echo "stopping vodfleet dev (pid $(cat "$data/dev.pid"))"
+		rm -f "$data/dev.pid"
+	else
+		echo "vodfleet dev is not running"
+	fi
+	exit 0
+fi
+bin=$1
+data=$2
+mkdir -p "$data"
+if [ -f "$data/dev.pid" ] && kill -0 "$(cat "$data/dev.pid")" 2>/dev/null; then
+	echo "vodfleet dev already running (pid $(cat "$data/dev.pid")), logs in $data/dev.log"
+else
+	nohup "$bin" dev --data "$data" >"$data/dev.log" 2>&1 &
+	echo $! >"$data/dev.pid"
+	echo "started vodfleet dev (pid $!), logs in $data/dev.log"
+fi
+for i in $(seq 1 60); do
+	"$bin" jobs --limit 1 >/dev/null 2>&1 && break
+	if ! kill -0 "$(cat "$data/dev.pid")" 2>/dev/null; then
+		echo "vodfleet dev exited; last log lines:" >&2
+		tail -20 "$data/dev.log" >&2
+		exit 1
+	fi
+	sleep 0.5
+done
+clip="$data/demo.mp4"
+if [ ! -s "$clip" ]; then
+	echo "generating a 10 s 1280x720 demo clip"
+	ffmpeg -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=30" -f lavfi -i "sine=frequency=440:sample_rate=48000" \
+		-t 10 -c:v libx264 -preset veryfast -pix_fmt yuv420p -c:a aac "$clip"
+fi
+"$bin" submit --wait "$clip"
+cat <<MSG
+
+Play it with any HLS or DASH player, or with ffplay:
+  ffplay \$(bin/vodfleet jobs --json --limit 1 | sed -n 's/.*"hls_url": "\(.*\)".*/\1/p')
+The cluster keeps running: 'bin/vodfleet jobs', 'bin/vodfleet submit FILE', 'make stop'.
+MSG
