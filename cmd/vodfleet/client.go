@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,7 +42,7 @@ func dial(addr string) (*grpc.ClientConn, error) {
 	return conn, nil
 }
 
-func runSubmit(args []string) error {
+func runSubmit(args []string, stdout io.Writer) error {
 	var cf clientFlags
 	fs := flag.NewFlagSet("submit", flag.ContinueOnError)
 	cf.register(fs)
@@ -88,9 +89,9 @@ func runSubmit(args []string) error {
 	job := resp.GetJob()
 	if !*wait {
 		if cf.json {
-			return printJSON(jobJSON(job, nil))
+			return printJSON(stdout, jobJSON(job, nil))
 		}
-		fmt.Println(job.GetId())
+		fmt.Fprintln(stdout, job.GetId())
 		return nil
 	}
 	if !cf.json {
@@ -101,11 +102,11 @@ func runSubmit(args []string) error {
 		return err
 	}
 	if cf.json {
-		if err := printJSON(jobJSON(final, tasks)); err != nil {
+		if err := printJSON(stdout, jobJSON(final, tasks)); err != nil {
 			return err
 		}
 	} else {
-		printOutcome(final)
+		printOutcome(stdout, final)
 	}
 	if final.GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
 		return exitError{code: 1}
@@ -185,7 +186,7 @@ func isTerminal(s v1.JobState) bool {
 	return s == v1.JobState_JOB_STATE_SUCCEEDED || s == v1.JobState_JOB_STATE_FAILED || s == v1.JobState_JOB_STATE_CANCELLED
 }
 
-func runJobs(args []string) error {
+func runJobs(args []string, stdout io.Writer) error {
 	var cf clientFlags
 	fs := flag.NewFlagSet("jobs", flag.ContinueOnError)
 	cf.register(fs)
@@ -218,13 +219,13 @@ func runJobs(args []string) error {
 		for _, j := range resp.GetJobs() {
 			out = append(out, jobJSON(j, nil))
 		}
-		return printJSON(out)
+		return printJSON(stdout, out)
 	}
-	printJobTable(os.Stdout, resp.GetJobs())
+	printJobTable(stdout, resp.GetJobs())
 	return nil
 }
 
-func runStatus(args []string) error {
+func runStatus(args []string, stdout io.Writer) error {
 	var cf clientFlags
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	cf.register(fs)
@@ -246,13 +247,13 @@ func runStatus(args []string) error {
 		return fmt.Errorf("status: %w", err)
 	}
 	if cf.json {
-		return printJSON(jobJSON(resp.GetJob(), resp.GetTasks()))
+		return printJSON(stdout, jobJSON(resp.GetJob(), resp.GetTasks()))
 	}
-	printJobDetail(os.Stdout, resp.GetJob(), resp.GetTasks())
+	printJobDetail(stdout, resp.GetJob(), resp.GetTasks())
 	return nil
 }
 
-func runCancel(args []string) error {
+func runCancel(args []string, stdout io.Writer) error {
 	var cf clientFlags
 	fs := flag.NewFlagSet("cancel", flag.ContinueOnError)
 	cf.register(fs)
@@ -274,8 +275,8 @@ func runCancel(args []string) error {
 		return fmt.Errorf("cancel: %w", err)
 	}
 	if cf.json {
-		return printJSON(jobJSON(resp.GetJob(), nil))
+		return printJSON(stdout, jobJSON(resp.GetJob(), nil))
 	}
-	fmt.Printf("cancel requested for job %s\n", resp.GetJob().GetId())
+	fmt.Fprintf(stdout, "cancel requested for job %s\n", resp.GetJob().GetId())
 	return nil
 }

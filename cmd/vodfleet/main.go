@@ -17,7 +17,7 @@ import (
 type command struct {
 	name    string
 	summary string
-	run     func(args []string) error
+	run     func(args []string, stdout io.Writer) error
 }
 
 func commands() []command {
@@ -40,10 +40,12 @@ type exitError struct{ code int }
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stderr io.Writer) int {
+// run executes one command line and returns the exit status. Results go
+// to stdout; errors, progress and logs to stderr.
+func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		return 2
@@ -52,7 +54,7 @@ func run(args []string, stderr io.Writer) int {
 		if c.name != args[0] {
 			continue
 		}
-		err := c.run(args[1:])
+		err := c.run(args[1:], stdout)
 		var ee exitError
 		switch {
 		case err == nil:

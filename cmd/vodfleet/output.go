@@ -72,8 +72,8 @@ func jobJSON(j *v1.Job, tasks []*v1.Task) jobOut {
 	return out
 }
 
-func printJSON(v any) error {
-	enc := json.NewEncoder(os.Stdout)
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
@@ -110,12 +110,12 @@ func printJobDetail(w io.Writer, j *v1.Job, tasks []*v1.Task) {
 	_ = tw.Flush()
 }
 
-func printOutcome(j *v1.Job) {
+func printOutcome(w io.Writer, j *v1.Job) {
 	switch j.GetState() {
 	case v1.JobState_JOB_STATE_SUCCEEDED:
-		fmt.Printf("job %s succeeded\nHLS:  %s\nDASH: %s\n", j.GetId(), j.GetHlsUrl(), j.GetDashUrl())
+		fmt.Fprintf(w, "job %s succeeded\nHLS:  %s\nDASH: %s\n", j.GetId(), j.GetHlsUrl(), j.GetDashUrl())
 	default:
-		fmt.Printf("job %s %s: %s\n", j.GetId(), stateName(j.GetState(), "JOB_STATE_"), j.GetError())
+		fmt.Fprintf(w, "job %s %s: %s\n", j.GetId(), stateName(j.GetState(), "JOB_STATE_"), j.GetError())
 	}
 }
 

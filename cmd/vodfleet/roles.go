@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -23,7 +24,7 @@ func waitForSignal() os.Signal {
 	return syscall.SIGTERM
 }
 
-func runDev(args []string) error {
+func runDev(args []string, _ io.Writer) error {
 	d := devcluster.DefaultConfig()
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.StringVar(&d.DataDir, "data", d.DataDir, "directory for etcd data, storage and agent work")
@@ -54,7 +55,7 @@ func runDev(args []string) error {
 	return nil
 }
 
-func runCoordinator(args []string) error {
+func runCoordinator(args []string, _ io.Writer) error {
 	cfg := coordinator.DefaultConfig()
 	fs := flag.NewFlagSet("coordinator", flag.ContinueOnError)
 	etcd := fs.String("etcd", envOr("VODFLEET_ETCD", "http://127.0.0.1:2379"), "comma-separated etcd endpoints")
@@ -79,7 +80,7 @@ func runCoordinator(args []string) error {
 	return n.Close()
 }
 
-func runAgent(args []string) error {
+func runAgent(args []string, _ io.Writer) error {
 	var cfg agent.Config
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
 	coords := fs.String("coordinator", envOr("VODFLEET_COORDINATOR", "127.0.0.1:7000"), "comma-separated coordinator addresses")
@@ -102,7 +103,7 @@ func runAgent(args []string) error {
 	return n.Close()
 }
 
-func runStorage(args []string) error {
+func runStorage(args []string, _ io.Writer) error {
 	cfg := storage.DefaultConfig()
 	fs := flag.NewFlagSet("storage", flag.ContinueOnError)
 	fs.StringVar(&cfg.Dir, "data", "./.vodfleet-storage", "data directory (Badger index and blobs)")
@@ -120,7 +121,7 @@ func runStorage(args []string) error {
 	return n.Close()
 }
 
-func runEdge(args []string) error {
+func runEdge(args []string, _ io.Writer) error {
 	cfg := edge.DefaultConfig()
 	fs := flag.NewFlagSet("edge", flag.ContinueOnError)
 	origin := fs.String("storage", envOr("VODFLEET_STORAGE_HTTP", "http://127.0.0.1:7002"), "storage HTTP origin (URL or host:port)")

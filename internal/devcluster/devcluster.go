@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -47,6 +48,17 @@ func DefaultConfig() Config {
 		StorageHTTPAddr: "127.0.0.1:7002",
 		EdgeAddr:        "127.0.0.1:8080",
 	}
+}
+
+// LoopbackConfig is a config for tests: data in dir, every listener on a
+// free loopback port, quick retries.
+func LoopbackConfig(dir string) Config {
+	c := DefaultConfig()
+	c.DataDir = dir
+	c.EtcdAddr, c.CoordinatorAddr, c.StorageGRPCAddr, c.StorageHTTPAddr, c.EdgeAddr =
+		"127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	c.Coordinator.RetryBackoff = 200 * time.Millisecond
+	return c
 }
 
 // Validate reports invalid settings.

@@ -25,11 +25,7 @@ import (
 // startCluster runs a dev cluster on free loopback ports in a temp dir.
 func startCluster(t *testing.T) (*Cluster, v1.JobServiceClient, *storage.Client) {
 	t.Helper()
-	cfg := DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.EtcdAddr, cfg.CoordinatorAddr, cfg.StorageGRPCAddr, cfg.StorageHTTPAddr, cfg.EdgeAddr =
-		"127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	cfg.Coordinator.RetryBackoff = 200 * time.Millisecond
+	cfg := LoopbackConfig(t.TempDir())
 	log := hclog.New(&hclog.LoggerOptions{Name: "e2e", Level: hclog.Info, Output: testWriter{t}})
 	c, err := Start(cfg, log)
 	if err != nil {

@@ -66,18 +66,30 @@ func Probe(ctx context.Context, bin, input string, opts ProbeOptions) (*vodfleet
 		if !errors.As(err, &exitErr) {
 			return nil, fmt.Errorf("ffprobe: %v: %w", err, ErrFailed)
 		}
-		line, _ := reason(stderr.lines(), true)
+		lines := stderr.lines()
+		line, invalid := reason(lines, true)
 		if line == "" {
 			line = exitErr.Error()
 		}
-		for _, m := range transientMarkers {
-			if strings.Contains(line, m) {
-				return nil, fmt.Errorf("ffprobe: %s: %w", cleanLine(line, input), ErrFailed)
-			}
+		if !invalid && transient(lines) {
+			return nil, fmt.Errorf("ffprobe: %s: %w", cleanLine(line, input), ErrFailed)
 		}
 		return nil, fmt.Errorf("ffprobe: %s: %w", cleanLine(line, input), ErrInvalidMedia)
 	}
 	return ParseProbe(stdout.Bytes())
+}
+
+// transient reports whether any stderr line points at the network or the
+// machine rather than the media.
+func transient(lines []string) bool {
+	for _, l := range lines {
+		for _, m := range transientMarkers {
+			if strings.Contains(l, m) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // probeJSON is the subset of ffprobe's JSON output that ParseProbe reads.

@@ -115,6 +115,12 @@ func TestErrorHelpers(t *testing.T) {
 	if !invalid || cleanLine(line, "x.mp4") != "invalid data found when processing input" {
 		t.Errorf("reason = %q %v", line, invalid)
 	}
+	if got := cleanLine("[http @ 0x55d0c0a1b2c0] HTTP error 503 Service Unavailable", ""); got != "HTTP error 503 Service Unavailable" {
+		t.Errorf("cleanLine = %q", got)
+	}
+	if !transient([]string{"[http @ 0x1] HTTP error 503", "x: Server returned 5XX Server Error reply"}) || transient([]string{"x: Server returned 404 Not Found"}) {
+		t.Error("transient classification")
+	}
 	in := "https://user:pw@cdn.example/a.mp4?X-Amz-Signature=secret"
 	if got := cleanLine(in+": Server returned 403 Forbidden", in); got != "server returned 403 Forbidden" {
 		t.Errorf("cleanLine = %q", got)

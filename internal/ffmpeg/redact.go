@@ -23,17 +23,24 @@ func redactInput(in string) string {
 }
 
 // cleanLine makes one ffmpeg stderr line readable for an error message: it
-// drops the "input: " prefix ffmpeg puts before errors about a file (the
+// drops the "[component @ 0xADDR] " prefix of library messages and the
+// "input: " prefix ffmpeg puts before errors about a file (the
 // path means nothing to a client and may hold a signed URL) and any other
-// occurrence of the input, and lowercases the first letter so it reads
-// well after "ffprobe: ".
+// occurrence of the input, and lowercases a capitalised first word (not an
+// acronym) so it reads well after "ffprobe: ".
 func cleanLine(line, input string) string {
+	// "[http @ 0x55d0c0a1b2c0] HTTP error 503" → "HTTP error 503".
+	if strings.HasPrefix(line, "[") {
+		if i := strings.Index(line, "] "); i > 0 && strings.Contains(line[:i], " @ 0x") {
+			line = line[i+2:]
+		}
+	}
 	if input != "" {
 		line = strings.TrimPrefix(line, input+": ")
 		line = strings.ReplaceAll(line, input, redactInput(input))
 	}
 	line = strings.TrimSpace(line)
-	if line != "" && line[0] >= 'A' && line[0] <= 'Z' {
+	if len(line) > 1 && line[0] >= 'A' && line[0] <= 'Z' && line[1] >= 'a' && line[1] <= 'z' {
 		line = strings.ToLower(line[:1]) + line[1:]
 	}
 	return line

@@ -3,6 +3,7 @@ package manifest
 import (
 	"fmt"
 	"math"
+	"path"
 	"strconv"
 	"strings"
 
@@ -18,8 +19,10 @@ func segmentTemplate(segs []*vodfleetv1.Segment) (media string, start int64, err
 		return "", 0, ErrNoSegments
 	}
 	first := segs[0].GetName()
-	// The number is the last run of digits in the name.
-	end := strings.LastIndexAny(first, "0123456789") + 1
+	// The number is the last run of digits before the extension (which
+	// may hold digits itself, as in ".m4s").
+	stem := strings.TrimSuffix(first, path.Ext(first))
+	end := strings.LastIndexAny(stem, "0123456789") + 1
 	if end == 0 {
 		return "", 0, fmt.Errorf("%q has no number: %w", first, ErrSegmentNames)
 	}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/vodfleet/vodfleet/internal/devcluster"
+)
+
+// cli runs one vodfleet command line in-process against cluster c.
+func cli(t *testing.T, c *devcluster.Cluster, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	full := append([]string{args[0], "--coordinator", c.Coordinator.Addr}, args[1:]...)
+	if args[0] == "submit" {
+		full = append([]string{args[0], "--coordinator", c.Coordinator.Addr, "--storage", c.Storage.GRPCAddr}, args[1:]...)
+	}
+	var out, errb bytes.Buffer
+	code = run(full, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func startCluster(t *testing.T) *devcluster.Cluster {
+	t.Helper()
+	cfg := devcluster.LoopbackConfig(t.TempDir())
+	cfg.Agents = 1
+	c, err := devcluster.Start(cfg, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func decodeJob(t *testing.T, s string) jobOut {
+	t.Helper()
+	var j jobOut
+	if err := json.Unmarshal([]byte(s), &j); err != nil {
+		t.Fatalf("output is not one JSON job: %v\n%s", err, s)
+	}
+	return j
+}
+
+func TestCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster and encodes; skipped with -short")
+	}
+	c := startCluster(t)
+	dir := t.TempDir()
+
+	t.Run("missing file is an error before submitting", func(t *testing.T) {
+		code, _, stderr := cli(t, c, "submit", "--wait", filepath.Join(dir, "nope.mp4"))
+		if code == 0 || !strings.Contains(stderr, "no such file") {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+		_, out, _ := cli(t, c, "jobs", "--json")
+		var jobs []jobOut
+		if err := json.Unmarshal([]byte(out), &jobs); err != nil || len(jobs) != 0 {
+			t.Fatalf("jobs after failed submit: %v %s", err, out)
+		}
+	})
+
+	t.Run("submit --wait --json prints the playback URLs", func(t *testing.T) {
+		clip := filepath.Join(dir, "small.mp4")
+		gen := exec.Command("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
+			"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "3", "-c:v", "libx264",
+			"-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip)
+		if b, err := gen.CombinedOutput(); err != nil {
+			t.Fatalf("generate: %v %s", err, b)
+		}
+		code, out, stderr := cli(t, c, "submit", "--wait", "--json", clip)
+		if code != 0 {
+			t.Fatalf("exit %d: %s %s", code, out, stderr)
+		}
+		j := decodeJob(t, out)
+		if j.State != "succeeded" || j.Error != "" || j.JobID == "" ||
+			!strings.HasSuffix(j.HLSURL, "/master.m3u8") || !strings.HasSuffix(j.DASHURL, "/manifest.mpd") {
+			t.Fatalf("unexpected job %+v", j)
+		}
+		code, out, _ = cli(t, c, "status", "--json", j.JobID)
+		if st := decodeJob(t, out); code != 0 || st.State != "succeeded" || len(st.Tasks) < 3 {
+			t.Fatalf("status exit %d: %+v", code, st)
+		}
+		code, out, _ = cli(t, c, "status", j.JobID)
+		if code != 0 || !strings.Contains(out, "video-180p") || !strings.Contains(out, "succeeded") {
+			t.Fatalf("status text exit %d:\n%s", code, out)
+		}
+		if code, _, stderr = cli(t, c, "cancel", j.JobID); code == 0 || !strings.Contains(stderr, "FailedPrecondition") {
+			t.Fatalf("cancel of a finished job: exit %d %s", code, stderr)
+		}
+	})
+
+	t.Run("non-media source fails with a readable reason and exit 1", func(t *testing.T) {
+		bad := filepath.Join(dir, "bad.mov")
+		if err := os.WriteFile(bad, []byte(strings.Repeat("not a movie ", 500)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out, _ := cli(t, c, "submit", "--wait", "--json", bad)
+		j := decodeJob(t, out)
+		if code != 1 || j.State != "failed" || !strings.Contains(strings.ToLower(j.Error), "invalid data") {
+			t.Fatalf("exit %d, job %+v", code, j)
+		}
+		code, out, _ = cli(t, c, "jobs", "--state", "failed")
+		if code != 0 || !strings.Contains(out, j.JobID) {
+			t.Fatalf("jobs --state failed exit %d:\n%s", code, out)
+		}
+	})
+
+	t.Run("cancel stops a running job", func(t *testing.T) {
+		clip := filepath.Join(dir, "longer.mp4")
+		gen := exec.Command("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
+			"-t", "20", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", clip)
+		if b, err := gen.CombinedOutput(); err != nil {
+			t.Fatalf("generate: %v %s", err, b)
+		}
+		code, out, stderr := cli(t, c, "submit", clip)
+		if code != 0 {
+			t.Fatalf("submit exit %d: %s", code, stderr)
+		}
+		id := strings.TrimSpace(out)
+		if code, _, stderr = cli(t, c, "cancel", id); code != 0 {
+			t.Fatalf("cancel exit %d: %s", code, stderr)
+		}
+		var st jobOut
+		for i := 0; i < 100; i++ {
+			_, out, _ = cli(t, c, "status", "--json", id)
+			if st = decodeJob(t, out); st.State == "cancelled" {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if st.State != "cancelled" || st.Error == "" {
+			t.Fatalf("job after cancel: %+v", st)
+		}
+		for _, tk := range st.Tasks {
+			if tk.State == "running" || tk.State == "pending" {
+				t.Errorf("task %s still %s after cancel", tk.Name, tk.State)
+			}
+		}
+	})
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"frobnicate"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "unknown command") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+}
