@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -181,8 +183,18 @@ func TestEndToEndPlaysHLSAndDASHThroughEdge(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A URL source, read by the agents over http from a loopback server.
+	small := makeClip(t, dir, "320x180", 3)
+	web := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer web.Close()
+
 	good := submitFile(t, ctx, jobs, st, clip)
 	broken := submitFile(t, ctx, jobs, st, bad) // runs beside the good job
+	remote, err := jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{
+		Location: &v1.Source_Url{Url: web.URL + "/" + filepath.Base(small)}}})
+	if err != nil {
+		t.Fatalf("submit url: %v", err)
+	}
 
 	start := time.Now()
 	b := waitJob(t, ctx, jobs, broken.GetId())
@@ -199,6 +211,14 @@ func TestEndToEndPlaysHLSAndDASHThroughEdge(t *testing.T) {
 		if tk.GetAttempt() > 1 {
 			t.Errorf("permanent failure was retried: task %s attempt %d", tk.GetName(), tk.GetAttempt())
 		}
+	}
+
+	r := waitJob(t, ctx, jobs, remote.GetJob().GetId())
+	if r.GetJob().GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
+		t.Fatalf("url job ended %s: %s", r.GetJob().GetState(), r.GetJob().GetError())
+	}
+	if _, durs := streamDurations(t, r.GetJob().GetHlsUrl()); len(durs) != 2 || math.Abs(durs[0]-3) > 0.2 {
+		t.Errorf("url job plays back as %v, want one 3 s video and audio", durs)
 	}
 
 	g := waitJob(t, ctx, jobs, good.GetId())

@@ -21,7 +21,6 @@ type Edge struct {
 
 // StartEdge serves an edge on addr in front of cfg.Origin.
 func StartEdge(cfg edge.Config, addr string, log hclog.Logger) (*Edge, error) {
-	log = log.Named("edge")
 	srv, err := edge.New(cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("edge: %w", err)
@@ -32,7 +31,7 @@ func StartEdge(cfg edge.Config, addr string, log hclog.Logger) (*Edge, error) {
 		return nil, err
 	}
 	n := &Edge{Addr: lis.Addr().String(), srv: srv, http: hs}
-	log.Info("edge listening", "http", "http://"+n.Addr, "origin", cfg.Origin)
+	log.Named("edge").Info("edge listening", "http", "http://"+n.Addr, "origin", cfg.Origin)
 	return n, nil
 }
 

@@ -22,12 +22,10 @@ type Storage struct {
 	store *storage.Store
 	grpc  *grpc.Server
 	http  *http.Server
-	log   hclog.Logger
 }
 
 // StartStorage opens the store and serves it on grpcAddr and httpAddr.
 func StartStorage(cfg storage.Config, grpcAddr, httpAddr string, log hclog.Logger) (*Storage, error) {
-	log = log.Named("storage")
 	st, err := storage.Open(cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("open storage: %w", err)
@@ -45,8 +43,8 @@ func StartStorage(cfg storage.Config, grpcAddr, httpAddr string, log hclog.Logge
 		_ = st.Close()
 		return nil, err
 	}
-	n := &Storage{GRPCAddr: glis.Addr().String(), HTTPAddr: hlis.Addr().String(), store: st, grpc: gs, http: hs, log: log}
-	log.Info("storage listening", "grpc", n.GRPCAddr, "http", "http://"+n.HTTPAddr, "dir", cfg.Dir)
+	n := &Storage{GRPCAddr: glis.Addr().String(), HTTPAddr: hlis.Addr().String(), store: st, grpc: gs, http: hs}
+	log.Named("storage").Info("storage listening", "grpc", n.GRPCAddr, "http", "http://"+n.HTTPAddr, "dir", cfg.Dir)
 	return n, nil
 }
 
