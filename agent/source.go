@@ -11,8 +11,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/vodfleet/vodfleet/storage"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+	"github.com/vodfleet/vodfleet/storage"
 )
 
 // Protocol whitelists handed to ffmpeg/ffprobe: a stored source may only be
