@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -62,6 +64,11 @@ func New(cfg Config, log hclog.Logger) (*Agent, error) {
 // jittered exponential backoff and following leader redirects. Running
 // tasks are cancelled when Run returns.
 func (a *Agent) Run(ctx context.Context) error {
+	// Scratch left by a previous run belongs to leases this process never
+	// held; it is garbage.
+	if err := os.RemoveAll(filepath.Join(a.cfg.WorkDir, "tasks")); err != nil {
+		a.log.Warn("cannot clear stale task scratch", "error", err)
+	}
 	defer a.stopAll()
 	defer a.closeStorage()
 	backoff := a.cfg.ReconnectMin

@@ -15,10 +15,9 @@ import (
 // Names of the manifests a package task writes at the asset root, and of
 // each track's media playlist.
 const (
-	masterName     = "master.m3u8"
-	mpdName        = "manifest.mpd"
-	mediaPlaylist  = "media.m3u8"
-	ffmpegPlaylist = "index.m3u8"
+	masterName    = "master.m3u8"
+	mpdName       = "manifest.mpd"
+	mediaPlaylist = "media.m3u8"
 )
 
 // probe runs ffprobe on the source.
@@ -64,15 +63,20 @@ func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error
 		track.SampleRate, track.Channels = au.GetSampleRate(), au.GetChannels()
 	}
 	total := spec.GetSourceDurationSeconds()
+	video := spec.GetKind() == v1.TaskKind_TASK_KIND_ENCODE_VIDEO
 	err = ffmpeg.Run(ctx, run.log, a.cfg.FFmpeg, args, func(p ffmpeg.Progress) {
+		fps := 0.0
+		if video {
+			fps = p.FPS // audio runs count copied video frames; not a speed
+		}
 		if total > 0 {
-			run.setProgress(min(p.OutTime.Seconds()/total, 1)*0.95, p.FPS)
+			run.setProgress(min(p.OutTime.Seconds()/total, 1)*0.95, fps)
 		}
 	})
 	if err != nil {
 		return nil, err
 	}
-	pl, err := os.ReadFile(filepath.Join(out, ffmpegPlaylist))
+	pl, err := os.ReadFile(filepath.Join(out, ffmpeg.PlaylistName))
 	if err != nil {
 		return nil, fmt.Errorf("read ffmpeg playlist: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -50,21 +51,61 @@ func (c *sourceCache) input(ctx context.Context, st *storage.Client, src *v1.Sou
 	}
 }
 
-// fetch downloads a stored object unless it is already here.
-func (c *sourceCache) fetch(ctx context.Context, st *storage.Client, path string) (string, error) {
-	sum := sha256.Sum256([]byte(path))
-	key := hex.EncodeToString(sum[:12])
-	local := filepath.Join(c.dir, key, "source")
+// lock returns the mutex serialising downloads of one cache key.
+func (c *sourceCache) lock(key string) *sync.Mutex {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	l := c.locks[key]
 	if l == nil {
 		l = &sync.Mutex{}
 		c.locks[key] = l
 	}
-	c.mu.Unlock()
+	return l
+}
+
+// sourceTTL is how long a downloaded source stays unused before the cache
+// deletes it. Tasks of one job run within minutes of each other; a source
+// needed later is simply fetched again.
+const sourceTTL = time.Hour
+
+// sweep deletes cached sources unused for sourceTTL, except keep and any
+// being downloaded right now (their lock is held).
+func (c *sourceCache) sweep(keep string) {
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		return
+	}
+	cutoff := time.Now().Add(-sourceTTL)
+	for _, e := range entries {
+		if e.Name() == keep {
+			continue
+		}
+		l := c.lock(e.Name())
+		if !l.TryLock() {
+			continue
+		}
+		st, err := os.Stat(filepath.Join(c.dir, e.Name(), "source"))
+		if err != nil || st.ModTime().Before(cutoff) {
+			if err := os.RemoveAll(filepath.Join(c.dir, e.Name())); err == nil {
+				c.log.Debug("evicted cached source", "key", e.Name())
+			}
+		}
+		l.Unlock()
+	}
+}
+
+// fetch downloads a stored object unless it is already here.
+func (c *sourceCache) fetch(ctx context.Context, st *storage.Client, path string) (string, error) {
+	sum := sha256.Sum256([]byte(path))
+	key := hex.EncodeToString(sum[:12])
+	local := filepath.Join(c.dir, key, "source")
+	l := c.lock(key)
 	l.Lock()
 	defer l.Unlock()
+	defer c.sweep(key)
 	if _, err := os.Stat(local); err == nil {
+		now := time.Now()
+		_ = os.Chtimes(local, now, now) // in use: keep it past the sweep
 		return local, nil
 	}
 	if st == nil {

@@ -46,7 +46,7 @@ func (a *Agent) start(ctx context.Context, g *v1.LeaseGrant) {
 	}
 	a.running[id] = &runningTask{grant: g, cancel: cancel}
 	a.mu.Unlock()
-	go a.execute(tctx, g)
+	go a.execute(ctx, tctx, g)
 }
 
 // stop cancels a task (killing its ffmpeg process group) and frees its slot.
@@ -80,8 +80,9 @@ func (a *Agent) stillHeld(g *v1.LeaseGrant) bool {
 	return rt != nil && rt.grant == g
 }
 
-// execute runs a task, heartbeating progress, and reports the outcome.
-func (a *Agent) execute(ctx context.Context, g *v1.LeaseGrant) {
+// execute runs a task under ctx, heartbeating progress, and reports the
+// outcome; reports wait for a session until agentCtx ends.
+func (a *Agent) execute(agentCtx, ctx context.Context, g *v1.LeaseGrant) {
 	t := g.GetTask()
 	log := a.log.With("task", t.GetId(), "attempt", g.GetAttempt())
 	dir := filepath.Join(a.cfg.WorkDir, "tasks", fmt.Sprintf("%s-%d", t.GetId(), g.GetAttempt()))
@@ -100,14 +101,14 @@ func (a *Agent) execute(ctx context.Context, g *v1.LeaseGrant) {
 	token := g.GetLeaseToken()
 	if err != nil {
 		log.Warn("task failed", "error", err)
-		a.report(context.Background(), &v1.ConnectRequest{Msg: &v1.ConnectRequest_Failed{Failed: &v1.TaskFailed{
+		a.report(agentCtx, &v1.ConnectRequest{Msg: &v1.ConnectRequest_Failed{Failed: &v1.TaskFailed{
 			TaskId: t.GetId(), LeaseToken: token, Error: err.Error(),
 			Retryable: !errors.Is(err, errPermanent) && !ffmpeg.IsPermanent(err),
 		}}})
 		return
 	}
 	log.Info("task done", "took", time.Since(start).Round(time.Millisecond))
-	a.report(context.Background(), &v1.ConnectRequest{Msg: &v1.ConnectRequest_Completed{Completed: &v1.TaskCompleted{
+	a.report(agentCtx, &v1.ConnectRequest{Msg: &v1.ConnectRequest_Completed{Completed: &v1.TaskCompleted{
 		TaskId: t.GetId(), LeaseToken: token, Result: res,
 	}}})
 }

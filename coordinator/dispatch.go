@@ -47,8 +47,8 @@ func (l *leader) ready(jr *jobRecord, tr *taskRecord, now time.Time) bool {
 // schedule grants ready tasks to agents with free slots: jobs first come
 // first served, tasks in plan order, each to the least loaded agent.
 func (l *leader) schedule() {
-	if len(l.sessions) == 0 {
-		return
+	if l.pickAgent() == nil {
+		return // no free slot anywhere: skip the scan
 	}
 	now := l.clock.Now()
 	for _, id := range l.jobOrder() {

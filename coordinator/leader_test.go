@@ -1,0 +1,303 @@
+package coordinator
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/vodfleet/vodfleet/internal/clock"
+	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+)
+
+// recordingPublisher records Publish calls instead of talking to storage.
+type recordingPublisher struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (p *recordingPublisher) Publish(_ context.Context, from, to string) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, from+" -> "+to)
+	return 1, nil
+}
+
+func (p *recordingPublisher) published() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.calls...)
+}
+
+// harness is a real coordinator on embedded etcd and loopback gRPC, with a
+// fake clock for lease deadlines and a hand-driven agent stream.
+type harness struct {
+	t     *testing.T
+	clock *clock.Fake
+	pub   *recordingPublisher
+	jobs  v1.JobServiceClient
+	agent v1.AgentService_ConnectClient
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	etcd, err := etcdserver.Start(t.TempDir(), "127.0.0.1:0", hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(etcd.Close)
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcd.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	h := &harness{t: t, clock: clock.NewFake(time.Unix(1_800_000_000, 0)), pub: &recordingPublisher{}}
+	cfg := Config{StorageAddress: "unused:1", LeaseDuration: 10 * time.Second, RetryBackoff: 2 * time.Second, TickInterval: 20 * time.Millisecond}
+	c, err := New(cfg, cli, h.pub, hclog.NewNullLogger(), WithClock(h.clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	c.Register(srv)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(lis) }()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = c.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; srv.Stop() })
+	deadline := time.Now().Add(10 * time.Second)
+	for !c.IsLeader() {
+		if time.Now().After(deadline) {
+			t.Fatal("coordinator never became leader")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	h.jobs = v1.NewJobServiceClient(conn)
+	sctx, scancel := context.WithCancel(context.Background())
+	t.Cleanup(scancel)
+	h.agent, err = v1.NewAgentServiceClient(conn).Connect(sctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: &v1.AgentHello{AgentId: "a1", Slots: 4}}})
+	if m := h.recv(); m.GetAccepted() == nil {
+		t.Fatalf("hello answered with %v", m)
+	}
+	return h
+}
+
+func (h *harness) send(m *v1.ConnectRequest) {
+	h.t.Helper()
+	if err := h.agent.Send(m); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// recv returns the next message from the leader, failing after 10 s.
+func (h *harness) recv() *v1.ConnectResponse {
+	h.t.Helper()
+	ch := make(chan *v1.ConnectResponse, 1)
+	errc := make(chan error, 1)
+	go func() {
+		m, err := h.agent.Recv()
+		if err != nil {
+			errc <- err
+			return
+		}
+		ch <- m
+	}()
+	select {
+	case m := <-ch:
+		return m
+	case err := <-errc:
+		h.t.Fatalf("recv: %v", err)
+	case <-time.After(10 * time.Second):
+		h.t.Fatal("no message from the leader within 10s")
+	}
+	return nil
+}
+
+// grants receives n lease grants, keyed by task name.
+func (h *harness) grants(n int) map[string]*v1.LeaseGrant {
+	h.t.Helper()
+	out := map[string]*v1.LeaseGrant{}
+	for len(out) < n {
+		m := h.recv()
+		g := m.GetGrant()
+		if g == nil {
+			h.t.Fatalf("want a grant, got %v", m)
+		}
+		out[g.GetTask().GetName()] = g
+	}
+	return out
+}
+
+func (h *harness) complete(g *v1.LeaseGrant, res *v1.TaskResult) {
+	h.send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Completed{Completed: &v1.TaskCompleted{
+		TaskId: g.GetTask().GetId(), LeaseToken: g.GetLeaseToken(), Result: res}}})
+}
+
+func (h *harness) fail(g *v1.LeaseGrant, reason string, retryable bool) {
+	h.send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Failed{Failed: &v1.TaskFailed{
+		TaskId: g.GetTask().GetId(), LeaseToken: g.GetLeaseToken(), Error: reason, Retryable: retryable}}})
+}
+
+func (h *harness) task(jobID, name string) *v1.Task {
+	h.t.Helper()
+	resp, err := h.jobs.GetJob(context.Background(), &v1.GetJobRequest{JobId: jobID})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, tk := range resp.GetTasks() {
+		if tk.GetName() == name {
+			return tk
+		}
+	}
+	h.t.Fatalf("job %s has no task %s", jobID, name)
+	return nil
+}
+
+// eventually polls cond for up to 10 s.
+func (h *harness) eventually(what string, cond func() bool) {
+	h.t.Helper()
+	for i := 0; i < 500; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.t.Fatalf("timed out waiting for %s", what)
+}
+
+func track() *v1.TaskResult {
+	return &v1.TaskResult{Result: &v1.TaskResult_Track{Track: &v1.TrackOutput{InitName: "init.mp4",
+		Segments: []*v1.Segment{{Name: "seg_00001.m4s", DurationSeconds: 4}}}}}
+}
+
+func TestLeasesExpireRetryAndFenceStaleCompletions(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	resp, err := h.jobs.SubmitJob(ctx, &v1.SubmitJobRequest{
+		Source:      &v1.Source{Location: &v1.Source_Url{Url: "http://example.invalid/a.mp4"}},
+		MaxAttempts: 2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobID := resp.GetJob().GetId()
+
+	probe := h.grants(1)["probe"]
+	if probe.GetAttempt() != 1 || probe.GetLeaseToken() <= 0 || probe.GetStagingPrefix() != "staging/"+jobID+".probe/1/" {
+		t.Fatalf("probe grant %v", probe)
+	}
+	h.complete(probe, &v1.TaskResult{Result: &v1.TaskResult_Probe{Probe: &v1.ProbeResult{
+		HasVideo: true, HasAudio: true, Width: 640, Height: 360, FrameRate: 25, DurationSeconds: 4}}})
+	gs := h.grants(2)
+	video, audio := gs["video-360p"], gs["audio"]
+	if video == nil || audio == nil {
+		t.Fatalf("grants after probe: %v", gs)
+	}
+
+	// Progress renews the audio lease; the video lease gets none and expires.
+	h.clock.Advance(6 * time.Second)
+	h.send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Progress{Progress: &v1.TaskProgress{
+		TaskId: audio.GetTask().GetId(), LeaseToken: audio.GetLeaseToken(), Progress: 0.5}}})
+	h.eventually("audio progress recorded", func() bool { return h.task(jobID, "audio").GetProgress() == 0.5 })
+	h.clock.Advance(5 * time.Second)
+	h.eventually("video requeued", func() bool {
+		tk := h.task(jobID, "video-360p")
+		return tk.GetState() == v1.TaskState_TASK_STATE_PENDING && strings.Contains(tk.GetError(), "lease expired")
+	})
+	if m := h.recv(); m.GetCancel().GetTaskId() != video.GetTask().GetId() {
+		t.Fatalf("expired lease not cancelled on the agent: %v", m)
+	}
+	// Not re-granted before the backoff (2 s) is over.
+	h.clock.Advance(time.Second)
+	time.Sleep(100 * time.Millisecond)
+	if st := h.task(jobID, "video-360p").GetState(); st != v1.TaskState_TASK_STATE_PENDING {
+		t.Fatalf("video re-granted during backoff: %s", st)
+	}
+	h.clock.Advance(2 * time.Second)
+	retry := h.grants(1)["video-360p"]
+	if retry.GetAttempt() != 2 || retry.GetLeaseToken() <= video.GetLeaseToken() {
+		t.Fatalf("retry grant attempt %d token %d (first token %d)", retry.GetAttempt(), retry.GetLeaseToken(), video.GetLeaseToken())
+	}
+	if st := h.task(jobID, "audio").GetState(); st != v1.TaskState_TASK_STATE_RUNNING {
+		t.Fatalf("renewed audio lease is %s", st)
+	}
+
+	// A completion with the first attempt's token is refused and not published.
+	h.complete(video, track())
+	if m := h.recv(); !strings.Contains(m.GetCancel().GetReason(), "stale lease") {
+		t.Fatalf("stale completion answered with %v", m)
+	}
+	for _, c := range h.pub.published() {
+		if strings.Contains(c, ".video-360p/1/") {
+			t.Fatalf("stale attempt published: %s", c)
+		}
+	}
+	h.complete(retry, track())
+	h.eventually("video succeeded", func() bool {
+		return h.task(jobID, "video-360p").GetState() == v1.TaskState_TASK_STATE_SUCCEEDED
+	})
+	want := "staging/" + jobID + ".video-360p/2/ -> assets/" + jobID + "/v360p/"
+	if calls := h.pub.published(); len(calls) != 1 || calls[0] != want {
+		t.Fatalf("published %v, want [%s]", calls, want)
+	}
+
+	// Audio fails retryably until attempts (2) run out: the job fails with the reason.
+	h.fail(audio, "boom", true)
+	h.eventually("audio requeued", func() bool {
+		return h.task(jobID, "audio").GetState() == v1.TaskState_TASK_STATE_PENDING
+	})
+	h.clock.Advance(3 * time.Second)
+	audio2 := h.grants(1)["audio"]
+	h.fail(audio2, "boom again", true)
+	h.eventually("job failed", func() bool {
+		r, err := h.jobs.GetJob(ctx, &v1.GetJobRequest{JobId: jobID})
+		return err == nil && r.GetJob().GetState() == v1.JobState_JOB_STATE_FAILED
+	})
+	r, _ := h.jobs.GetJob(ctx, &v1.GetJobRequest{JobId: jobID})
+	if got := r.GetJob().GetError(); got != "audio failed after 2 attempts: boom again" {
+		t.Fatalf("job error %q", got)
+	}
+	for _, tk := range r.GetTasks() {
+		if tk.GetName() == "package" && tk.GetState() != v1.TaskState_TASK_STATE_CANCELLED {
+			t.Fatalf("package task is %s after the job failed", tk.GetState())
+		}
+	}
+}
+
+func TestPermanentFailureIsNotRetried(t *testing.T) {
+	h := newHarness(t)
+	resp, err := h.jobs.SubmitJob(context.Background(), &v1.SubmitJobRequest{
+		Source: &v1.Source{Location: &v1.Source_Url{Url: "http://example.invalid/a.txt"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := h.grants(1)["probe"]
+	h.fail(probe, "invalid data found when processing input", false)
+	h.eventually("job failed", func() bool {
+		r, err := h.jobs.GetJob(context.Background(), &v1.GetJobRequest{JobId: resp.GetJob().GetId()})
+		return err == nil && r.GetJob().GetState() == v1.JobState_JOB_STATE_FAILED &&
+			r.GetJob().GetError() == "probe failed: invalid data found when processing input" &&
+			r.GetTasks()[0].GetAttempt() == 1
+	})
+}
