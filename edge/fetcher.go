@@ -17,6 +17,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/vodfleet/vodfleet/internal/mediatype"
 )
 
 // forwardedHeaders are the request headers passed to the origin when an
@@ -165,7 +167,7 @@ func (f *Fetcher) load(ctx context.Context, key string) (*Object, error) {
 	if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
 		obj.lastModified = t
 	}
-	if isPlaylist(key) {
+	if mediatype.IsPlaylist(key) {
 		obj.expires = f.now().Add(f.playlistMaxAge)
 	}
 	if f.cache != nil {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/vodfleet/vodfleet/internal/mediatype"
 )
 
 // corsExposed lists the response headers browser players (hls.js, dash.js,
@@ -219,7 +221,7 @@ func (s *Server) handlePreflight(w http.ResponseWriter, r *http.Request) {
 // cacheControl returns the Cache-Control for objPath: short for playlists,
 // which may be republished, long and immutable for everything else.
 func (s *Server) cacheControl(objPath string) string {
-	if isPlaylist(objPath) {
+	if mediatype.IsPlaylist(objPath) {
 		return s.playlistCC
 	}
 	return s.segmentCC

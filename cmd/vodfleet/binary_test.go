@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	"github.com/vodfleet/vodfleet/internal/testmedia"
 )
 
 // buildBinary compiles vodfleet once per test run.
@@ -191,13 +192,7 @@ func TestBinarySeparateRoleProcesses(t *testing.T) {
 		t.Errorf("agent did not follow the follower's redirect:\n%s", ag.log.String())
 	}
 
-	clip := filepath.Join(t.TempDir(), "roles.mp4")
-	gen := exec.Command("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "3", "-c:v", "libx264",
-		"-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip)
-	if b, err := gen.CombinedOutput(); err != nil {
-		t.Fatalf("generate: %v %s", err, b)
-	}
+	clip := testmedia.Make(t, t.TempDir(), testmedia.Clip{Size: "320x180", Seconds: 3})
 	// Clients may talk to any coordinator: submit through the follower.
 	code, out, stderr := runBin(t, "submit", "--wait", "--json", "--coordinator", c2, "--storage", stGRPC, clip)
 	if code != 0 {

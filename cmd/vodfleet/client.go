@@ -34,6 +34,19 @@ func (c *clientFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "deadline for each request")
 }
 
+// withJobs dials the coordinator and calls f with a JobService client and a
+// context bounded by --timeout.
+func (c *clientFlags) withJobs(f func(ctx context.Context, jobs v1.JobServiceClient) error) error {
+	conn, err := dial(c.coordinator)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	return f(ctx, v1.NewJobServiceClient(conn))
+}
+
 func dial(addr string) (*grpc.ClientConn, error) {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -203,14 +216,11 @@ func runJobs(args []string, stdout io.Writer) error {
 		}
 		st = v1.JobState(v)
 	}
-	conn, err := dial(cf.coordinator)
-	if err != nil {
+	var resp *v1.ListJobsResponse
+	err := cf.withJobs(func(ctx context.Context, jobs v1.JobServiceClient) (err error) {
+		resp, err = jobs.ListJobs(ctx, &v1.ListJobsRequest{State: st, Limit: int32(*limit)})
 		return err
-	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), cf.timeout)
-	defer cancel()
-	resp, err := v1.NewJobServiceClient(conn).ListJobs(ctx, &v1.ListJobsRequest{State: st, Limit: int32(*limit)})
+	})
 	if err != nil {
 		return fmt.Errorf("list: %w", err)
 	}
@@ -235,14 +245,11 @@ func runStatus(args []string, stdout io.Writer) error {
 	if fs.NArg() != 1 {
 		return errors.New("usage: vodfleet status [--json] JOB")
 	}
-	conn, err := dial(cf.coordinator)
-	if err != nil {
+	var resp *v1.GetJobResponse
+	err := cf.withJobs(func(ctx context.Context, jobs v1.JobServiceClient) (err error) {
+		resp, err = jobs.GetJob(ctx, &v1.GetJobRequest{JobId: fs.Arg(0)})
 		return err
-	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), cf.timeout)
-	defer cancel()
-	resp, err := v1.NewJobServiceClient(conn).GetJob(ctx, &v1.GetJobRequest{JobId: fs.Arg(0)})
+	})
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
@@ -263,14 +270,11 @@ func runCancel(args []string, stdout io.Writer) error {
 	if fs.NArg() != 1 {
 		return errors.New("usage: vodfleet cancel [--json] JOB")
 	}
-	conn, err := dial(cf.coordinator)
-	if err != nil {
+	var resp *v1.CancelJobResponse
+	err := cf.withJobs(func(ctx context.Context, jobs v1.JobServiceClient) (err error) {
+		resp, err = jobs.CancelJob(ctx, &v1.CancelJobRequest{JobId: fs.Arg(0)})
 		return err
-	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), cf.timeout)
-	defer cancel()
-	resp, err := v1.NewJobServiceClient(conn).CancelJob(ctx, &v1.CancelJobRequest{JobId: fs.Arg(0)})
+	})
 	if err != nil {
 		return fmt.Errorf("cancel: %w", err)
 	}

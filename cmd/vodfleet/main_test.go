@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/vodfleet/vodfleet/internal/devcluster"
+	"github.com/vodfleet/vodfleet/internal/testmedia"
 )
 
 // cli runs one vodfleet command line in-process against cluster c.
@@ -68,13 +68,7 @@ func TestCLI(t *testing.T) {
 	})
 
 	t.Run("submit --wait --json prints the playback URLs", func(t *testing.T) {
-		clip := filepath.Join(dir, "small.mp4")
-		gen := exec.Command("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
-			"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "3", "-c:v", "libx264",
-			"-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip)
-		if b, err := gen.CombinedOutput(); err != nil {
-			t.Fatalf("generate: %v %s", err, b)
-		}
+		clip := testmedia.Make(t, dir, testmedia.Clip{Size: "320x180", Seconds: 3})
 		code, out, stderr := cli(t, c, "submit", "--wait", "--json", clip)
 		if code != 0 {
 			t.Fatalf("exit %d: %s %s", code, out, stderr)
@@ -114,12 +108,7 @@ func TestCLI(t *testing.T) {
 	})
 
 	t.Run("cancel stops a running job", func(t *testing.T) {
-		clip := filepath.Join(dir, "longer.mp4")
-		gen := exec.Command("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
-			"-t", "20", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", clip)
-		if b, err := gen.CombinedOutput(); err != nil {
-			t.Fatalf("generate: %v %s", err, b)
-		}
+		clip := testmedia.Make(t, dir, testmedia.Clip{Size: "640x360", Seconds: 20, NoAudio: true})
 		code, out, stderr := cli(t, c, "submit", clip)
 		if code != 0 {
 			t.Fatalf("submit exit %d: %s", code, stderr)

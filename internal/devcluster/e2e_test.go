@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/vodfleet/vodfleet/internal/testmedia"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
 )
@@ -28,8 +29,7 @@ import (
 func startCluster(t *testing.T) (*Cluster, v1.JobServiceClient, *storage.Client) {
 	t.Helper()
 	cfg := LoopbackConfig(t.TempDir())
-	log := hclog.New(&hclog.LoggerOptions{Name: "e2e", Level: hclog.Info, Output: testWriter{t}})
-	c, err := Start(cfg, log)
+	c, err := Start(cfg, testmedia.Logger(t, hclog.Info))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,29 +47,6 @@ func dialT(t *testing.T, addr string) *grpc.ClientConn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
-}
-
-// testWriter sends cluster logs to the test log (shown on failure or -v).
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
-// makeClip generates a test clip with ffmpeg.
-func makeClip(t *testing.T, dir string, size string, seconds int) string {
-	t.Helper()
-	out := filepath.Join(dir, "clip-"+size+".mp4")
-	cmd := exec.Command("ffmpeg", "-v", "error", "-y",
-		"-f", "lavfi", "-i", "testsrc2=size="+size+":rate=25",
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-		"-t", strconv.Itoa(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-		"-c:a", "aac", "-shortest", out)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("generate clip: %v\n%s", err, b)
-	}
-	return out
 }
 
 // submitFile uploads a local file as a source and submits a job for it.
@@ -176,7 +153,7 @@ func TestEndToEndPlaysHLSAndDASHThroughEdge(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	clip := makeClip(t, dir, "854x480", 6)
+	clip := testmedia.Make(t, dir, testmedia.Clip{Size: "854x480", Seconds: 6})
 	_, srcDur := streamDurations(t, clip)
 	bad := filepath.Join(dir, "notes.mp4")
 	if err := os.WriteFile(bad, bytes.Repeat([]byte("this is not a video file\n"), 200), 0o644); err != nil {
@@ -184,7 +161,7 @@ func TestEndToEndPlaysHLSAndDASHThroughEdge(t *testing.T) {
 	}
 
 	// A URL source, read by the agents over http from a loopback server.
-	small := makeClip(t, dir, "320x180", 3)
+	small := testmedia.Make(t, dir, testmedia.Clip{Size: "320x180", Seconds: 3})
 	web := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	defer web.Close()
 

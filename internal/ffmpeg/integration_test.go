@@ -16,43 +16,17 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/vodfleet/vodfleet/internal/testmedia"
 	vodfleetv1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
-// tools returns the ffmpeg and ffprobe paths or skips the test.
-func tools(t *testing.T) (ffmpegBin, ffprobeBin string) {
-	t.Helper()
-	a, err1 := exec.LookPath("ffmpeg")
-	b, err2 := exec.LookPath("ffprobe")
-	if err1 != nil || err2 != nil {
-		t.Skip("ffmpeg/ffprobe not installed")
-	}
-	return a, b
-}
+func tools(t *testing.T) (string, string) { return testmedia.Tools(t) }
 
-func testLogger(t *testing.T) hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{Name: t.Name(), Level: hclog.Debug, Output: testWriter{t}})
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
+func testLogger(t *testing.T) hclog.Logger { return testmedia.Logger(t, hclog.Debug) }
 
 // makeClip writes a 3 s 320x180 25 fps H.264 + AAC clip.
-func makeClip(t *testing.T, bin, dir string) string {
-	t.Helper()
-	out := filepath.Join(dir, "src.mp4")
-	cmd := exec.Command(bin, "-nostdin", "-v", "error", "-y",
-		"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-		"-t", "3", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", out)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make clip: %v: %s", err, b)
-	}
-	return out
+func makeClip(t *testing.T, dir string) string {
+	return testmedia.Make(t, dir, testmedia.Clip{Size: "320x180", Seconds: 3})
 }
 
 // encode runs args and returns the parsed playlist, checking progress.
@@ -116,7 +90,7 @@ func checkTimeline(t *testing.T, dir, initName string, segs []*vodfleetv1.Segmen
 func TestIntegrationProbeEncode(t *testing.T) {
 	ffmpegBin, ffprobeBin := tools(t)
 	dir := t.TempDir()
-	src := makeClip(t, ffmpegBin, dir)
+	src := makeClip(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
@@ -183,7 +157,7 @@ func hexString(b []byte) string {
 func TestIntegrationSharedTimeline(t *testing.T) {
 	ffmpegBin, _ := tools(t)
 	dir := t.TempDir()
-	src := makeClip(t, ffmpegBin, dir)
+	src := makeClip(t, dir)
 	ts := filepath.Join(dir, "late.ts")
 	if b, err := exec.Command(ffmpegBin, "-nostdin", "-v", "error", "-i", src, "-itsoffset", "0.5", "-i", src,
 		"-map", "0:v", "-map", "1:a", "-c", "copy", ts).CombinedOutput(); err != nil {

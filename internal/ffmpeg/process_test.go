@@ -53,7 +53,7 @@ func TestIntegrationCancel(t *testing.T) {
 func TestRunKillsProcessGroup(t *testing.T) {
 	sh, err := exec.LookPath("sh")
 	if err != nil {
-		t.Skip("no sh")
+		t.Fatal("no sh")
 	}
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)

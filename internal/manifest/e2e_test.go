@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/vodfleet/vodfleet/internal/ffmpeg"
+	"github.com/vodfleet/vodfleet/internal/testmedia"
 	vodfleetv1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
@@ -20,20 +21,11 @@ import (
 // writes the manifests and has ffmpeg's own HLS and DASH demuxers play
 // them to the end: a check that the manifests and the CMAF files agree.
 func TestPlayableWithFFmpeg(t *testing.T) {
-	ffmpegBin, err1 := exec.LookPath("ffmpeg")
-	ffprobeBin, err2 := exec.LookPath("ffprobe")
-	if err1 != nil || err2 != nil {
-		t.Skip("ffmpeg/ffprobe not installed")
-	}
+	ffmpegBin, ffprobeBin := testmedia.Tools(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	root := t.TempDir()
-	src := filepath.Join(root, "src.mp4")
-	if b, err := exec.CommandContext(ctx, ffmpegBin, "-nostdin", "-v", "error",
-		"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25", "-f", "lavfi", "-i", "sine=sample_rate=48000",
-		"-t", "5", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", src).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %s", err, b)
-	}
+	src := testmedia.Make(t, root, testmedia.Clip{Size: "320x180", Seconds: 5})
 	log := hclog.NewNullLogger()
 	var tracks []*vodfleetv1.TrackOutput
 	for _, r := range []*vodfleetv1.Rendition{
