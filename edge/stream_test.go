@@ -5,11 +5,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/vodfleet/vodfleet/internal/clock"
 )
 
 func TestLargeObjectIsStreamedNotCached(t *testing.T) {
@@ -46,30 +47,12 @@ func TestLargeObjectIsStreamedNotCached(t *testing.T) {
 	}
 }
 
-// fakeClock is a settable clock for playlist expiry.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func TestPlaylistsExpireSegmentsDoNot(t *testing.T) {
 	o := newFakeOrigin(t)
 	o.put("a1/index.m3u8", []byte("#EXTM3U v1"))
 	o.put("a1/seg.m4s", []byte("seg"))
-	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
-	_, ts := newTestEdge(t, o.srv.URL, func(c *Config) { c.Now = clock.Now })
+	clk := clock.NewFake(time.Unix(1_700_000_000, 0))
+	_, ts := newTestEdge(t, o.srv.URL, func(c *Config) { c.Now = clk.Now })
 
 	cacheOf := func(p string) string {
 		resp, _ := do(t, ts, "GET", p, nil)
@@ -85,7 +68,7 @@ func TestPlaylistsExpireSegmentsDoNot(t *testing.T) {
 		}
 	}
 	o.put("a1/index.m3u8", []byte("#EXTM3U v2"))
-	clock.Advance(3 * time.Second)
+	clk.Advance(3 * time.Second)
 	if got := cacheOf("/v/a1/seg.m4s"); got != "HIT" {
 		t.Fatalf("segment after 3s: %s", got)
 	}
