@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -199,8 +200,8 @@ func (l *leader) progress(s *session, p *v1.TaskProgress) {
 		return
 	}
 	now := l.clock.Now()
-	tr.task.Progress = min(max(p.GetProgress(), 0), 1)
-	tr.task.Fps = p.GetFps()
+	tr.task.Progress = clamp(p.GetProgress(), 0, 1)
+	tr.task.Fps = clamp(p.GetFps(), 0, 1e6)
 	tr.task.LeaseDeadline = timestamp(now.Add(l.cfg.LeaseDuration))
 	if now.Sub(tr.persisted) < progressPersistEvery {
 		return
@@ -208,6 +209,15 @@ func (l *leader) progress(s *session, p *v1.TaskProgress) {
 	if rev, ok := l.write(l.taskWrite(jr.job.GetId(), tr)); ok {
 		tr.rev, tr.persisted = rev, now
 	}
+}
+
+// clamp bounds an agent-reported number; NaN becomes lo, so a bad report
+// can never poison stored state (JSON cannot even encode NaN).
+func clamp(v, lo, hi float64) float64 {
+	if math.IsNaN(v) {
+		return lo
+	}
+	return min(max(v, lo), hi)
 }
 
 // completed accepts a task's result: it publishes the staged outputs, then

@@ -8,6 +8,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/vodfleet/vodfleet/internal/ids"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
@@ -95,8 +96,8 @@ func (j *jobService) view(job *v1.Job, tasks []*v1.Task) *v1.Job {
 }
 
 func (j *jobService) read(ctx context.Context, id string) (*v1.Job, []*v1.Task, error) {
-	if id == "" {
-		return nil, nil, fmt.Errorf("job id is required: %w", ErrInvalid)
+	if !ids.Valid(id) {
+		return nil, nil, fmt.Errorf("job id %q is malformed: %w", id, ErrInvalid)
 	}
 	job, err := j.c.store.GetJob(ctx, id)
 	if err != nil {
@@ -165,8 +166,8 @@ func (j *jobService) WatchJob(req *v1.WatchJobRequest, stream v1.JobService_Watc
 	ctx, cancel := context.WithCancel(stream.Context())
 	defer cancel()
 	id := req.GetJobId()
-	if id == "" {
-		return toStatus(fmt.Errorf("job id is required: %w", ErrInvalid))
+	if !ids.Valid(id) {
+		return toStatus(fmt.Errorf("job id %q is malformed: %w", id, ErrInvalid))
 	}
 	resp, err := j.c.cli.Get(ctx, j.c.store.keys.job(id))
 	if err != nil {

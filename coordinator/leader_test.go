@@ -12,7 +12,9 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"github.com/vodfleet/vodfleet/internal/clock"
 	"github.com/vodfleet/vodfleet/internal/etcdserver"
@@ -42,6 +44,7 @@ func (p *recordingPublisher) published() []string {
 // fake clock for lease deadlines and a hand-driven agent stream.
 type harness struct {
 	t     *testing.T
+	addr  string
 	clock *clock.Fake
 	pub   *recordingPublisher
 	jobs  v1.JobServiceClient
@@ -73,6 +76,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	go func() { _ = srv.Serve(lis) }()
+	h.addr = lis.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = c.Run(ctx); close(done) }()
@@ -300,4 +304,49 @@ func TestPermanentFailureIsNotRetried(t *testing.T) {
 			r.GetJob().GetError() == "probe failed: invalid data found when processing input" &&
 			r.GetTasks()[0].GetAttempt() == 1
 	})
+}
+
+func TestMalformedRequestsGetInvalidArgument(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	checks := map[string]error{}
+	_, checks["submit without source"] = h.jobs.SubmitJob(ctx, &v1.SubmitJobRequest{})
+	_, checks["submit file url"] = h.jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{Location: &v1.Source_Url{Url: "file:///etc/passwd"}}})
+	_, checks["get with path id"] = h.jobs.GetJob(ctx, &v1.GetJobRequest{JobId: "../x"})
+	_, checks["cancel without id"] = h.jobs.CancelJob(ctx, &v1.CancelJobRequest{})
+	_, checks["list negative limit"] = h.jobs.ListJobs(ctx, &v1.ListJobsRequest{Limit: -1})
+	for name, err := range checks {
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: %v, want InvalidArgument", name, err)
+		}
+	}
+	if _, err := h.jobs.GetJob(ctx, &v1.GetJobRequest{JobId: "nosuchjob"}); status.Code(err) != codes.NotFound {
+		t.Errorf("unknown job: %v, want NotFound", err)
+	}
+	// An agent stream that does not start with a hello is refused.
+	conn, err := grpc.NewClient(h.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for name, first := range map[string]*v1.ConnectRequest{
+		"progress first": {Msg: &v1.ConnectRequest_Progress{Progress: &v1.TaskProgress{TaskId: "x"}}},
+		"zero slots":     {Msg: &v1.ConnectRequest_Hello{Hello: &v1.AgentHello{AgentId: "a2"}}},
+		"bad agent id":   {Msg: &v1.ConnectRequest_Hello{Hello: &v1.AgentHello{AgentId: "a/b", Slots: 1}}},
+	} {
+		stream, err := v1.NewAgentServiceClient(conn).Connect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := stream.Send(first); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stream.Recv(); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: %v, want InvalidArgument", name, err)
+		}
+	}
+	// The leader still works.
+	if _, err := h.jobs.ListJobs(ctx, &v1.ListJobsRequest{}); err != nil {
+		t.Fatalf("after malformed requests: %v", err)
+	}
 }
