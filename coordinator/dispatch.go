@@ -38,7 +38,7 @@ func (l *leader) ready(jr *jobRecord, tr *taskRecord, now time.Time) bool {
 	}
 	for _, d := range t.GetDependsOn() {
 		dep := jr.tasks[d]
-		if dep == nil || dep.task.GetState() != v1.TaskState_TASK_STATE_SUCCEEDED {
+		if dep == nil || dep.task.GetState() != v1.TaskState_TASK_STATE_SUCCEEDED || !dep.task.GetPublished() {
 			return false
 		}
 	}
@@ -220,8 +220,9 @@ func clamp(v, lo, hi float64) float64 {
 	return min(max(v, lo), hi)
 }
 
-// completed accepts a task's result: it publishes the staged outputs, then
-// records success and, for probes, plans the encodes.
+// completed accepts a task's result. Success is committed in etcd first
+// (fenced, token-checked); moving the staged outputs into the asset is then
+// applied by publish, which a new leader re-applies after a crash.
 func (l *leader) completed(s *session, c *v1.TaskCompleted) {
 	jr, tr, err := l.leaseOf(s, c.GetTaskId(), c.GetLeaseToken())
 	if err != nil {
@@ -244,50 +245,90 @@ func (l *leader) completed(s *session, c *v1.TaskCompleted) {
 			return
 		}
 		res.GetTrack().Dir = trackDir(t)
-		if !l.publish(jr, tr, assetPrefix(jr.job.GetAssetId())+trackDir(t)+"/") {
-			return
+		if l.succeed(jr, tr, res) {
+			l.publish(jr, tr)
 		}
-		l.succeed(jr, tr, res)
 	case v1.TaskKind_TASK_KIND_PACKAGE:
 		if res.GetPackage() == nil {
 			l.fail(jr, tr, "package returned no manifests", false)
 			return
 		}
-		if !l.publish(jr, tr, assetPrefix(jr.job.GetAssetId())) {
-			return
-		}
-		l.succeed(jr, tr, res)
-		if l.failed == nil {
-			jr.job.HlsMaster = res.GetPackage().GetHlsMaster()
-			jr.job.DashManifest = res.GetPackage().GetDashManifest()
-			l.finishJob(jr, v1.JobState_JOB_STATE_SUCCEEDED, "")
+		if l.succeed(jr, tr, res) {
+			l.publish(jr, tr)
 		}
 	}
 }
 
-// publish moves the attempt's staged outputs to dst. A storage failure is
-// a retryable task failure.
-func (l *leader) publish(jr *jobRecord, tr *taskRecord, dst string) bool {
+// publishTarget is where a task's staged outputs go inside its asset.
+func publishTarget(jr *jobRecord, t *v1.Task) string {
+	if d := trackDir(t); d != "" {
+		return assetPrefix(jr.job.GetAssetId()) + d + "/"
+	}
+	return assetPrefix(jr.job.GetAssetId())
+}
+
+// publishRetry spaces out re-publishing while storage is unavailable.
+const publishRetry = time.Second
+
+// publish moves a committed task's staged outputs into the asset and
+// records that; the package task's publish completes the job. Publish is
+// idempotent (a second move finds nothing staged), so it is safe to repeat
+// after a crash between the move and the record. On a storage error the
+// tick retries it.
+func (l *leader) publish(jr *jobRecord, tr *taskRecord) {
+	now := l.clock.Now()
+	if now.Before(tr.nextPublish) {
+		return
+	}
 	ctx, cancel := context.WithTimeout(l.ctx, 30*time.Second)
 	defer cancel()
-	n, err := l.pub.Publish(ctx, stagingPrefix(tr.task), dst)
+	n, err := l.pub.Publish(ctx, stagingPrefix(tr.task), publishTarget(jr, tr.task))
 	if err != nil {
-		l.fail(jr, tr, fmt.Sprintf("publish outputs: %v", err), true)
-		return false
+		tr.nextPublish = now.Add(publishRetry)
+		l.log.Warn("publish failed, will retry", "task", tr.task.GetId(), "error", err)
+		return
 	}
-	l.log.Debug("published", "task", tr.task.GetId(), "objects", n, "to", dst)
-	return true
+	l.log.Debug("published", "task", tr.task.GetId(), "objects", n)
+	tr.task.Published = true
+	if tr.task.GetSpec().GetKind() == v1.TaskKind_TASK_KIND_PACKAGE {
+		jr.job.HlsMaster = tr.task.GetResult().GetPackage().GetHlsMaster()
+		jr.job.DashManifest = tr.task.GetResult().GetPackage().GetDashManifest()
+		l.finishJob(jr, v1.JobState_JOB_STATE_SUCCEEDED, "", l.taskWrite(jr.job.GetId(), tr))
+		return
+	}
+	if rev, ok := l.write(l.taskWrite(jr.job.GetId(), tr)); ok {
+		tr.rev = rev
+	}
 }
 
-// succeed records a task's success.
-func (l *leader) succeed(jr *jobRecord, tr *taskRecord, res *v1.TaskResult) {
+// publishPending re-applies publishes that a crash or a storage outage
+// left undone.
+func (l *leader) publishPending() {
+	for _, id := range l.jobOrder() {
+		jr := l.jobs[id]
+		for _, tr := range jr.tasks {
+			if tr.task.GetState() == v1.TaskState_TASK_STATE_SUCCEEDED && !tr.task.GetPublished() {
+				l.publish(jr, tr)
+				if l.failed != nil || l.jobs[id] == nil {
+					break
+				}
+			}
+		}
+	}
+}
+
+// succeed commits a task's success (not yet published).
+func (l *leader) succeed(jr *jobRecord, tr *taskRecord, res *v1.TaskResult) bool {
 	tr.task.State = v1.TaskState_TASK_STATE_SUCCEEDED
 	tr.task.Result = res
 	tr.task.Progress = 1
 	tr.task.Error = ""
-	if rev, ok := l.write(l.taskWrite(jr.job.GetId(), tr)); ok {
+	tr.task.Published = false
+	rev, ok := l.write(l.taskWrite(jr.job.GetId(), tr))
+	if ok {
 		tr.rev = rev
 	}
+	return ok
 }
 
 // probed records the probe and plans the encodes in one write.
@@ -300,6 +341,7 @@ func (l *leader) probed(jr *jobRecord, tr *taskRecord, res *v1.TaskResult) {
 	tr.task.State = v1.TaskState_TASK_STATE_SUCCEEDED
 	tr.task.Result = res
 	tr.task.Progress = 1
+	tr.task.Published = true // a probe stages nothing
 	jr.job.Probe = res.GetProbe()
 	ws := []write{l.jobWrite(jr), l.taskWrite(jr.job.GetId(), tr)}
 	recs := make([]*taskRecord, 0, len(tasks))
@@ -343,7 +385,8 @@ func (l *leader) fail(jr *jobRecord, tr *taskRecord, reason string, retryable bo
 		maxAttempts = l.cfg.MaxAttempts
 	}
 	t.Error = reason
-	if retryable && int(t.GetAttempt()) < maxAttempts {
+	used := int(t.GetAttempt() - t.GetAttemptsBeforeRetry())
+	if retryable && used < maxAttempts {
 		t.State = v1.TaskState_TASK_STATE_PENDING
 		t.NotBefore = timestamp(l.clock.Now().Add(l.backoff(int(t.GetAttempt()))))
 		t.AgentId = ""
@@ -357,7 +400,7 @@ func (l *leader) fail(jr *jobRecord, tr *taskRecord, reason string, retryable bo
 	t.State = v1.TaskState_TASK_STATE_FAILED
 	msg := fmt.Sprintf("%s failed: %s", t.GetName(), reason)
 	if retryable {
-		msg = fmt.Sprintf("%s failed after %d attempts: %s", t.GetName(), t.GetAttempt(), reason)
+		msg = fmt.Sprintf("%s failed after %d attempts: %s", t.GetName(), used, reason)
 	}
 	l.finishJob(jr, v1.JobState_JOB_STATE_FAILED, msg, l.taskWrite(jr.job.GetId(), tr))
 }

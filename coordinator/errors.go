@@ -25,6 +25,8 @@ var (
 	ErrNotLeader = errors.New("not the leader")
 	// ErrTerminal: the job already finished.
 	ErrTerminal = errors.New("job already finished")
+	// ErrNotRetryable: only failed or cancelled jobs can be retried.
+	ErrNotRetryable = errors.New("job cannot be retried")
 )
 
 // toStatus maps an internal error to a gRPC status error.
@@ -41,7 +43,7 @@ func toStatus(err error) error {
 		code = codes.NotFound
 	case errors.Is(err, ErrInvalid):
 		code = codes.InvalidArgument
-	case errors.Is(err, ErrStaleLease), errors.Is(err, ErrTerminal):
+	case errors.Is(err, ErrStaleLease), errors.Is(err, ErrTerminal), errors.Is(err, ErrNotRetryable):
 		code = codes.FailedPrecondition
 	case errors.Is(err, ErrConflict):
 		code = codes.Aborted

@@ -160,6 +160,21 @@ func (j *jobService) CancelJob(ctx context.Context, req *v1.CancelJobRequest) (*
 	return &v1.CancelJobResponse{Job: job}, nil
 }
 
+// RetryJob records a retry request for a FAILED or CANCELLED job.
+func (j *jobService) RetryJob(ctx context.Context, req *v1.RetryJobRequest) (*v1.RetryJobResponse, error) {
+	job, _, err := j.read(ctx, req.GetJobId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if s := job.GetState(); s != v1.JobState_JOB_STATE_FAILED && s != v1.JobState_JOB_STATE_CANCELLED {
+		return nil, toStatus(fmt.Errorf("job %s is %s; only failed or cancelled jobs can be retried: %w", job.GetId(), s, ErrNotRetryable))
+	}
+	if err := j.c.store.RequestRetry(ctx, job.GetId()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &v1.RetryJobResponse{Job: job}, nil
+}
+
 // WatchJob sends the job whenever it or one of its tasks changes, ending
 // after the terminal state.
 func (j *jobService) WatchJob(req *v1.WatchJobRequest, stream v1.JobService_WatchJobServer) error {

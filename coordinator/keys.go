@@ -5,7 +5,8 @@ package coordinator
 //	<prefix>/leader/<lease>       election keys (concurrency.Election); value: leader's advertise address
 //	<prefix>/jobs/<job>           Job (binary proto), created by any coordinator, then written only by the leader
 //	<prefix>/tasks/<job>/<task>   Task (binary proto), written only by the leader, fenced and CAS'd
-//	<prefix>/cancel/<job>         cancel request (value: request time), written by any coordinator
+//	<prefix>/cancel/<job>         cancel request, written by any coordinator, deleted by the leader
+//	<prefix>/retry/<job>          retry request, written by any coordinator, deleted by the leader
 //
 // Job ids sort by creation time (ids.TimeRandom), so a range over jobs/ lists
 // jobs oldest first.
@@ -19,3 +20,5 @@ func (k keys) task(jobID, name string) string { return k.tasksOf(jobID) + name }
 func (k keys) allTasks() string               { return k.prefix + "/tasks/" }
 func (k keys) cancels() string                { return k.prefix + "/cancel/" }
 func (k keys) cancel(jobID string) string     { return k.cancels() + jobID }
+func (k keys) retries() string                { return k.prefix + "/retry/" }
+func (k keys) retry(jobID string) string      { return k.retries() + jobID }

@@ -30,6 +30,8 @@ type taskRecord struct {
 	// persisted is when the task was last written; progress-only updates
 	// are written at most once per progressPersistEvery.
 	persisted time.Time
+	// nextPublish delays the next publish attempt after a storage error.
+	nextPublish time.Time
 }
 
 // progressPersistEvery throttles progress writes to etcd.
@@ -74,6 +76,21 @@ func newLeader(ctx context.Context, c *Coordinator, fence Fence) *leader {
 	}
 }
 
+// graceRunningLeases gives every lease loaded at takeover at least one full
+// lease duration from now, so agents that were cut off by the leader change
+// can re-attach (their work continues) before anything expires.
+func (l *leader) graceRunningLeases() {
+	floor := l.clock.Now().Add(l.cfg.LeaseDuration)
+	for _, jr := range l.jobs {
+		for _, tr := range jr.tasks {
+			t := tr.task
+			if t.GetState() == v1.TaskState_TASK_STATE_RUNNING && t.GetLeaseDeadline().AsTime().Before(floor) {
+				t.LeaseDeadline = timestamp(floor)
+			}
+		}
+	}
+}
+
 // post hands f to the loop; it gives up when leadership ends.
 func (l *leader) post(f func()) bool {
 	select {
@@ -107,11 +124,13 @@ func (l *leader) run() error {
 		return err
 	}
 	l.jobs = snap.jobs
+	l.graceRunningLeases()
 	l.log.Info("leading", "active_jobs", len(l.jobs), "rev", snap.rev)
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(l.ctx))
 	defer cancel()
 	jobWatch := l.store.cli.Watch(wctx, l.store.keys.jobs(), clientv3.WithPrefix(), clientv3.WithRev(snap.rev+1))
 	cancelWatch := l.store.cli.Watch(wctx, l.store.keys.cancels(), clientv3.WithPrefix(), clientv3.WithRev(snap.rev+1))
+	retryWatch := l.store.cli.Watch(wctx, l.store.keys.retries(), clientv3.WithPrefix(), clientv3.WithRev(snap.rev+1))
 	ticker := time.NewTicker(l.cfg.TickInterval)
 	defer ticker.Stop()
 	defer func() {
@@ -121,6 +140,9 @@ func (l *leader) run() error {
 	}()
 	for id := range snap.cancels {
 		l.cancelJob(id)
+	}
+	for id := range snap.retries {
+		l.retryJob(id)
 	}
 	for _, id := range l.jobOrder() {
 		if jr := l.jobs[id]; jr != nil && jr.job.GetState() == v1.JobState_JOB_STATE_QUEUED {
@@ -155,8 +177,18 @@ func (l *leader) run() error {
 					l.cancelJob(strings.TrimPrefix(string(ev.Kv.Key), l.store.keys.cancels()))
 				}
 			}
+		case wr, ok := <-retryWatch:
+			if !ok || wr.Err() != nil {
+				return fmt.Errorf("retry watch ended: %v", wr.Err())
+			}
+			for _, ev := range wr.Events {
+				if ev.Type == clientv3.EventTypePut {
+					l.retryJob(strings.TrimPrefix(string(ev.Kv.Key), l.store.keys.retries()))
+				}
+			}
 		case <-ticker.C:
 			l.expireLeases()
+			l.publishPending()
 		}
 		if l.failed == nil {
 			l.schedule()
@@ -282,6 +314,59 @@ func (l *leader) cancelJob(id string) {
 		return
 	}
 	l.finishJob(jr, v1.JobState_JOB_STATE_CANCELLED, "cancelled by request", del)
+}
+
+// retryJob handles a client's retry request: a FAILED or CANCELLED job
+// runs again. Tasks that succeeded keep their outputs; the others go back
+// to PENDING with a fresh attempt budget (attempt numbers keep growing, so
+// staging prefixes are never reused).
+func (l *leader) retryJob(id string) {
+	del := write{key: l.store.keys.retry(id), expectRev: -1}
+	if _, active := l.jobs[id]; active {
+		l.write(del)
+		return
+	}
+	ctx, cancel := context.WithTimeout(l.ctx, 10*time.Second)
+	defer cancel()
+	jr, err := l.store.loadJob(ctx, id)
+	if err != nil {
+		l.log.Warn("retry: cannot load job", "job", id, "error", err)
+		l.write(del)
+		return
+	}
+	if s := jr.job.GetState(); s != v1.JobState_JOB_STATE_FAILED && s != v1.JobState_JOB_STATE_CANCELLED {
+		l.write(del)
+		return
+	}
+	jr.job.State = v1.JobState_JOB_STATE_RUNNING
+	jr.job.Error = ""
+	ws := []write{del, l.jobWrite(jr)}
+	for _, tr := range jr.tasks {
+		t := tr.task
+		if t.GetState() == v1.TaskState_TASK_STATE_SUCCEEDED {
+			continue
+		}
+		t.State = v1.TaskState_TASK_STATE_PENDING
+		t.AttemptsBeforeRetry = t.GetAttempt()
+		t.AgentId, t.LeaseDeadline, t.NotBefore, t.Progress, t.Fps = "", nil, nil, 0, 0
+		ws = append(ws, l.taskWrite(id, tr))
+	}
+	if len(jr.tasks) == 0 {
+		jr.job.State = v1.JobState_JOB_STATE_QUEUED // never planned: start over
+	}
+	rev, ok := l.write(ws...)
+	if !ok {
+		return
+	}
+	jr.rev = rev
+	for _, tr := range jr.tasks {
+		tr.rev = max(tr.rev, rev)
+	}
+	l.jobs[id] = jr
+	if jr.job.GetState() == v1.JobState_JOB_STATE_QUEUED {
+		l.startJob(jr)
+	}
+	l.log.Info("job retried", "job", id)
 }
 
 // findTask locates an active task by id ("JOB.NAME").

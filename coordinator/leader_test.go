@@ -287,6 +287,30 @@ func TestLeasesExpireRetryAndFenceStaleCompletions(t *testing.T) {
 			t.Fatalf("package task is %s after the job failed", tk.GetState())
 		}
 	}
+
+	// Retry: the failed task runs again with a fresh budget; its attempt
+	// number (and so its staging prefix) keeps growing; the succeeded
+	// video task is not redone.
+	if _, err := h.jobs.RetryJob(ctx, &v1.RetryJobRequest{JobId: jobID}); err != nil {
+		t.Fatal(err)
+	}
+	audio3 := h.grants(1)["audio"]
+	if audio3.GetAttempt() != 3 || audio3.GetStagingPrefix() != "staging/"+jobID+".audio/3/" {
+		t.Fatalf("retried audio grant %v", audio3)
+	}
+	h.complete(audio3, track())
+	pkg := h.grants(1)["package"]
+	h.complete(pkg, &v1.TaskResult{Result: &v1.TaskResult_Package{Package: &v1.PackageResult{HlsMaster: "master.m3u8", DashManifest: "manifest.mpd"}}})
+	h.eventually("retried job succeeded", func() bool {
+		r, err := h.jobs.GetJob(ctx, &v1.GetJobRequest{JobId: jobID})
+		return err == nil && r.GetJob().GetState() == v1.JobState_JOB_STATE_SUCCEEDED
+	})
+	if n := len(h.pub.published()); n != 3 { // video, audio attempt 3, package
+		t.Fatalf("published %d times: %v", n, h.pub.published())
+	}
+	if _, err := h.jobs.RetryJob(ctx, &v1.RetryJobRequest{JobId: jobID}); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("retry of a succeeded job: %v", err)
+	}
 }
 
 func TestPermanentFailureIsNotRetried(t *testing.T) {

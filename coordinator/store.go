@@ -108,12 +108,22 @@ func (s *Store) Tasks(ctx context.Context, jobID string) ([]*v1.Task, error) {
 
 // RequestCancel records a cancel request for an existing job.
 func (s *Store) RequestCancel(ctx context.Context, id string) error {
+	return s.request(ctx, id, s.keys.cancel(id))
+}
+
+// RequestRetry records a retry request for an existing job.
+func (s *Store) RequestRetry(ctx context.Context, id string) error {
+	return s.request(ctx, id, s.keys.retry(id))
+}
+
+// request puts a request key for the leader if the job exists.
+func (s *Store) request(ctx context.Context, id, key string) error {
 	jobKey := s.keys.job(id)
 	resp, err := s.cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(jobKey), ">", 0)).
-		Then(clientv3.OpPut(s.keys.cancel(id), "1")).Commit()
+		Then(clientv3.OpPut(key, "1")).Commit()
 	if err != nil {
-		return fmt.Errorf("cancel %s: %w", id, err)
+		return fmt.Errorf("request %s: %w", key, err)
 	}
 	if !resp.Succeeded {
 		return fmt.Errorf("job %s: %w", id, ErrNotFound)
@@ -155,6 +165,7 @@ func (s *Store) apply(ctx context.Context, fence Fence, writes ...write) (int64,
 type snapshot struct {
 	jobs    map[string]*jobRecord
 	cancels map[string]bool
+	retries map[string]bool
 	rev     int64
 }
 
@@ -174,7 +185,14 @@ func (s *Store) load(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load cancels: %w", err)
 	}
-	snap := &snapshot{jobs: map[string]*jobRecord{}, cancels: map[string]bool{}, rev: rev}
+	rresp, err := s.cli.Get(ctx, s.keys.retries(), clientv3.WithPrefix(), clientv3.WithRev(rev))
+	if err != nil {
+		return nil, fmt.Errorf("load retries: %w", err)
+	}
+	snap := &snapshot{jobs: map[string]*jobRecord{}, cancels: map[string]bool{}, retries: map[string]bool{}, rev: rev}
+	for _, kv := range rresp.Kvs {
+		snap.retries[string(kv.Key[len(s.keys.retries()):])] = true
+	}
 	for _, kv := range jresp.Kvs {
 		job := &v1.Job{}
 		if err := proto.Unmarshal(kv.Value, job); err != nil {
@@ -199,4 +217,33 @@ func (s *Store) load(ctx context.Context) (*snapshot, error) {
 		snap.cancels[string(kv.Key[len(s.keys.cancels()):])] = true
 	}
 	return snap, nil
+}
+
+// loadJob reads one job and its tasks with their revisions, for the leader
+// to take a finished job back (retry).
+func (s *Store) loadJob(ctx context.Context, id string) (*jobRecord, error) {
+	jresp, err := s.cli.Get(ctx, s.keys.job(id))
+	if err != nil {
+		return nil, fmt.Errorf("load job %s: %w", id, err)
+	}
+	if len(jresp.Kvs) == 0 {
+		return nil, fmt.Errorf("job %s: %w", id, ErrNotFound)
+	}
+	job := &v1.Job{}
+	if err := proto.Unmarshal(jresp.Kvs[0].Value, job); err != nil {
+		return nil, fmt.Errorf("decode job %s: %w", id, err)
+	}
+	jr := &jobRecord{job: job, rev: jresp.Kvs[0].ModRevision, tasks: map[string]*taskRecord{}}
+	tresp, err := s.cli.Get(ctx, s.keys.tasksOf(id), clientv3.WithPrefix(), clientv3.WithRev(jresp.Header.Revision))
+	if err != nil {
+		return nil, fmt.Errorf("load tasks of %s: %w", id, err)
+	}
+	for _, kv := range tresp.Kvs {
+		t := &v1.Task{}
+		if err := proto.Unmarshal(kv.Value, t); err != nil {
+			return nil, fmt.Errorf("decode task %s: %w", kv.Key, err)
+		}
+		jr.tasks[t.GetName()] = &taskRecord{task: t, rev: kv.ModRevision}
+	}
+	return jr, nil
 }

@@ -284,3 +284,28 @@ func runCancel(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "cancel requested for job %s\n", resp.GetJob().GetId())
 	return nil
 }
+
+func runRetry(args []string, stdout io.Writer) error {
+	var cf clientFlags
+	fs := flag.NewFlagSet("retry", flag.ContinueOnError)
+	cf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: vodfleet retry [--json] JOB")
+	}
+	var resp *v1.RetryJobResponse
+	err := cf.withJobs(func(ctx context.Context, jobs v1.JobServiceClient) (err error) {
+		resp, err = jobs.RetryJob(ctx, &v1.RetryJobRequest{JobId: fs.Arg(0)})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("retry: %w", err)
+	}
+	if cf.json {
+		return printJSON(stdout, jobJSON(resp.GetJob(), nil))
+	}
+	fmt.Fprintf(stdout, "retry requested for job %s\n", resp.GetJob().GetId())
+	return nil
+}

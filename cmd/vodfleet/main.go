@@ -31,6 +31,7 @@ func commands() []command {
 		{"jobs", "list jobs", runJobs},
 		{"status", "show one job and its tasks", runStatus},
 		{"cancel", "cancel a job", runCancel},
+		{"retry", "requeue a failed or cancelled job", runRetry},
 	}
 }
 

@@ -133,6 +133,18 @@ func TestCLI(t *testing.T) {
 				t.Errorf("task %s still %s after cancel", tk.Name, tk.State)
 			}
 		}
+		// The cancelled job can be retried and then completes.
+		if code, _, stderr := cli(t, c, "retry", id); code != 0 {
+			t.Fatalf("retry exit %d: %s", code, stderr)
+		}
+		for i := 0; i < 600 && st.State != "succeeded"; i++ {
+			time.Sleep(100 * time.Millisecond)
+			_, out, _ = cli(t, c, "status", "--json", id)
+			st = decodeJob(t, out)
+		}
+		if st.State != "succeeded" {
+			t.Fatalf("retried job: %+v", st)
+		}
 	})
 }
 

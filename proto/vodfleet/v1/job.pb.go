@@ -1091,9 +1091,17 @@ type Task struct {
 	// Ids of tasks that must succeed first.
 	DependsOn []string `protobuf:"bytes,15,rep,name=depends_on,json=dependsOn,proto3" json:"depends_on,omitempty"`
 	// Last change.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// True once a SUCCEEDED task's staged outputs were moved into the asset.
+	// Success is committed in etcd first; publishing is then applied (and
+	// re-applied by a new leader after a crash), which is idempotent.
+	Published bool `protobuf:"varint,17,opt,name=published,proto3" json:"published,omitempty"`
+	// Attempts made before the last `vodfleet retry`; the attempt budget
+	// counts from here, while attempt numbers (and staging prefixes) keep
+	// growing so a retried attempt never reuses an old staging area.
+	AttemptsBeforeRetry int32 `protobuf:"varint,18,opt,name=attempts_before_retry,json=attemptsBeforeRetry,proto3" json:"attempts_before_retry,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Task) Reset() {
@@ -1236,6 +1244,20 @@ func (x *Task) GetUpdatedAt() *timestamppb.Timestamp {
 		return x.UpdatedAt
 	}
 	return nil
+}
+
+func (x *Task) GetPublished() bool {
+	if x != nil {
+		return x.Published
+	}
+	return false
+}
+
+func (x *Task) GetAttemptsBeforeRetry() int32 {
+	if x != nil {
+		return x.AttemptsBeforeRetry
+	}
+	return 0
 }
 
 // Job is a client's request to turn one source into a playable asset.
@@ -1832,6 +1854,98 @@ func (x *CancelJobResponse) GetJob() *Job {
 	return nil
 }
 
+// RetryJobRequest is the body of RetryJob.
+type RetryJobRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Job id.
+	JobId         string `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryJobRequest) Reset() {
+	*x = RetryJobRequest{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryJobRequest) ProtoMessage() {}
+
+func (x *RetryJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryJobRequest.ProtoReflect.Descriptor instead.
+func (*RetryJobRequest) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RetryJobRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+// RetryJobResponse is the result of RetryJob.
+type RetryJobResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job as it was when the retry was recorded.
+	Job           *Job `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryJobResponse) Reset() {
+	*x = RetryJobResponse{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryJobResponse) ProtoMessage() {}
+
+func (x *RetryJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryJobResponse.ProtoReflect.Descriptor instead.
+func (*RetryJobResponse) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *RetryJobResponse) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
 // WatchJobRequest is the body of WatchJob.
 type WatchJobRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1843,7 +1957,7 @@ type WatchJobRequest struct {
 
 func (x *WatchJobRequest) Reset() {
 	*x = WatchJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[19]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1855,7 +1969,7 @@ func (x *WatchJobRequest) String() string {
 func (*WatchJobRequest) ProtoMessage() {}
 
 func (x *WatchJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[19]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1868,7 +1982,7 @@ func (x *WatchJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchJobRequest.ProtoReflect.Descriptor instead.
 func (*WatchJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{19}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *WatchJobRequest) GetJobId() string {
@@ -1891,7 +2005,7 @@ type WatchJobResponse struct {
 
 func (x *WatchJobResponse) Reset() {
 	*x = WatchJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[20]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1903,7 +2017,7 @@ func (x *WatchJobResponse) String() string {
 func (*WatchJobResponse) ProtoMessage() {}
 
 func (x *WatchJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[20]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1916,7 +2030,7 @@ func (x *WatchJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchJobResponse.ProtoReflect.Descriptor instead.
 func (*WatchJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{20}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *WatchJobResponse) GetJob() *Job {
@@ -2010,7 +2124,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x05probe\x18\x01 \x01(\v2\x18.vodfleet.v1.ProbeResultH\x00R\x05probe\x120\n" +
 	"\x05track\x18\x02 \x01(\v2\x18.vodfleet.v1.TrackOutputH\x00R\x05track\x126\n" +
 	"\apackage\x18\x03 \x01(\v2\x1a.vodfleet.v1.PackageResultH\x00R\apackageB\b\n" +
-	"\x06result\"\xbd\x04\n" +
+	"\x06result\"\x8f\x05\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06job_id\x18\x02 \x01(\tR\x05jobId\x12\x12\n" +
@@ -2032,7 +2146,9 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\n" +
 	"depends_on\x18\x0f \x03(\tR\tdependsOn\x129\n" +
 	"\n" +
-	"updated_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\xbe\x04\n" +
+	"updated_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x1c\n" +
+	"\tpublished\x18\x11 \x01(\bR\tpublished\x122\n" +
+	"\x15attempts_before_retry\x18\x12 \x01(\x05R\x13attemptsBeforeRetry\"\xbe\x04\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x15.vodfleet.v1.JobStateR\x05state\x12+\n" +
@@ -2075,6 +2191,10 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"7\n" +
 	"\x11CancelJobResponse\x12\"\n" +
 	"\x03job\x18\x01 \x01(\v2\x10.vodfleet.v1.JobR\x03job\"(\n" +
+	"\x0fRetryJobRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"6\n" +
+	"\x10RetryJobResponse\x12\"\n" +
+	"\x03job\x18\x01 \x01(\v2\x10.vodfleet.v1.JobR\x03job\"(\n" +
 	"\x0fWatchJobRequest\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"_\n" +
 	"\x10WatchJobResponse\x12\"\n" +
@@ -2099,13 +2219,14 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x12TASK_STATE_RUNNING\x10\x02\x12\x18\n" +
 	"\x14TASK_STATE_SUCCEEDED\x10\x03\x12\x15\n" +
 	"\x11TASK_STATE_FAILED\x10\x04\x12\x18\n" +
-	"\x14TASK_STATE_CANCELLED\x10\x052\xfb\x02\n" +
+	"\x14TASK_STATE_CANCELLED\x10\x052\xc4\x03\n" +
 	"\n" +
 	"JobService\x12J\n" +
 	"\tSubmitJob\x12\x1d.vodfleet.v1.SubmitJobRequest\x1a\x1e.vodfleet.v1.SubmitJobResponse\x12A\n" +
 	"\x06GetJob\x12\x1a.vodfleet.v1.GetJobRequest\x1a\x1b.vodfleet.v1.GetJobResponse\x12G\n" +
 	"\bListJobs\x12\x1c.vodfleet.v1.ListJobsRequest\x1a\x1d.vodfleet.v1.ListJobsResponse\x12J\n" +
-	"\tCancelJob\x12\x1d.vodfleet.v1.CancelJobRequest\x1a\x1e.vodfleet.v1.CancelJobResponse\x12I\n" +
+	"\tCancelJob\x12\x1d.vodfleet.v1.CancelJobRequest\x1a\x1e.vodfleet.v1.CancelJobResponse\x12G\n" +
+	"\bRetryJob\x12\x1c.vodfleet.v1.RetryJobRequest\x1a\x1d.vodfleet.v1.RetryJobResponse\x12I\n" +
 	"\bWatchJob\x12\x1c.vodfleet.v1.WatchJobRequest\x1a\x1d.vodfleet.v1.WatchJobResponse0\x01B;Z9github.com/vodfleet/vodfleet/proto/vodfleet/v1;vodfleetv1b\x06proto3"
 
 var (
@@ -2121,7 +2242,7 @@ func file_vodfleet_v1_job_proto_rawDescGZIP() []byte {
 }
 
 var file_vodfleet_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_vodfleet_v1_job_proto_goTypes = []any{
 	(JobState)(0),                 // 0: vodfleet.v1.JobState
 	(TaskKind)(0),                 // 1: vodfleet.v1.TaskKind
@@ -2145,9 +2266,11 @@ var file_vodfleet_v1_job_proto_goTypes = []any{
 	(*ListJobsResponse)(nil),      // 19: vodfleet.v1.ListJobsResponse
 	(*CancelJobRequest)(nil),      // 20: vodfleet.v1.CancelJobRequest
 	(*CancelJobResponse)(nil),     // 21: vodfleet.v1.CancelJobResponse
-	(*WatchJobRequest)(nil),       // 22: vodfleet.v1.WatchJobRequest
-	(*WatchJobResponse)(nil),      // 23: vodfleet.v1.WatchJobResponse
-	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
+	(*RetryJobRequest)(nil),       // 22: vodfleet.v1.RetryJobRequest
+	(*RetryJobResponse)(nil),      // 23: vodfleet.v1.RetryJobResponse
+	(*WatchJobRequest)(nil),       // 24: vodfleet.v1.WatchJobRequest
+	(*WatchJobResponse)(nil),      // 25: vodfleet.v1.WatchJobResponse
+	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
 }
 var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	7,  // 0: vodfleet.v1.TrackOutput.segments:type_name -> vodfleet.v1.Segment
@@ -2161,15 +2284,15 @@ var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	9,  // 8: vodfleet.v1.TaskResult.package:type_name -> vodfleet.v1.PackageResult
 	2,  // 9: vodfleet.v1.Task.state:type_name -> vodfleet.v1.TaskState
 	10, // 10: vodfleet.v1.Task.spec:type_name -> vodfleet.v1.TaskSpec
-	24, // 11: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
-	24, // 12: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
+	26, // 11: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
+	26, // 12: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
 	11, // 13: vodfleet.v1.Task.result:type_name -> vodfleet.v1.TaskResult
-	24, // 14: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
+	26, // 14: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
 	0,  // 15: vodfleet.v1.Job.state:type_name -> vodfleet.v1.JobState
 	3,  // 16: vodfleet.v1.Job.source:type_name -> vodfleet.v1.Source
 	6,  // 17: vodfleet.v1.Job.probe:type_name -> vodfleet.v1.ProbeResult
-	24, // 18: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	24, // 19: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
+	26, // 18: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	26, // 19: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
 	3,  // 20: vodfleet.v1.SubmitJobRequest.source:type_name -> vodfleet.v1.Source
 	13, // 21: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
 	13, // 22: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
@@ -2177,23 +2300,26 @@ var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	0,  // 24: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
 	13, // 25: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
 	13, // 26: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
-	13, // 27: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
-	12, // 28: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
-	14, // 29: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
-	16, // 30: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
-	18, // 31: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
-	20, // 32: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
-	22, // 33: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
-	15, // 34: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
-	17, // 35: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
-	19, // 36: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
-	21, // 37: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
-	23, // 38: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
-	34, // [34:39] is the sub-list for method output_type
-	29, // [29:34] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	13, // 27: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
+	13, // 28: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
+	12, // 29: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
+	14, // 30: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
+	16, // 31: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
+	18, // 32: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
+	20, // 33: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
+	22, // 34: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
+	24, // 35: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
+	15, // 36: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
+	17, // 37: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
+	19, // 38: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
+	21, // 39: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
+	23, // 40: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
+	25, // 41: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
+	36, // [36:42] is the sub-list for method output_type
+	30, // [30:36] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_vodfleet_v1_job_proto_init() }
@@ -2216,7 +2342,7 @@ func file_vodfleet_v1_job_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vodfleet_v1_job_proto_rawDesc), len(file_vodfleet_v1_job_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
