@@ -11,7 +11,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
@@ -23,12 +25,14 @@ type Agent struct {
 	log    hclog.Logger
 	source *sourceCache
 
-	// outbox carries reports to whichever session is current; reports made
-	// while disconnected wait here for the next session.
+	// outbox carries progress to whichever session is current.
 	outbox chan *v1.ConnectRequest
 
 	mu      sync.Mutex
 	running map[string]*runningTask
+	// leader is the AgentService client of the current session, nil
+	// between sessions; completions and failures are unary calls on it.
+	leader v1.AgentServiceClient
 	storage *storage.Client
 	stConn  *grpc.ClientConn
 	stAddr  string
@@ -40,8 +44,8 @@ type runningTask struct {
 	cancel context.CancelFunc
 }
 
-// outboxSize bounds queued reports; progress is dropped when it is full,
-// completions and failures wait.
+// outboxSize bounds queued progress reports; more are dropped (the next
+// one supersedes them).
 const outboxSize = 1024
 
 // New returns an agent; cfg is completed with defaults and validated.
@@ -144,6 +148,8 @@ func (a *Agent) session(ctx context.Context, addr string) (string, bool, error) 
 	if err := a.useStorage(acc.GetStorageAddress()); err != nil {
 		return "", true, err
 	}
+	a.setLeader(v1.NewAgentServiceClient(conn))
+	defer a.setLeader(nil)
 	a.log.Info("session accepted", "coordinator", addr, "reattached", len(acc.GetConfirmedTaskIds()))
 
 	recvErr := make(chan error, 1)
@@ -166,7 +172,6 @@ func (a *Agent) session(ctx context.Context, addr string) (string, bool, error) 
 			return "", true, err
 		case m := <-a.outbox:
 			if err := stream.Send(m); err != nil {
-				a.requeue(m)
 				return "", true, err
 			}
 		}
@@ -206,31 +211,53 @@ func (a *Agent) keepConfirmed(confirmed []string) {
 	}
 }
 
-// requeue puts an unsent completion or failure back for the next session.
-func (a *Agent) requeue(m *v1.ConnectRequest) {
-	if m.GetProgress() != nil {
-		return
-	}
+// report queues progress for the leader; when the outbox is full it is
+// dropped, since the next report supersedes it.
+func (a *Agent) report(m *v1.ConnectRequest) {
 	select {
 	case a.outbox <- m:
 	default:
-		a.log.Error("outbox full, dropping report; the lease will expire and the task be retried")
 	}
 }
 
-// report queues a message for the leader. Progress is dropped when the
-// outbox is full (the next one supersedes it); other reports wait.
-func (a *Agent) report(ctx context.Context, m *v1.ConnectRequest) {
-	if m.GetProgress() != nil {
-		select {
-		case a.outbox <- m:
-		default:
+func (a *Agent) setLeader(c v1.AgentServiceClient) {
+	a.mu.Lock()
+	a.leader = c
+	a.mu.Unlock()
+}
+
+func (a *Agent) leaderClient() v1.AgentServiceClient {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.leader
+}
+
+// deliver makes a completion or failure call on the leader, retrying
+// across reconnects and leader changes until it is answered or ctx ends.
+// A refusal (stale lease, task gone) is final: the attempt's outputs are
+// simply never published.
+func (a *Agent) deliver(ctx context.Context, taskID string, call func(context.Context, v1.AgentServiceClient) error) {
+	wait := 100 * time.Millisecond
+	for {
+		if c := a.leaderClient(); c != nil {
+			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := call(rctx, c)
+			cancel()
+			switch status.Code(err) {
+			case codes.OK:
+				return
+			case codes.FailedPrecondition, codes.NotFound, codes.InvalidArgument:
+				a.log.Warn("leader refused the report; dropping the attempt", "task", taskID, "error", err)
+				return
+			}
+			a.log.Debug("report not delivered, retrying", "task", taskID, "error", err)
 		}
-		return
-	}
-	select {
-	case a.outbox <- m:
-	case <-ctx.Done():
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 2*time.Second)
 	}
 }
 

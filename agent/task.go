@@ -101,16 +101,22 @@ func (a *Agent) execute(agentCtx, ctx context.Context, g *v1.LeaseGrant) {
 	token := g.GetLeaseToken()
 	if err != nil {
 		log.Warn("task failed", "error", err)
-		a.report(agentCtx, &v1.ConnectRequest{Msg: &v1.ConnectRequest_Failed{Failed: &v1.TaskFailed{
-			TaskId: t.GetId(), LeaseToken: token, Error: err.Error(),
+		req := &v1.FailTaskRequest{
+			AgentId: a.cfg.ID, TaskId: t.GetId(), LeaseToken: token, Error: err.Error(),
 			Retryable: !errors.Is(err, errPermanent) && !ffmpeg.IsPermanent(err),
-		}}})
+		}
+		a.deliver(agentCtx, t.GetId(), func(ctx context.Context, c v1.AgentServiceClient) error {
+			_, err := c.FailTask(ctx, req)
+			return err
+		})
 		return
 	}
 	log.Info("task done", "took", time.Since(start).Round(time.Millisecond))
-	a.report(agentCtx, &v1.ConnectRequest{Msg: &v1.ConnectRequest_Completed{Completed: &v1.TaskCompleted{
-		TaskId: t.GetId(), LeaseToken: token, Result: res,
-	}}})
+	req := &v1.CompleteTaskRequest{AgentId: a.cfg.ID, TaskId: t.GetId(), LeaseToken: token, Result: res}
+	a.deliver(agentCtx, t.GetId(), func(ctx context.Context, c v1.AgentServiceClient) error {
+		_, err := c.CompleteTask(ctx, req)
+		return err
+	})
 }
 
 // heartbeat reports progress every interval; that renews the lease even
@@ -123,7 +129,7 @@ func (a *Agent) heartbeat(ctx context.Context, run *taskRun) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			a.report(ctx, &v1.ConnectRequest{Msg: &v1.ConnectRequest_Progress{Progress: &v1.TaskProgress{
+			a.report(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Progress{Progress: &v1.TaskProgress{
 				TaskId:     run.grant.GetTask().GetId(),
 				LeaseToken: run.grant.GetLeaseToken(),
 				Progress:   math.Float64frombits(run.progress.Load()),

@@ -96,3 +96,36 @@ func (a *agentService) Connect(stream v1.AgentService_ConnectServer) error {
 		}
 	}
 }
+
+// leaderCall runs f on the leader's loop, or answers Unavailable when this
+// coordinator does not lead (the agent retries on the leader).
+func (a *agentService) leaderCall(ctx context.Context, agentID, taskID string, f func(l *leader) error) error {
+	if !ids.Valid(agentID) || taskID == "" {
+		return toStatus(fmt.Errorf("agent id %q and task id %q are required: %w", agentID, taskID, ErrInvalid))
+	}
+	l := a.c.leader.Load()
+	if l == nil {
+		return toStatus(ErrNotLeader)
+	}
+	var err error
+	if derr := l.do(ctx, func() { err = f(l) }); derr != nil {
+		return toStatus(derr)
+	}
+	return toStatus(err)
+}
+
+// CompleteTask accepts a completion for the current lease only.
+func (a *agentService) CompleteTask(ctx context.Context, req *v1.CompleteTaskRequest) (*v1.CompleteTaskResponse, error) {
+	if err := a.leaderCall(ctx, req.GetAgentId(), req.GetTaskId(), func(l *leader) error { return l.completed(req) }); err != nil {
+		return nil, err
+	}
+	return &v1.CompleteTaskResponse{}, nil
+}
+
+// FailTask accepts a failure report for the current lease only.
+func (a *agentService) FailTask(ctx context.Context, req *v1.FailTaskRequest) (*v1.FailTaskResponse, error) {
+	if err := a.leaderCall(ctx, req.GetAgentId(), req.GetTaskId(), func(l *leader) error { return l.failedTask(req) }); err != nil {
+		return nil, err
+	}
+	return &v1.FailTaskResponse{}, nil
+}

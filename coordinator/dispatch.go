@@ -131,13 +131,13 @@ func (l *leader) grant(jr *jobRecord, tr *taskRecord, s *session, now time.Time)
 
 // leaseOf returns the running task a message refers to, or an error when
 // the lease is not the current one for that agent.
-func (l *leader) leaseOf(s *session, taskID string, token int64) (*jobRecord, *taskRecord, error) {
+func (l *leader) leaseOf(agentID, taskID string, token int64) (*jobRecord, *taskRecord, error) {
 	jr, tr := l.findTask(taskID)
 	if tr == nil {
 		return nil, nil, fmt.Errorf("task %s: %w", taskID, ErrNotFound)
 	}
 	t := tr.task
-	if t.GetState() != v1.TaskState_TASK_STATE_RUNNING || t.GetLeaseToken() != token || t.GetAgentId() != s.agentID {
+	if t.GetState() != v1.TaskState_TASK_STATE_RUNNING || t.GetLeaseToken() != token || t.GetAgentId() != agentID {
 		return nil, nil, fmt.Errorf("task %s token %d (current %d on %q): %w", taskID, token, t.GetLeaseToken(), t.GetAgentId(), ErrStaleLease)
 	}
 	return jr, tr, nil
@@ -158,7 +158,7 @@ func (l *leader) attach(s *session, held []*v1.HeldLease) *v1.SessionAccepted {
 	l.sessions[s.agentID] = s
 	acc := &v1.SessionAccepted{}
 	for _, h := range held {
-		if _, tr, err := l.leaseOf(s, h.GetTaskId(), h.GetLeaseToken()); err == nil {
+		if _, tr, err := l.leaseOf(s.agentID, h.GetTaskId(), h.GetLeaseToken()); err == nil {
 			s.running[h.GetTaskId()] = true
 			tr.task.LeaseDeadline = timestamp(l.clock.Now().Add(l.cfg.LeaseDuration))
 			acc.ConfirmedTaskIds = append(acc.ConfirmedTaskIds, h.GetTaskId())
@@ -178,15 +178,11 @@ func (l *leader) detach(s *session) {
 	s.close()
 }
 
-// handle dispatches one message from an agent.
+// handle dispatches one message from an agent's stream.
 func (l *leader) handle(s *session, m *v1.ConnectRequest) {
 	switch msg := m.GetMsg().(type) {
 	case *v1.ConnectRequest_Progress:
 		l.progress(s, msg.Progress)
-	case *v1.ConnectRequest_Completed:
-		l.completed(s, msg.Completed)
-	case *v1.ConnectRequest_Failed:
-		l.failedTask(s, msg.Failed)
 	default:
 		l.log.Warn("unexpected agent message", "agent", s.agentID, "type", fmt.Sprintf("%T", msg))
 	}
@@ -194,7 +190,7 @@ func (l *leader) handle(s *session, m *v1.ConnectRequest) {
 
 // progress renews a lease and records how far the task is.
 func (l *leader) progress(s *session, p *v1.TaskProgress) {
-	jr, tr, err := l.leaseOf(s, p.GetTaskId(), p.GetLeaseToken())
+	jr, tr, err := l.leaseOf(s.agentID, p.GetTaskId(), p.GetLeaseToken())
 	if err != nil {
 		l.refuse(s, p.GetTaskId(), err)
 		return
@@ -223,26 +219,27 @@ func clamp(v, lo, hi float64) float64 {
 // completed accepts a task's result. Success is committed in etcd first
 // (fenced, token-checked); moving the staged outputs into the asset is then
 // applied by publish, which a new leader re-applies after a crash.
-func (l *leader) completed(s *session, c *v1.TaskCompleted) {
-	jr, tr, err := l.leaseOf(s, c.GetTaskId(), c.GetLeaseToken())
+// A stale lease returns ErrStaleLease and nothing of the attempt is used.
+func (l *leader) completed(c *v1.CompleteTaskRequest) error {
+	jr, tr, err := l.leaseOf(c.GetAgentId(), c.GetTaskId(), c.GetLeaseToken())
 	if err != nil {
-		l.refuse(s, c.GetTaskId(), err)
-		return
+		l.log.Warn("refusing completion", "agent", c.GetAgentId(), "task", c.GetTaskId(), "error", err)
+		return err
 	}
-	delete(s.running, tr.task.GetId())
+	l.freeSlot(tr.task)
 	t := tr.task
 	res := c.GetResult()
 	switch t.GetSpec().GetKind() {
 	case v1.TaskKind_TASK_KIND_PROBE:
 		if res.GetProbe() == nil {
 			l.fail(jr, tr, "probe returned no result", false)
-			return
+			return nil
 		}
 		l.probed(jr, tr, res)
 	case v1.TaskKind_TASK_KIND_ENCODE_VIDEO, v1.TaskKind_TASK_KIND_ENCODE_AUDIO:
 		if res.GetTrack() == nil {
 			l.fail(jr, tr, "encode returned no track", false)
-			return
+			return nil
 		}
 		res.GetTrack().Dir = trackDir(t)
 		if l.succeed(jr, tr, res) {
@@ -251,12 +248,13 @@ func (l *leader) completed(s *session, c *v1.TaskCompleted) {
 	case v1.TaskKind_TASK_KIND_PACKAGE:
 		if res.GetPackage() == nil {
 			l.fail(jr, tr, "package returned no manifests", false)
-			return
+			return nil
 		}
 		if l.succeed(jr, tr, res) {
 			l.publish(jr, tr)
 		}
 	}
+	return nil
 }
 
 // publishTarget is where a task's staged outputs go inside its asset.
@@ -362,24 +360,29 @@ func (l *leader) probed(jr *jobRecord, tr *taskRecord, res *v1.TaskResult) {
 	l.log.Info("job planned", "job", jr.job.GetId(), "tasks", len(tasks))
 }
 
-// failedTask handles an agent's failure report.
-func (l *leader) failedTask(s *session, f *v1.TaskFailed) {
-	jr, tr, err := l.leaseOf(s, f.GetTaskId(), f.GetLeaseToken())
+// failedTask handles an agent's failure report; stale leases are refused.
+func (l *leader) failedTask(f *v1.FailTaskRequest) error {
+	jr, tr, err := l.leaseOf(f.GetAgentId(), f.GetTaskId(), f.GetLeaseToken())
 	if err != nil {
-		l.refuse(s, f.GetTaskId(), err)
-		return
+		l.log.Warn("refusing failure report", "agent", f.GetAgentId(), "task", f.GetTaskId(), "error", err)
+		return err
 	}
-	delete(s.running, tr.task.GetId())
 	l.fail(jr, tr, f.GetError(), f.GetRetryable())
+	return nil
+}
+
+// freeSlot forgets that t's agent runs it.
+func (l *leader) freeSlot(t *v1.Task) {
+	if s := l.sessions[t.GetAgentId()]; s != nil {
+		delete(s.running, t.GetId())
+	}
 }
 
 // fail ends an attempt. A retryable failure with attempts left requeues
 // the task after a backoff; otherwise the task and its job fail.
 func (l *leader) fail(jr *jobRecord, tr *taskRecord, reason string, retryable bool) {
 	t := tr.task
-	if s := l.sessions[t.GetAgentId()]; s != nil {
-		delete(s.running, t.GetId())
-	}
+	l.freeSlot(t)
 	maxAttempts := int(jr.job.GetMaxAttempts())
 	if maxAttempts <= 0 {
 		maxAttempts = l.cfg.MaxAttempts

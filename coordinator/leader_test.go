@@ -43,12 +43,13 @@ func (p *recordingPublisher) published() []string {
 // harness is a real coordinator on embedded etcd and loopback gRPC, with a
 // fake clock for lease deadlines and a hand-driven agent stream.
 type harness struct {
-	t     *testing.T
-	addr  string
-	clock *clock.Fake
-	pub   *recordingPublisher
-	jobs  v1.JobServiceClient
-	agent v1.AgentService_ConnectClient
+	t      *testing.T
+	addr   string
+	clock  *clock.Fake
+	pub    *recordingPublisher
+	jobs   v1.JobServiceClient
+	agents v1.AgentServiceClient
+	agent  v1.AgentService_ConnectClient
 }
 
 func newHarness(t *testing.T) *harness {
@@ -94,6 +95,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(func() { conn.Close() })
 	h.jobs = v1.NewJobServiceClient(conn)
+	h.agents = v1.NewAgentServiceClient(conn)
 	sctx, scancel := context.WithCancel(context.Background())
 	t.Cleanup(scancel)
 	h.agent, err = v1.NewAgentServiceClient(conn).Connect(sctx)
@@ -153,14 +155,27 @@ func (h *harness) grants(n int) map[string]*v1.LeaseGrant {
 	return out
 }
 
-func (h *harness) complete(g *v1.LeaseGrant, res *v1.TaskResult) {
-	h.send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Completed{Completed: &v1.TaskCompleted{
-		TaskId: g.GetTask().GetId(), LeaseToken: g.GetLeaseToken(), Result: res}}})
+// complete reports success of a grant and returns the leader's answer.
+func (h *harness) complete(g *v1.LeaseGrant, res *v1.TaskResult) error {
+	_, err := h.agents.CompleteTask(context.Background(), &v1.CompleteTaskRequest{
+		AgentId: "a1", TaskId: g.GetTask().GetId(), LeaseToken: g.GetLeaseToken(), Result: res})
+	return err
 }
 
 func (h *harness) fail(g *v1.LeaseGrant, reason string, retryable bool) {
-	h.send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Failed{Failed: &v1.TaskFailed{
-		TaskId: g.GetTask().GetId(), LeaseToken: g.GetLeaseToken(), Error: reason, Retryable: retryable}}})
+	h.t.Helper()
+	if _, err := h.agents.FailTask(context.Background(), &v1.FailTaskRequest{
+		AgentId: "a1", TaskId: g.GetTask().GetId(), LeaseToken: g.GetLeaseToken(), Error: reason, Retryable: retryable}); err != nil {
+		h.t.Fatalf("fail %s: %v", g.GetTask().GetName(), err)
+	}
+}
+
+// mustComplete reports success and expects it accepted.
+func (h *harness) mustComplete(g *v1.LeaseGrant, res *v1.TaskResult) {
+	h.t.Helper()
+	if err := h.complete(g, res); err != nil {
+		h.t.Fatalf("complete %s: %v", g.GetTask().GetName(), err)
+	}
 }
 
 func (h *harness) task(jobID, name string) *v1.Task {
@@ -211,7 +226,7 @@ func TestLeasesExpireRetryAndFenceStaleCompletions(t *testing.T) {
 	if probe.GetAttempt() != 1 || probe.GetLeaseToken() <= 0 || probe.GetStagingPrefix() != "staging/"+jobID+".probe/1/" {
 		t.Fatalf("probe grant %v", probe)
 	}
-	h.complete(probe, &v1.TaskResult{Result: &v1.TaskResult_Probe{Probe: &v1.ProbeResult{
+	h.mustComplete(probe, &v1.TaskResult{Result: &v1.TaskResult_Probe{Probe: &v1.ProbeResult{
 		HasVideo: true, HasAudio: true, Width: 640, Height: 360, FrameRate: 25, DurationSeconds: 4}}})
 	gs := h.grants(2)
 	video, audio := gs["video-360p"], gs["audio"]
@@ -248,16 +263,15 @@ func TestLeasesExpireRetryAndFenceStaleCompletions(t *testing.T) {
 	}
 
 	// A completion with the first attempt's token is refused and not published.
-	h.complete(video, track())
-	if m := h.recv(); !strings.Contains(m.GetCancel().GetReason(), "stale lease") {
-		t.Fatalf("stale completion answered with %v", m)
+	if err := h.complete(video, track()); status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "stale lease") {
+		t.Fatalf("stale completion answered with %v", err)
 	}
 	for _, c := range h.pub.published() {
 		if strings.Contains(c, ".video-360p/1/") {
 			t.Fatalf("stale attempt published: %s", c)
 		}
 	}
-	h.complete(retry, track())
+	h.mustComplete(retry, track())
 	h.eventually("video succeeded", func() bool {
 		return h.task(jobID, "video-360p").GetState() == v1.TaskState_TASK_STATE_SUCCEEDED
 	})
@@ -298,9 +312,9 @@ func TestLeasesExpireRetryAndFenceStaleCompletions(t *testing.T) {
 	if audio3.GetAttempt() != 3 || audio3.GetStagingPrefix() != "staging/"+jobID+".audio/3/" {
 		t.Fatalf("retried audio grant %v", audio3)
 	}
-	h.complete(audio3, track())
+	h.mustComplete(audio3, track())
 	pkg := h.grants(1)["package"]
-	h.complete(pkg, &v1.TaskResult{Result: &v1.TaskResult_Package{Package: &v1.PackageResult{HlsMaster: "master.m3u8", DashManifest: "manifest.mpd"}}})
+	h.mustComplete(pkg, &v1.TaskResult{Result: &v1.TaskResult_Package{Package: &v1.PackageResult{HlsMaster: "master.m3u8", DashManifest: "manifest.mpd"}}})
 	h.eventually("retried job succeeded", func() bool {
 		r, err := h.jobs.GetJob(ctx, &v1.GetJobRequest{JobId: jobID})
 		return err == nil && r.GetJob().GetState() == v1.JobState_JOB_STATE_SUCCEEDED

@@ -223,33 +223,35 @@ func (x *TaskProgress) GetFps() float64 {
 	return 0
 }
 
-// TaskCompleted reports success; outputs are staged for (task, attempt).
-type TaskCompleted struct {
+// CompleteTaskRequest reports success; outputs are staged for (task, attempt).
+type CompleteTaskRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
+	// Agent holding the lease.
+	AgentId string `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
 	// Task id.
-	TaskId string `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	TaskId string `protobuf:"bytes,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
 	// Fencing token of the lease.
-	LeaseToken int64 `protobuf:"varint,2,opt,name=lease_token,json=leaseToken,proto3" json:"lease_token,omitempty"`
+	LeaseToken int64 `protobuf:"varint,3,opt,name=lease_token,json=leaseToken,proto3" json:"lease_token,omitempty"`
 	// What the task produced.
-	Result        *TaskResult `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`
+	Result        *TaskResult `protobuf:"bytes,4,opt,name=result,proto3" json:"result,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *TaskCompleted) Reset() {
-	*x = TaskCompleted{}
+func (x *CompleteTaskRequest) Reset() {
+	*x = CompleteTaskRequest{}
 	mi := &file_vodfleet_v1_agent_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *TaskCompleted) String() string {
+func (x *CompleteTaskRequest) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*TaskCompleted) ProtoMessage() {}
+func (*CompleteTaskRequest) ProtoMessage() {}
 
-func (x *TaskCompleted) ProtoReflect() protoreflect.Message {
+func (x *CompleteTaskRequest) ProtoReflect() protoreflect.Message {
 	mi := &file_vodfleet_v1_agent_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -261,61 +263,60 @@ func (x *TaskCompleted) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use TaskCompleted.ProtoReflect.Descriptor instead.
-func (*TaskCompleted) Descriptor() ([]byte, []int) {
+// Deprecated: Use CompleteTaskRequest.ProtoReflect.Descriptor instead.
+func (*CompleteTaskRequest) Descriptor() ([]byte, []int) {
 	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{3}
 }
 
-func (x *TaskCompleted) GetTaskId() string {
+func (x *CompleteTaskRequest) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *CompleteTaskRequest) GetTaskId() string {
 	if x != nil {
 		return x.TaskId
 	}
 	return ""
 }
 
-func (x *TaskCompleted) GetLeaseToken() int64 {
+func (x *CompleteTaskRequest) GetLeaseToken() int64 {
 	if x != nil {
 		return x.LeaseToken
 	}
 	return 0
 }
 
-func (x *TaskCompleted) GetResult() *TaskResult {
+func (x *CompleteTaskRequest) GetResult() *TaskResult {
 	if x != nil {
 		return x.Result
 	}
 	return nil
 }
 
-// TaskFailed reports a failed attempt.
-type TaskFailed struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Task id.
-	TaskId string `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
-	// Fencing token of the lease.
-	LeaseToken int64 `protobuf:"varint,2,opt,name=lease_token,json=leaseToken,proto3" json:"lease_token,omitempty"`
-	// Readable reason.
-	Error string `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
-	// False when retrying cannot help (e.g. the source is not media).
-	Retryable     bool `protobuf:"varint,4,opt,name=retryable,proto3" json:"retryable,omitempty"`
+// CompleteTaskResponse acknowledges a completion.
+type CompleteTaskResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *TaskFailed) Reset() {
-	*x = TaskFailed{}
+func (x *CompleteTaskResponse) Reset() {
+	*x = CompleteTaskResponse{}
 	mi := &file_vodfleet_v1_agent_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *TaskFailed) String() string {
+func (x *CompleteTaskResponse) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*TaskFailed) ProtoMessage() {}
+func (*CompleteTaskResponse) ProtoMessage() {}
 
-func (x *TaskFailed) ProtoReflect() protoreflect.Message {
+func (x *CompleteTaskResponse) ProtoReflect() protoreflect.Message {
 	mi := &file_vodfleet_v1_agent_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -327,37 +328,128 @@ func (x *TaskFailed) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use TaskFailed.ProtoReflect.Descriptor instead.
-func (*TaskFailed) Descriptor() ([]byte, []int) {
+// Deprecated: Use CompleteTaskResponse.ProtoReflect.Descriptor instead.
+func (*CompleteTaskResponse) Descriptor() ([]byte, []int) {
 	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{4}
 }
 
-func (x *TaskFailed) GetTaskId() string {
+// FailTaskRequest reports a failed attempt.
+type FailTaskRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Agent holding the lease.
+	AgentId string `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	// Task id.
+	TaskId string `protobuf:"bytes,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	// Fencing token of the lease.
+	LeaseToken int64 `protobuf:"varint,3,opt,name=lease_token,json=leaseToken,proto3" json:"lease_token,omitempty"`
+	// Readable reason.
+	Error string `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	// False when retrying cannot help (e.g. the source is not media).
+	Retryable     bool `protobuf:"varint,5,opt,name=retryable,proto3" json:"retryable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FailTaskRequest) Reset() {
+	*x = FailTaskRequest{}
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FailTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FailTaskRequest) ProtoMessage() {}
+
+func (x *FailTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FailTaskRequest.ProtoReflect.Descriptor instead.
+func (*FailTaskRequest) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *FailTaskRequest) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *FailTaskRequest) GetTaskId() string {
 	if x != nil {
 		return x.TaskId
 	}
 	return ""
 }
 
-func (x *TaskFailed) GetLeaseToken() int64 {
+func (x *FailTaskRequest) GetLeaseToken() int64 {
 	if x != nil {
 		return x.LeaseToken
 	}
 	return 0
 }
 
-func (x *TaskFailed) GetError() string {
+func (x *FailTaskRequest) GetError() string {
 	if x != nil {
 		return x.Error
 	}
 	return ""
 }
 
-func (x *TaskFailed) GetRetryable() bool {
+func (x *FailTaskRequest) GetRetryable() bool {
 	if x != nil {
 		return x.Retryable
 	}
 	return false
+}
+
+// FailTaskResponse acknowledges a failure report.
+type FailTaskResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FailTaskResponse) Reset() {
+	*x = FailTaskResponse{}
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FailTaskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FailTaskResponse) ProtoMessage() {}
+
+func (x *FailTaskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FailTaskResponse.ProtoReflect.Descriptor instead.
+func (*FailTaskResponse) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{6}
 }
 
 // ConnectRequest is a message from agent to coordinator.
@@ -369,8 +461,6 @@ type ConnectRequest struct {
 	//
 	//	*ConnectRequest_Hello
 	//	*ConnectRequest_Progress
-	//	*ConnectRequest_Completed
-	//	*ConnectRequest_Failed
 	Msg           isConnectRequest_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -378,7 +468,7 @@ type ConnectRequest struct {
 
 func (x *ConnectRequest) Reset() {
 	*x = ConnectRequest{}
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[5]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -390,7 +480,7 @@ func (x *ConnectRequest) String() string {
 func (*ConnectRequest) ProtoMessage() {}
 
 func (x *ConnectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[5]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -403,7 +493,7 @@ func (x *ConnectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectRequest.ProtoReflect.Descriptor instead.
 func (*ConnectRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{5}
+	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ConnectRequest) GetMsg() isConnectRequest_Msg {
@@ -431,24 +521,6 @@ func (x *ConnectRequest) GetProgress() *TaskProgress {
 	return nil
 }
 
-func (x *ConnectRequest) GetCompleted() *TaskCompleted {
-	if x != nil {
-		if x, ok := x.Msg.(*ConnectRequest_Completed); ok {
-			return x.Completed
-		}
-	}
-	return nil
-}
-
-func (x *ConnectRequest) GetFailed() *TaskFailed {
-	if x != nil {
-		if x, ok := x.Msg.(*ConnectRequest_Failed); ok {
-			return x.Failed
-		}
-	}
-	return nil
-}
-
 type isConnectRequest_Msg interface {
 	isConnectRequest_Msg()
 }
@@ -463,23 +535,9 @@ type ConnectRequest_Progress struct {
 	Progress *TaskProgress `protobuf:"bytes,2,opt,name=progress,proto3,oneof"`
 }
 
-type ConnectRequest_Completed struct {
-	// Success.
-	Completed *TaskCompleted `protobuf:"bytes,3,opt,name=completed,proto3,oneof"`
-}
-
-type ConnectRequest_Failed struct {
-	// Failure.
-	Failed *TaskFailed `protobuf:"bytes,4,opt,name=failed,proto3,oneof"`
-}
-
 func (*ConnectRequest_Hello) isConnectRequest_Msg() {}
 
 func (*ConnectRequest_Progress) isConnectRequest_Msg() {}
-
-func (*ConnectRequest_Completed) isConnectRequest_Msg() {}
-
-func (*ConnectRequest_Failed) isConnectRequest_Msg() {}
 
 // LeaseGrant hands a task to an agent.
 type LeaseGrant struct {
@@ -500,7 +558,7 @@ type LeaseGrant struct {
 
 func (x *LeaseGrant) Reset() {
 	*x = LeaseGrant{}
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[6]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -512,7 +570,7 @@ func (x *LeaseGrant) String() string {
 func (*LeaseGrant) ProtoMessage() {}
 
 func (x *LeaseGrant) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[6]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -525,7 +583,7 @@ func (x *LeaseGrant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseGrant.ProtoReflect.Descriptor instead.
 func (*LeaseGrant) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{6}
+	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *LeaseGrant) GetTask() *Task {
@@ -576,7 +634,7 @@ type CancelTask struct {
 
 func (x *CancelTask) Reset() {
 	*x = CancelTask{}
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[7]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -588,7 +646,7 @@ func (x *CancelTask) String() string {
 func (*CancelTask) ProtoMessage() {}
 
 func (x *CancelTask) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[7]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -601,7 +659,7 @@ func (x *CancelTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTask.ProtoReflect.Descriptor instead.
 func (*CancelTask) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{7}
+	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CancelTask) GetTaskId() string {
@@ -629,7 +687,7 @@ type NotLeader struct {
 
 func (x *NotLeader) Reset() {
 	*x = NotLeader{}
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[8]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -641,7 +699,7 @@ func (x *NotLeader) String() string {
 func (*NotLeader) ProtoMessage() {}
 
 func (x *NotLeader) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[8]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -654,7 +712,7 @@ func (x *NotLeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotLeader.ProtoReflect.Descriptor instead.
 func (*NotLeader) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *NotLeader) GetLeaderAddress() string {
@@ -677,7 +735,7 @@ type SessionAccepted struct {
 
 func (x *SessionAccepted) Reset() {
 	*x = SessionAccepted{}
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[9]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -689,7 +747,7 @@ func (x *SessionAccepted) String() string {
 func (*SessionAccepted) ProtoMessage() {}
 
 func (x *SessionAccepted) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[9]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -702,7 +760,7 @@ func (x *SessionAccepted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionAccepted.ProtoReflect.Descriptor instead.
 func (*SessionAccepted) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SessionAccepted) GetConfirmedTaskIds() []string {
@@ -737,7 +795,7 @@ type ConnectResponse struct {
 
 func (x *ConnectResponse) Reset() {
 	*x = ConnectResponse{}
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[10]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -749,7 +807,7 @@ func (x *ConnectResponse) String() string {
 func (*ConnectResponse) ProtoMessage() {}
 
 func (x *ConnectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[10]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -762,7 +820,7 @@ func (x *ConnectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectResponse.ProtoReflect.Descriptor instead.
 func (*ConnectResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ConnectResponse) GetMsg() isConnectResponse_Msg {
@@ -863,25 +921,26 @@ const file_vodfleet_v1_agent_proto_rawDesc = "" +
 	"\vlease_token\x18\x02 \x01(\x03R\n" +
 	"leaseToken\x12\x1a\n" +
 	"\bprogress\x18\x03 \x01(\x01R\bprogress\x12\x10\n" +
-	"\x03fps\x18\x04 \x01(\x01R\x03fps\"z\n" +
-	"\rTaskCompleted\x12\x17\n" +
-	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x1f\n" +
-	"\vlease_token\x18\x02 \x01(\x03R\n" +
+	"\x03fps\x18\x04 \x01(\x01R\x03fps\"\x9b\x01\n" +
+	"\x13CompleteTaskRequest\x12\x19\n" +
+	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x17\n" +
+	"\atask_id\x18\x02 \x01(\tR\x06taskId\x12\x1f\n" +
+	"\vlease_token\x18\x03 \x01(\x03R\n" +
 	"leaseToken\x12/\n" +
-	"\x06result\x18\x03 \x01(\v2\x17.vodfleet.v1.TaskResultR\x06result\"z\n" +
-	"\n" +
-	"TaskFailed\x12\x17\n" +
-	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x1f\n" +
-	"\vlease_token\x18\x02 \x01(\x03R\n" +
+	"\x06result\x18\x04 \x01(\v2\x17.vodfleet.v1.TaskResultR\x06result\"\x16\n" +
+	"\x14CompleteTaskResponse\"\x9a\x01\n" +
+	"\x0fFailTaskRequest\x12\x19\n" +
+	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x17\n" +
+	"\atask_id\x18\x02 \x01(\tR\x06taskId\x12\x1f\n" +
+	"\vlease_token\x18\x03 \x01(\x03R\n" +
 	"leaseToken\x12\x14\n" +
-	"\x05error\x18\x03 \x01(\tR\x05error\x12\x1c\n" +
-	"\tretryable\x18\x04 \x01(\bR\tretryable\"\xf0\x01\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error\x12\x1c\n" +
+	"\tretryable\x18\x05 \x01(\bR\tretryable\"\x12\n" +
+	"\x10FailTaskResponse\"\x8d\x01\n" +
 	"\x0eConnectRequest\x12/\n" +
 	"\x05hello\x18\x01 \x01(\v2\x17.vodfleet.v1.AgentHelloH\x00R\x05hello\x127\n" +
-	"\bprogress\x18\x02 \x01(\v2\x19.vodfleet.v1.TaskProgressH\x00R\bprogress\x12:\n" +
-	"\tcompleted\x18\x03 \x01(\v2\x1a.vodfleet.v1.TaskCompletedH\x00R\tcompleted\x121\n" +
-	"\x06failed\x18\x04 \x01(\v2\x17.vodfleet.v1.TaskFailedH\x00R\x06failedB\x05\n" +
-	"\x03msg\"\xcd\x01\n" +
+	"\bprogress\x18\x02 \x01(\v2\x19.vodfleet.v1.TaskProgressH\x00R\bprogressB\x05\n" +
+	"\x03msgJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05\"\xcd\x01\n" +
 	"\n" +
 	"LeaseGrant\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.vodfleet.v1.TaskR\x04task\x12\x18\n" +
@@ -905,9 +964,11 @@ const file_vodfleet_v1_agent_proto_rawDesc = "" +
 	"\x06cancel\x18\x03 \x01(\v2\x17.vodfleet.v1.CancelTaskH\x00R\x06cancel\x127\n" +
 	"\n" +
 	"not_leader\x18\x04 \x01(\v2\x16.vodfleet.v1.NotLeaderH\x00R\tnotLeaderB\x05\n" +
-	"\x03msg2X\n" +
+	"\x03msg2\xf6\x01\n" +
 	"\fAgentService\x12H\n" +
-	"\aConnect\x12\x1b.vodfleet.v1.ConnectRequest\x1a\x1c.vodfleet.v1.ConnectResponse(\x010\x01B;Z9github.com/vodfleet/vodfleet/proto/vodfleet/v1;vodfleetv1b\x06proto3"
+	"\aConnect\x12\x1b.vodfleet.v1.ConnectRequest\x1a\x1c.vodfleet.v1.ConnectResponse(\x010\x01\x12S\n" +
+	"\fCompleteTask\x12 .vodfleet.v1.CompleteTaskRequest\x1a!.vodfleet.v1.CompleteTaskResponse\x12G\n" +
+	"\bFailTask\x12\x1c.vodfleet.v1.FailTaskRequest\x1a\x1d.vodfleet.v1.FailTaskResponseB;Z9github.com/vodfleet/vodfleet/proto/vodfleet/v1;vodfleetv1b\x06proto3"
 
 var (
 	file_vodfleet_v1_agent_proto_rawDescOnce sync.Once
@@ -921,45 +982,49 @@ func file_vodfleet_v1_agent_proto_rawDescGZIP() []byte {
 	return file_vodfleet_v1_agent_proto_rawDescData
 }
 
-var file_vodfleet_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_vodfleet_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_vodfleet_v1_agent_proto_goTypes = []any{
 	(*AgentHello)(nil),            // 0: vodfleet.v1.AgentHello
 	(*HeldLease)(nil),             // 1: vodfleet.v1.HeldLease
 	(*TaskProgress)(nil),          // 2: vodfleet.v1.TaskProgress
-	(*TaskCompleted)(nil),         // 3: vodfleet.v1.TaskCompleted
-	(*TaskFailed)(nil),            // 4: vodfleet.v1.TaskFailed
-	(*ConnectRequest)(nil),        // 5: vodfleet.v1.ConnectRequest
-	(*LeaseGrant)(nil),            // 6: vodfleet.v1.LeaseGrant
-	(*CancelTask)(nil),            // 7: vodfleet.v1.CancelTask
-	(*NotLeader)(nil),             // 8: vodfleet.v1.NotLeader
-	(*SessionAccepted)(nil),       // 9: vodfleet.v1.SessionAccepted
-	(*ConnectResponse)(nil),       // 10: vodfleet.v1.ConnectResponse
-	nil,                           // 11: vodfleet.v1.AgentHello.LabelsEntry
-	(*TaskResult)(nil),            // 12: vodfleet.v1.TaskResult
-	(*Task)(nil),                  // 13: vodfleet.v1.Task
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(*CompleteTaskRequest)(nil),   // 3: vodfleet.v1.CompleteTaskRequest
+	(*CompleteTaskResponse)(nil),  // 4: vodfleet.v1.CompleteTaskResponse
+	(*FailTaskRequest)(nil),       // 5: vodfleet.v1.FailTaskRequest
+	(*FailTaskResponse)(nil),      // 6: vodfleet.v1.FailTaskResponse
+	(*ConnectRequest)(nil),        // 7: vodfleet.v1.ConnectRequest
+	(*LeaseGrant)(nil),            // 8: vodfleet.v1.LeaseGrant
+	(*CancelTask)(nil),            // 9: vodfleet.v1.CancelTask
+	(*NotLeader)(nil),             // 10: vodfleet.v1.NotLeader
+	(*SessionAccepted)(nil),       // 11: vodfleet.v1.SessionAccepted
+	(*ConnectResponse)(nil),       // 12: vodfleet.v1.ConnectResponse
+	nil,                           // 13: vodfleet.v1.AgentHello.LabelsEntry
+	(*TaskResult)(nil),            // 14: vodfleet.v1.TaskResult
+	(*Task)(nil),                  // 15: vodfleet.v1.Task
+	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
 }
 var file_vodfleet_v1_agent_proto_depIdxs = []int32{
-	11, // 0: vodfleet.v1.AgentHello.labels:type_name -> vodfleet.v1.AgentHello.LabelsEntry
+	13, // 0: vodfleet.v1.AgentHello.labels:type_name -> vodfleet.v1.AgentHello.LabelsEntry
 	1,  // 1: vodfleet.v1.AgentHello.held:type_name -> vodfleet.v1.HeldLease
-	12, // 2: vodfleet.v1.TaskCompleted.result:type_name -> vodfleet.v1.TaskResult
+	14, // 2: vodfleet.v1.CompleteTaskRequest.result:type_name -> vodfleet.v1.TaskResult
 	0,  // 3: vodfleet.v1.ConnectRequest.hello:type_name -> vodfleet.v1.AgentHello
 	2,  // 4: vodfleet.v1.ConnectRequest.progress:type_name -> vodfleet.v1.TaskProgress
-	3,  // 5: vodfleet.v1.ConnectRequest.completed:type_name -> vodfleet.v1.TaskCompleted
-	4,  // 6: vodfleet.v1.ConnectRequest.failed:type_name -> vodfleet.v1.TaskFailed
-	13, // 7: vodfleet.v1.LeaseGrant.task:type_name -> vodfleet.v1.Task
-	14, // 8: vodfleet.v1.LeaseGrant.deadline:type_name -> google.protobuf.Timestamp
-	9,  // 9: vodfleet.v1.ConnectResponse.accepted:type_name -> vodfleet.v1.SessionAccepted
-	6,  // 10: vodfleet.v1.ConnectResponse.grant:type_name -> vodfleet.v1.LeaseGrant
-	7,  // 11: vodfleet.v1.ConnectResponse.cancel:type_name -> vodfleet.v1.CancelTask
-	8,  // 12: vodfleet.v1.ConnectResponse.not_leader:type_name -> vodfleet.v1.NotLeader
-	5,  // 13: vodfleet.v1.AgentService.Connect:input_type -> vodfleet.v1.ConnectRequest
-	10, // 14: vodfleet.v1.AgentService.Connect:output_type -> vodfleet.v1.ConnectResponse
-	14, // [14:15] is the sub-list for method output_type
-	13, // [13:14] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	15, // 5: vodfleet.v1.LeaseGrant.task:type_name -> vodfleet.v1.Task
+	16, // 6: vodfleet.v1.LeaseGrant.deadline:type_name -> google.protobuf.Timestamp
+	11, // 7: vodfleet.v1.ConnectResponse.accepted:type_name -> vodfleet.v1.SessionAccepted
+	8,  // 8: vodfleet.v1.ConnectResponse.grant:type_name -> vodfleet.v1.LeaseGrant
+	9,  // 9: vodfleet.v1.ConnectResponse.cancel:type_name -> vodfleet.v1.CancelTask
+	10, // 10: vodfleet.v1.ConnectResponse.not_leader:type_name -> vodfleet.v1.NotLeader
+	7,  // 11: vodfleet.v1.AgentService.Connect:input_type -> vodfleet.v1.ConnectRequest
+	3,  // 12: vodfleet.v1.AgentService.CompleteTask:input_type -> vodfleet.v1.CompleteTaskRequest
+	5,  // 13: vodfleet.v1.AgentService.FailTask:input_type -> vodfleet.v1.FailTaskRequest
+	12, // 14: vodfleet.v1.AgentService.Connect:output_type -> vodfleet.v1.ConnectResponse
+	4,  // 15: vodfleet.v1.AgentService.CompleteTask:output_type -> vodfleet.v1.CompleteTaskResponse
+	6,  // 16: vodfleet.v1.AgentService.FailTask:output_type -> vodfleet.v1.FailTaskResponse
+	14, // [14:17] is the sub-list for method output_type
+	11, // [11:14] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_vodfleet_v1_agent_proto_init() }
@@ -968,13 +1033,11 @@ func file_vodfleet_v1_agent_proto_init() {
 		return
 	}
 	file_vodfleet_v1_job_proto_init()
-	file_vodfleet_v1_agent_proto_msgTypes[5].OneofWrappers = []any{
+	file_vodfleet_v1_agent_proto_msgTypes[7].OneofWrappers = []any{
 		(*ConnectRequest_Hello)(nil),
 		(*ConnectRequest_Progress)(nil),
-		(*ConnectRequest_Completed)(nil),
-		(*ConnectRequest_Failed)(nil),
 	}
-	file_vodfleet_v1_agent_proto_msgTypes[10].OneofWrappers = []any{
+	file_vodfleet_v1_agent_proto_msgTypes[12].OneofWrappers = []any{
 		(*ConnectResponse_Accepted)(nil),
 		(*ConnectResponse_Grant)(nil),
 		(*ConnectResponse_Cancel)(nil),
@@ -986,7 +1049,7 @@ func file_vodfleet_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vodfleet_v1_agent_proto_rawDesc), len(file_vodfleet_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

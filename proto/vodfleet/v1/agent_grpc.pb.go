@@ -19,7 +19,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AgentService_Connect_FullMethodName = "/vodfleet.v1.AgentService/Connect"
+	AgentService_Connect_FullMethodName      = "/vodfleet.v1.AgentService/Connect"
+	AgentService_CompleteTask_FullMethodName = "/vodfleet.v1.AgentService/CompleteTask"
+	AgentService_FailTask_FullMethodName     = "/vodfleet.v1.AgentService/FailTask"
 )
 
 // AgentServiceClient is the client API for AgentService service.
@@ -28,10 +30,18 @@ const (
 //
 // AgentService is how agents receive work. An agent holds one Connect stream
 // to the leader; the leader grants task leases on it and the agent reports
-// progress (which renews the lease), completion and failure.
+// progress (which renews the lease). Completion and failure are unary calls
+// so that a stale lease gets its own answer: FailedPrecondition, and the
+// attempt's outputs are never published.
 type AgentServiceClient interface {
 	// Connect is the agent session. The first message must be a hello.
 	Connect(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ConnectRequest, ConnectResponse], error)
+	// CompleteTask reports success of a leased attempt; its outputs are staged
+	// under the grant's staging prefix. Stale leases: FailedPrecondition.
+	// Not the leader: Unavailable (retry on the leader).
+	CompleteTask(ctx context.Context, in *CompleteTaskRequest, opts ...grpc.CallOption) (*CompleteTaskResponse, error)
+	// FailTask reports a failed attempt. Stale leases: FailedPrecondition.
+	FailTask(ctx context.Context, in *FailTaskRequest, opts ...grpc.CallOption) (*FailTaskResponse, error)
 }
 
 type agentServiceClient struct {
@@ -55,16 +65,44 @@ func (c *agentServiceClient) Connect(ctx context.Context, opts ...grpc.CallOptio
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AgentService_ConnectClient = grpc.BidiStreamingClient[ConnectRequest, ConnectResponse]
 
+func (c *agentServiceClient) CompleteTask(ctx context.Context, in *CompleteTaskRequest, opts ...grpc.CallOption) (*CompleteTaskResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CompleteTaskResponse)
+	err := c.cc.Invoke(ctx, AgentService_CompleteTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *agentServiceClient) FailTask(ctx context.Context, in *FailTaskRequest, opts ...grpc.CallOption) (*FailTaskResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FailTaskResponse)
+	err := c.cc.Invoke(ctx, AgentService_FailTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AgentServiceServer is the server API for AgentService service.
 // All implementations must embed UnimplementedAgentServiceServer
 // for forward compatibility.
 //
 // AgentService is how agents receive work. An agent holds one Connect stream
 // to the leader; the leader grants task leases on it and the agent reports
-// progress (which renews the lease), completion and failure.
+// progress (which renews the lease). Completion and failure are unary calls
+// so that a stale lease gets its own answer: FailedPrecondition, and the
+// attempt's outputs are never published.
 type AgentServiceServer interface {
 	// Connect is the agent session. The first message must be a hello.
 	Connect(grpc.BidiStreamingServer[ConnectRequest, ConnectResponse]) error
+	// CompleteTask reports success of a leased attempt; its outputs are staged
+	// under the grant's staging prefix. Stale leases: FailedPrecondition.
+	// Not the leader: Unavailable (retry on the leader).
+	CompleteTask(context.Context, *CompleteTaskRequest) (*CompleteTaskResponse, error)
+	// FailTask reports a failed attempt. Stale leases: FailedPrecondition.
+	FailTask(context.Context, *FailTaskRequest) (*FailTaskResponse, error)
 	mustEmbedUnimplementedAgentServiceServer()
 }
 
@@ -77,6 +115,12 @@ type UnimplementedAgentServiceServer struct{}
 
 func (UnimplementedAgentServiceServer) Connect(grpc.BidiStreamingServer[ConnectRequest, ConnectResponse]) error {
 	return status.Error(codes.Unimplemented, "method Connect not implemented")
+}
+func (UnimplementedAgentServiceServer) CompleteTask(context.Context, *CompleteTaskRequest) (*CompleteTaskResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CompleteTask not implemented")
+}
+func (UnimplementedAgentServiceServer) FailTask(context.Context, *FailTaskRequest) (*FailTaskResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FailTask not implemented")
 }
 func (UnimplementedAgentServiceServer) mustEmbedUnimplementedAgentServiceServer() {}
 func (UnimplementedAgentServiceServer) testEmbeddedByValue()                      {}
@@ -106,13 +150,58 @@ func _AgentService_Connect_Handler(srv interface{}, stream grpc.ServerStream) er
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AgentService_ConnectServer = grpc.BidiStreamingServer[ConnectRequest, ConnectResponse]
 
+func _AgentService_CompleteTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompleteTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).CompleteTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_CompleteTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).CompleteTask(ctx, req.(*CompleteTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AgentService_FailTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FailTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).FailTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_FailTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).FailTask(ctx, req.(*FailTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AgentService_ServiceDesc is the grpc.ServiceDesc for AgentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
 var AgentService_ServiceDesc = grpc.ServiceDesc{
 	ServiceName: "vodfleet.v1.AgentService",
 	HandlerType: (*AgentServiceServer)(nil),
-	Methods:     []grpc.MethodDesc{},
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "CompleteTask",
+			Handler:    _AgentService_CompleteTask_Handler,
+		},
+		{
+			MethodName: "FailTask",
+			Handler:    _AgentService_FailTask_Handler,
+		},
+	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "Connect",
