@@ -32,7 +32,7 @@ type Agent struct {
 	running map[string]*runningTask
 	// leader is the AgentService client of the current session, nil
 	// between sessions; completions and failures are unary calls on it.
-	leader v1.AgentServiceClient
+	leader  v1.AgentServiceClient
 	storage *storage.Client
 	stConn  *grpc.ClientConn
 	stAddr  string
