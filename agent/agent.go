@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/vodfleet/vodfleet/internal/ffmpeg"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
 )
@@ -27,6 +29,14 @@ type Agent struct {
 
 	// outbox carries progress to whichever session is current.
 	outbox chan *v1.ConnectRequest
+
+	// labels are announced in every hello: detected encoders plus the
+	// operator's labels.
+	labels map[string]string
+	// draining is set once Run's context ends: no new leases.
+	draining atomic.Bool
+	// tasks counts task goroutines until their outcome is delivered.
+	tasks sync.WaitGroup
 
 	mu      sync.Mutex
 	running map[string]*runningTask
@@ -65,16 +75,35 @@ func New(cfg Config, log hclog.Logger) (*Agent, error) {
 }
 
 // Run keeps a session with the leader until ctx ends, reconnecting with
-// jittered exponential backoff and following leader redirects. Running
-// tasks are cancelled when Run returns.
+// jittered exponential backoff and following leader redirects. When ctx
+// ends the agent drains: it tells the leader to grant it nothing more, lets
+// running tasks finish and report for up to DrainTimeout, hands back what is
+// still running after that, and returns.
 func (a *Agent) Run(ctx context.Context) error {
 	// Scratch left by a previous run belongs to leases this process never
 	// held; it is garbage.
 	if err := os.RemoveAll(filepath.Join(a.cfg.WorkDir, "tasks")); err != nil {
 		a.log.Warn("cannot clear stale task scratch", "error", err)
 	}
-	defer a.stopAll()
-	defer a.closeStorage()
+	a.labels = a.detectLabels(ctx)
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		a.connectLoop(runCtx)
+	}()
+	<-ctx.Done()
+	a.drain()
+	stopRun()
+	<-loopDone
+	a.stopAll()
+	a.closeStorage()
+	return nil
+}
+
+// connectLoop runs sessions until ctx ends.
+func (a *Agent) connectLoop(ctx context.Context) {
 	backoff := a.cfg.ReconnectMin
 	next := 0
 	target := ""
@@ -88,7 +117,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		redirect, accepted, err := a.session(ctx, addr)
 		switch {
 		case ctx.Err() != nil:
-			return nil
+			return
 		case redirect != "" && redirect != addr:
 			a.log.Info("following leader", "from", addr, "to", redirect)
 			target = redirect
@@ -102,12 +131,86 @@ func (a *Agent) Run(ctx context.Context) error {
 		sleep := backoff/2 + rand.N(backoff/2+1)
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-time.After(sleep):
 		}
 		backoff = min(backoff*2, a.cfg.ReconnectMax)
 	}
-	return nil
+}
+
+// drainMsg asks the leader for no more leases.
+var drainMsg = &v1.ConnectRequest{Msg: &v1.ConnectRequest_Drain{Drain: &v1.AgentDrain{}}}
+
+// drain stops taking leases and waits for running tasks, handing back the
+// ones still running after DrainTimeout.
+func (a *Agent) drain() {
+	a.draining.Store(true)
+	select {
+	case a.outbox <- drainMsg:
+	case <-time.After(time.Second):
+	}
+	a.mu.Lock()
+	n := len(a.running)
+	a.mu.Unlock()
+	a.log.Info("draining", "running", n, "timeout", a.cfg.DrainTimeout)
+	done := make(chan struct{})
+	go func() { a.tasks.Wait(); close(done) }()
+	select {
+	case <-done:
+		a.log.Info("drained")
+		return
+	case <-time.After(a.cfg.DrainTimeout):
+	}
+	a.mu.Lock()
+	var grants []*v1.LeaseGrant
+	for _, rt := range a.running {
+		grants = append(grants, rt.grant)
+	}
+	a.mu.Unlock()
+	for _, g := range grants {
+		a.handBack(g)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		a.log.Warn("tasks still stopping after hand-back")
+	}
+}
+
+// handBack stops a task and returns its lease to the leader unfinished.
+func (a *Agent) handBack(g *v1.LeaseGrant) {
+	id := g.GetTask().GetId()
+	a.stop(id)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req := &v1.FailTaskRequest{AgentId: a.cfg.ID, TaskId: id, LeaseToken: g.GetLeaseToken(), Error: "agent " + a.cfg.ID + " is shutting down", Handback: true}
+	a.deliver(ctx, id, func(ctx context.Context, c v1.AgentServiceClient) error {
+		_, err := c.FailTask(ctx, req)
+		return err
+	})
+	a.log.Info("lease handed back", "task", id)
+}
+
+// detectLabels returns the operator labels plus "encoder.NAME" = "true"
+// for each known encoder the agent's ffmpeg has.
+func (a *Agent) detectLabels(ctx context.Context) map[string]string {
+	labels := map[string]string{}
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	have, err := ffmpeg.Encoders(dctx, a.cfg.FFmpeg)
+	if err != nil {
+		a.log.Error("cannot list ffmpeg encoders; encode tasks will not be offered", "error", err)
+	}
+	for _, e := range ffmpeg.KnownEncoders {
+		if have[e] {
+			labels["encoder."+e] = "true"
+		}
+	}
+	for k, v := range a.cfg.Labels {
+		labels[k] = v
+	}
+	a.log.Info("capabilities", "labels", labels)
+	return labels
 }
 
 // session runs one stream to addr. It returns the leader address when addr
@@ -124,7 +227,7 @@ func (a *Agent) session(ctx context.Context, addr string) (string, bool, error) 
 	if err != nil {
 		return "", false, fmt.Errorf("connect %s: %w", addr, err)
 	}
-	hello := &v1.AgentHello{AgentId: a.cfg.ID, Slots: int32(a.cfg.Slots), Labels: map[string]string{"encoder": "libx264"}}
+	hello := &v1.AgentHello{AgentId: a.cfg.ID, Slots: int32(a.cfg.Slots), Labels: a.labels}
 	a.mu.Lock()
 	for id, rt := range a.running {
 		hello.Held = append(hello.Held, &v1.HeldLease{TaskId: id, LeaseToken: rt.grant.GetLeaseToken()})
@@ -150,6 +253,11 @@ func (a *Agent) session(ctx context.Context, addr string) (string, bool, error) 
 	}
 	a.setLeader(v1.NewAgentServiceClient(conn))
 	defer a.setLeader(nil)
+	if a.draining.Load() {
+		if err := stream.Send(drainMsg); err != nil {
+			return "", true, err
+		}
+	}
 	a.log.Info("session accepted", "coordinator", addr, "reattached", len(acc.GetConfirmedTaskIds()))
 
 	recvErr := make(chan error, 1)
@@ -182,6 +290,10 @@ func (a *Agent) session(ctx context.Context, addr string) (string, bool, error) 
 func (a *Agent) handle(ctx context.Context, m *v1.ConnectResponse) {
 	switch msg := m.GetMsg().(type) {
 	case *v1.ConnectResponse_Grant:
+		if a.draining.Load() {
+			go a.handBack(msg.Grant) // granted before the leader saw the drain
+			return
+		}
 		a.start(ctx, msg.Grant)
 	case *v1.ConnectResponse_Cancel:
 		a.log.Info("task cancelled by leader", "task", msg.Cancel.GetTaskId(), "reason", msg.Cancel.GetReason())

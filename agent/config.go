@@ -34,6 +34,13 @@ type Config struct {
 	ProgressInterval time.Duration
 	// ReconnectMin and ReconnectMax bound the reconnect backoff.
 	ReconnectMin, ReconnectMax time.Duration
+	// Labels are operator capability labels (e.g. gpu=nvidia) announced
+	// with the encoder labels the agent detects in its ffmpeg; tasks only
+	// go to agents with every label they require.
+	Labels map[string]string
+	// DrainTimeout is how long a stopping agent lets running tasks finish
+	// before it hands them back (see Agent.Run).
+	DrainTimeout time.Duration
 }
 
 // WithDefaults fills zero fields.
@@ -59,6 +66,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ReconnectMax == 0 {
 		c.ReconnectMax = 5 * time.Second
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = 5 * time.Minute
 	}
 	return c
 }

@@ -45,8 +45,12 @@ func (a *Agent) start(ctx context.Context, g *v1.LeaseGrant) {
 		return
 	}
 	a.running[id] = &runningTask{grant: g, cancel: cancel}
+	a.tasks.Add(1)
 	a.mu.Unlock()
-	go a.execute(ctx, tctx, g)
+	go func() {
+		defer a.tasks.Done()
+		a.execute(ctx, tctx, g)
+	}()
 }
 
 // stop cancels a task (killing its ffmpeg process group) and frees its slot.

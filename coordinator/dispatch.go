@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 	"time"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
@@ -42,90 +40,6 @@ func (l *leader) ready(jr *jobRecord, tr *taskRecord, now time.Time) bool {
 			return false
 		}
 	}
-	return true
-}
-
-// schedule grants ready tasks to agents with free slots: jobs first come
-// first served, tasks in plan order, each to the least loaded agent.
-func (l *leader) schedule() {
-	if l.pickAgent() == nil {
-		return // no free slot anywhere: skip the scan
-	}
-	now := l.clock.Now()
-	for _, id := range l.jobOrder() {
-		jr := l.jobs[id]
-		names := make([]*v1.Task, 0, len(jr.tasks))
-		for _, tr := range jr.tasks {
-			names = append(names, tr.task)
-		}
-		sortTasks(names)
-		for _, t := range names {
-			tr := jr.tasks[t.GetName()]
-			if !l.ready(jr, tr, now) {
-				continue
-			}
-			s := l.pickAgent()
-			if s == nil {
-				return
-			}
-			if !l.grant(jr, tr, s, now) {
-				return
-			}
-		}
-	}
-}
-
-// pickAgent returns the agent with the most free slots, or nil.
-func (l *leader) pickAgent() *session {
-	var best *session
-	ids := make([]string, 0, len(l.sessions))
-	for id := range l.sessions {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		s := l.sessions[id]
-		if s.free() > 0 && (best == nil || s.free() > best.free()) {
-			best = s
-		}
-	}
-	return best
-}
-
-// grant leases tr to s. The fencing token is the task record's revision
-// before the grant: the grant rewrites the record, so every later grant of
-// the same task gets a strictly larger token.
-func (l *leader) grant(jr *jobRecord, tr *taskRecord, s *session, now time.Time) bool {
-	t := proto.Clone(tr.task).(*v1.Task)
-	t.State = v1.TaskState_TASK_STATE_RUNNING
-	t.Attempt++
-	t.LeaseToken = tr.rev
-	t.AgentId = s.agentID
-	t.LeaseDeadline = timestamp(now.Add(l.cfg.LeaseDuration))
-	t.NotBefore = nil
-	t.Progress = 0
-	t.Fps = 0
-	if t.GetSpec().GetKind() == v1.TaskKind_TASK_KIND_PACKAGE {
-		t.Spec.Tracks = nil
-		for _, d := range t.GetDependsOn() {
-			t.Spec.Tracks = append(t.Spec.Tracks, jr.tasks[d].task.GetResult().GetTrack())
-		}
-	}
-	next := &taskRecord{task: t, rev: tr.rev}
-	rev, ok := l.write(l.taskWrite(jr.job.GetId(), next))
-	if !ok {
-		return false
-	}
-	tr.task, tr.rev, tr.persisted = t, rev, now
-	s.running[t.GetId()] = true
-	s.send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Grant{Grant: &v1.LeaseGrant{
-		Task:          t,
-		Attempt:       t.GetAttempt(),
-		LeaseToken:    t.GetLeaseToken(),
-		Deadline:      t.GetLeaseDeadline(),
-		StagingPrefix: stagingPrefix(t),
-	}}})
-	l.log.Info("lease granted", "task", t.GetId(), "agent", s.agentID, "attempt", t.GetAttempt(), "token", t.GetLeaseToken())
 	return true
 }
 
@@ -183,6 +97,9 @@ func (l *leader) handle(s *session, m *v1.ConnectRequest) {
 	switch msg := m.GetMsg().(type) {
 	case *v1.ConnectRequest_Progress:
 		l.progress(s, msg.Progress)
+	case *v1.ConnectRequest_Drain:
+		s.draining = true
+		l.log.Info("agent draining", "agent", s.agentID, "running", len(s.running))
 	default:
 		l.log.Warn("unexpected agent message", "agent", s.agentID, "type", fmt.Sprintf("%T", msg))
 	}
@@ -367,8 +284,27 @@ func (l *leader) failedTask(f *v1.FailTaskRequest) error {
 		l.log.Warn("refusing failure report", "agent", f.GetAgentId(), "task", f.GetTaskId(), "error", err)
 		return err
 	}
+	if f.GetHandback() {
+		l.handback(jr, tr, f.GetError())
+		return nil
+	}
 	l.fail(jr, tr, f.GetError(), f.GetRetryable())
 	return nil
+}
+
+// handback requeues a lease an agent returned unfinished (drain): at once,
+// and without spending the task's attempt budget.
+func (l *leader) handback(jr *jobRecord, tr *taskRecord, reason string) {
+	t := tr.task
+	l.freeSlot(t)
+	t.State = v1.TaskState_TASK_STATE_PENDING
+	t.AttemptsBeforeRetry++
+	t.Error = "handed back: " + reason
+	t.AgentId, t.LeaseDeadline, t.NotBefore, t.Progress, t.Fps = "", nil, nil, 0, 0
+	l.log.Info("lease handed back", "task", t.GetId(), "attempt", t.GetAttempt())
+	if rev, ok := l.write(l.taskWrite(jr.job.GetId(), tr)); ok {
+		tr.rev = rev
+	}
 }
 
 // freeSlot forgets that t's agent runs it.

@@ -43,6 +43,8 @@ func (j *jobService) SubmitJob(ctx context.Context, req *v1.SubmitJobRequest) (*
 		AssetId:        id,
 		MaxAttempts:    req.GetMaxAttempts(),
 		SegmentSeconds: seg,
+		Priority:       effectivePriority(req.GetPriority()),
+		AgentSelector:  req.GetAgentSelector(),
 		CreatedAt:      now,
 		UpdatedAt:      now,
 	}
@@ -81,7 +83,31 @@ func validateSubmit(req *v1.SubmitJobRequest) error {
 	if s := req.GetSegmentSeconds(); s != 0 && (s < 1 || s > 30) {
 		return fmt.Errorf("segment duration %gs outside 1..30: %w", s, ErrInvalid)
 	}
+	if _, ok := v1.Priority_name[int32(req.GetPriority())]; !ok {
+		return fmt.Errorf("priority %d is unknown: %w", req.GetPriority(), ErrInvalid)
+	}
+	if len(req.GetAgentSelector()) > 16 {
+		return fmt.Errorf("agent selector has %d labels, at most 16: %w", len(req.GetAgentSelector()), ErrInvalid)
+	}
+	for k, v := range req.GetAgentSelector() {
+		if !validLabel(k) || len(v) > 128 {
+			return fmt.Errorf("agent selector label %q=%q is malformed: %w", k, v, ErrInvalid)
+		}
+	}
 	return nil
+}
+
+// validLabel accepts label keys of 1-63 characters from [a-z0-9._/-].
+func validLabel(k string) bool {
+	if len(k) == 0 || len(k) > 63 {
+		return false
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' || r == '/') {
+			return false
+		}
+	}
+	return true
 }
 
 // view completes a job read from etcd with derived fields.

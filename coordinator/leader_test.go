@@ -102,7 +102,8 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: &v1.AgentHello{AgentId: "a1", Slots: 4}}})
+	h.send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: &v1.AgentHello{AgentId: "a1", Slots: 4,
+		Labels: map[string]string{labelH264: "true", labelAAC: "true"}}}})
 	if m := h.recv(); m.GetAccepted() == nil {
 		t.Fatalf("hello answered with %v", m)
 	}

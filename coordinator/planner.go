@@ -19,8 +19,29 @@ const (
 // defaultAudio is the single AAC stereo track of every asset.
 var defaultAudio = &v1.AudioSpec{Bitrate: 128_000, Channels: 2, SampleRate: 48_000}
 
-// newTask makes a PENDING task of job.
+// Labels agents announce for the encoders their ffmpeg has; encode tasks
+// require the one they use.
+const (
+	labelH264 = "encoder.libx264"
+	labelAAC  = "encoder.aac"
+)
+
+// newTask makes a PENDING task of job. The task requires the job's agent
+// selector plus what its kind needs.
 func newTask(job *v1.Job, name string, spec *v1.TaskSpec, deps ...string) *v1.Task {
+	req := map[string]string{}
+	for k, v := range job.GetAgentSelector() {
+		req[k] = v
+	}
+	switch spec.GetKind() {
+	case v1.TaskKind_TASK_KIND_ENCODE_VIDEO:
+		req[labelH264] = "true"
+	case v1.TaskKind_TASK_KIND_ENCODE_AUDIO:
+		req[labelAAC] = "true"
+	}
+	if len(req) > 0 {
+		spec.Requires = req
+	}
 	return &v1.Task{
 		Id:        job.GetId() + "." + name,
 		JobId:     job.GetId(),
@@ -99,16 +120,19 @@ func trackDir(t *v1.Task) string {
 // sortTasks orders tasks as planned: probe, video renditions from the
 // tallest, audio, package.
 func sortTasks(tasks []*v1.Task) {
-	sort.SliceStable(tasks, func(i, j int) bool {
-		a, b := tasks[i].GetSpec(), tasks[j].GetSpec()
-		if a.GetKind() != b.GetKind() {
-			return a.GetKind() < b.GetKind()
-		}
-		if ha, hb := a.GetRendition().GetHeight(), b.GetRendition().GetHeight(); ha != hb {
-			return ha > hb
-		}
-		return tasks[i].GetName() < tasks[j].GetName()
-	})
+	sort.SliceStable(tasks, func(i, j int) bool { return taskLess(tasks[i], tasks[j]) })
+}
+
+// taskLess is plan order.
+func taskLess(x, y *v1.Task) bool {
+	a, b := x.GetSpec(), y.GetSpec()
+	if a.GetKind() != b.GetKind() {
+		return a.GetKind() < b.GetKind()
+	}
+	if ha, hb := a.GetRendition().GetHeight(), b.GetRendition().GetHeight(); ha != hb {
+		return ha > hb
+	}
+	return x.GetName() < y.GetName()
 }
 
 // jobProgress derives a job's progress from its tasks: probing is the

@@ -131,6 +131,8 @@ func TestValidateSubmit(t *testing.T) {
 		{Source: ok.Source, Ladder: "nope"},
 		{Source: ok.Source, MaxAttempts: -1},
 		{Source: ok.Source, SegmentSeconds: 0.5},
+		{Source: ok.Source, Priority: 42},
+		{Source: ok.Source, AgentSelector: map[string]string{"GPU Type": "x"}},
 	}
 	for i, r := range bad {
 		if err := validateSubmit(r); !errors.Is(err, ErrInvalid) {

@@ -14,6 +14,8 @@ type session struct {
 	labels  map[string]string
 	// running holds the ids of tasks leased to this agent.
 	running map[string]bool
+	// draining agents get no new leases.
+	draining bool
 
 	out       chan *v1.ConnectResponse
 	closed    chan struct{}
@@ -57,5 +59,10 @@ func (s *session) close() {
 	s.closeOnce.Do(func() { close(s.closed) })
 }
 
-// free is the number of slots not holding a lease.
-func (s *session) free() int { return s.slots - len(s.running) }
+// free is the number of slots not holding a lease; none while draining.
+func (s *session) free() int {
+	if s.draining {
+		return 0
+	}
+	return s.slots - len(s.running)
+}

@@ -63,8 +63,15 @@ func runSubmit(args []string, stdout io.Writer) error {
 	ladder := fs.String("ladder", "", "ladder name (default, mobile)")
 	attempts := fs.Int("max-attempts", 0, "attempts per task (0: coordinator default)")
 	seg := fs.Float64("segment", 0, "segment duration in seconds (0: default 4)")
+	prio := fs.String("priority", "normal", "scheduling class: high, normal, low")
+	var selector labelFlag
+	fs.Var(&selector, "require", "agent label every task needs, KEY=VALUE (repeatable), e.g. gpu=nvidia")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	pv, ok := v1.Priority_value["PRIORITY_"+strings.ToUpper(*prio)]
+	if !ok {
+		return fmt.Errorf("unknown priority %q (high, normal, low)", *prio)
 	}
 	if fs.NArg() != 1 {
 		return errors.New("usage: vodfleet submit [--wait] [--json] [--ladder NAME] SOURCE (a local file or an http(s) URL)")
@@ -95,7 +102,10 @@ func runSubmit(args []string, stdout io.Writer) error {
 	jobs := v1.NewJobServiceClient(conn)
 	rctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
-	resp, err := jobs.SubmitJob(rctx, &v1.SubmitJobRequest{Source: src, Ladder: *ladder, MaxAttempts: int32(*attempts), SegmentSeconds: *seg})
+	resp, err := jobs.SubmitJob(rctx, &v1.SubmitJobRequest{
+		Source: src, Ladder: *ladder, MaxAttempts: int32(*attempts), SegmentSeconds: *seg,
+		Priority: v1.Priority(pv), AgentSelector: selector.m,
+	})
 	if err != nil {
 		return fmt.Errorf("submit: %w", err)
 	}
@@ -307,5 +317,22 @@ func runRetry(args []string, stdout io.Writer) error {
 		return printJSON(stdout, jobJSON(resp.GetJob(), nil))
 	}
 	fmt.Fprintf(stdout, "retry requested for job %s\n", resp.GetJob().GetId())
+	return nil
+}
+
+// labelFlag collects repeated KEY=VALUE flags.
+type labelFlag struct{ m map[string]string }
+
+func (l *labelFlag) String() string { return fmt.Sprint(l.m) }
+
+func (l *labelFlag) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("label %q must be KEY=VALUE", s)
+	}
+	if l.m == nil {
+		l.m = map[string]string{}
+	}
+	l.m[k] = v
 	return nil
 }

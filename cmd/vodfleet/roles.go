@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/vodfleet/vodfleet/agent"
 	"github.com/vodfleet/vodfleet/coordinator"
@@ -90,11 +91,16 @@ func runAgent(args []string, _ io.Writer) error {
 	fs.StringVar(&cfg.FFmpeg, "ffmpeg", "ffmpeg", "ffmpeg binary")
 	fs.StringVar(&cfg.FFprobe, "ffprobe", "ffprobe", "ffprobe binary")
 	fs.StringVar(&cfg.StorageAddress, "storage", "", "storage gRPC address (default: what the coordinator says)")
+	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", 5*time.Minute, "on SIGTERM, how long running tasks may finish before they are handed back")
+	fs.DurationVar(&cfg.ReconnectMax, "reconnect-max", 5*time.Second, "longest wait between reconnect attempts")
+	var labels labelFlag
+	fs.Var(&labels, "label", "capability label KEY=VALUE announced to the scheduler (repeatable), e.g. gpu=nvidia")
 	level, json := logFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg.Coordinators = splitList(*coords)
+	cfg.Labels = labels.m
 	n, err := node.StartAgent(cfg, newLogger(*level, *json))
 	if err != nil {
 		return err

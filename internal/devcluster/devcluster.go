@@ -132,6 +132,9 @@ func Start(cfg Config, log hclog.Logger) (_ *Cluster, err error) {
 			Coordinators: []string{c.Coordinator.Addr},
 			Slots:        cfg.AgentSlots,
 			WorkDir:      filepath.Join(dataDir, fmt.Sprintf("agent-%d", i)),
+			// A dev cluster stops as a whole: unfinished tasks are handed
+			// back quickly and resume after the next start.
+			DrainTimeout: 2 * time.Second,
 		}, log)
 		if err != nil {
 			return nil, err

@@ -345,7 +345,10 @@ type FailTaskRequest struct {
 	// Readable reason.
 	Error string `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
 	// False when retrying cannot help (e.g. the source is not media).
-	Retryable     bool `protobuf:"varint,5,opt,name=retryable,proto3" json:"retryable,omitempty"`
+	Retryable bool `protobuf:"varint,5,opt,name=retryable,proto3" json:"retryable,omitempty"`
+	// The agent returns the lease unfinished (it is draining): the task is
+	// requeued at once and the attempt does not count against the budget.
+	Handback      bool `protobuf:"varint,6,opt,name=handback,proto3" json:"handback,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -415,6 +418,13 @@ func (x *FailTaskRequest) GetRetryable() bool {
 	return false
 }
 
+func (x *FailTaskRequest) GetHandback() bool {
+	if x != nil {
+		return x.Handback
+	}
+	return false
+}
+
 // FailTaskResponse acknowledges a failure report.
 type FailTaskResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -461,6 +471,7 @@ type ConnectRequest struct {
 	//
 	//	*ConnectRequest_Hello
 	//	*ConnectRequest_Progress
+	//	*ConnectRequest_Drain
 	Msg           isConnectRequest_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -521,6 +532,15 @@ func (x *ConnectRequest) GetProgress() *TaskProgress {
 	return nil
 }
 
+func (x *ConnectRequest) GetDrain() *AgentDrain {
+	if x != nil {
+		if x, ok := x.Msg.(*ConnectRequest_Drain); ok {
+			return x.Drain
+		}
+	}
+	return nil
+}
+
 type isConnectRequest_Msg interface {
 	isConnectRequest_Msg()
 }
@@ -535,9 +555,54 @@ type ConnectRequest_Progress struct {
 	Progress *TaskProgress `protobuf:"bytes,2,opt,name=progress,proto3,oneof"`
 }
 
+type ConnectRequest_Drain struct {
+	// The agent is shutting down: grant it nothing more.
+	Drain *AgentDrain `protobuf:"bytes,5,opt,name=drain,proto3,oneof"`
+}
+
 func (*ConnectRequest_Hello) isConnectRequest_Msg() {}
 
 func (*ConnectRequest_Progress) isConnectRequest_Msg() {}
+
+func (*ConnectRequest_Drain) isConnectRequest_Msg() {}
+
+// AgentDrain tells the leader the agent takes no new leases; its running
+// tasks finish (or are handed back) before it disconnects.
+type AgentDrain struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgentDrain) Reset() {
+	*x = AgentDrain{}
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgentDrain) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgentDrain) ProtoMessage() {}
+
+func (x *AgentDrain) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgentDrain.ProtoReflect.Descriptor instead.
+func (*AgentDrain) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{8}
+}
 
 // LeaseGrant hands a task to an agent.
 type LeaseGrant struct {
@@ -558,7 +623,7 @@ type LeaseGrant struct {
 
 func (x *LeaseGrant) Reset() {
 	*x = LeaseGrant{}
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[8]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -570,7 +635,7 @@ func (x *LeaseGrant) String() string {
 func (*LeaseGrant) ProtoMessage() {}
 
 func (x *LeaseGrant) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[8]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -583,7 +648,7 @@ func (x *LeaseGrant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseGrant.ProtoReflect.Descriptor instead.
 func (*LeaseGrant) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *LeaseGrant) GetTask() *Task {
@@ -634,7 +699,7 @@ type CancelTask struct {
 
 func (x *CancelTask) Reset() {
 	*x = CancelTask{}
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[9]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -646,7 +711,7 @@ func (x *CancelTask) String() string {
 func (*CancelTask) ProtoMessage() {}
 
 func (x *CancelTask) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[9]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -659,7 +724,7 @@ func (x *CancelTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTask.ProtoReflect.Descriptor instead.
 func (*CancelTask) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CancelTask) GetTaskId() string {
@@ -687,7 +752,7 @@ type NotLeader struct {
 
 func (x *NotLeader) Reset() {
 	*x = NotLeader{}
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[10]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -699,7 +764,7 @@ func (x *NotLeader) String() string {
 func (*NotLeader) ProtoMessage() {}
 
 func (x *NotLeader) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[10]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -712,7 +777,7 @@ func (x *NotLeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotLeader.ProtoReflect.Descriptor instead.
 func (*NotLeader) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *NotLeader) GetLeaderAddress() string {
@@ -735,7 +800,7 @@ type SessionAccepted struct {
 
 func (x *SessionAccepted) Reset() {
 	*x = SessionAccepted{}
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[11]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -747,7 +812,7 @@ func (x *SessionAccepted) String() string {
 func (*SessionAccepted) ProtoMessage() {}
 
 func (x *SessionAccepted) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[11]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -760,7 +825,7 @@ func (x *SessionAccepted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionAccepted.ProtoReflect.Descriptor instead.
 func (*SessionAccepted) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SessionAccepted) GetConfirmedTaskIds() []string {
@@ -795,7 +860,7 @@ type ConnectResponse struct {
 
 func (x *ConnectResponse) Reset() {
 	*x = ConnectResponse{}
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[12]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -807,7 +872,7 @@ func (x *ConnectResponse) String() string {
 func (*ConnectResponse) ProtoMessage() {}
 
 func (x *ConnectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_agent_proto_msgTypes[12]
+	mi := &file_vodfleet_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -820,7 +885,7 @@ func (x *ConnectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectResponse.ProtoReflect.Descriptor instead.
 func (*ConnectResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_vodfleet_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ConnectResponse) GetMsg() isConnectResponse_Msg {
@@ -928,19 +993,23 @@ const file_vodfleet_v1_agent_proto_rawDesc = "" +
 	"\vlease_token\x18\x03 \x01(\x03R\n" +
 	"leaseToken\x12/\n" +
 	"\x06result\x18\x04 \x01(\v2\x17.vodfleet.v1.TaskResultR\x06result\"\x16\n" +
-	"\x14CompleteTaskResponse\"\x9a\x01\n" +
+	"\x14CompleteTaskResponse\"\xb6\x01\n" +
 	"\x0fFailTaskRequest\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\tR\x06taskId\x12\x1f\n" +
 	"\vlease_token\x18\x03 \x01(\x03R\n" +
 	"leaseToken\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\x12\x1c\n" +
-	"\tretryable\x18\x05 \x01(\bR\tretryable\"\x12\n" +
-	"\x10FailTaskResponse\"\x8d\x01\n" +
+	"\tretryable\x18\x05 \x01(\bR\tretryable\x12\x1a\n" +
+	"\bhandback\x18\x06 \x01(\bR\bhandback\"\x12\n" +
+	"\x10FailTaskResponse\"\xbe\x01\n" +
 	"\x0eConnectRequest\x12/\n" +
 	"\x05hello\x18\x01 \x01(\v2\x17.vodfleet.v1.AgentHelloH\x00R\x05hello\x127\n" +
-	"\bprogress\x18\x02 \x01(\v2\x19.vodfleet.v1.TaskProgressH\x00R\bprogressB\x05\n" +
-	"\x03msgJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05\"\xcd\x01\n" +
+	"\bprogress\x18\x02 \x01(\v2\x19.vodfleet.v1.TaskProgressH\x00R\bprogress\x12/\n" +
+	"\x05drain\x18\x05 \x01(\v2\x17.vodfleet.v1.AgentDrainH\x00R\x05drainB\x05\n" +
+	"\x03msgJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05\"\f\n" +
+	"\n" +
+	"AgentDrain\"\xcd\x01\n" +
 	"\n" +
 	"LeaseGrant\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.vodfleet.v1.TaskR\x04task\x12\x18\n" +
@@ -982,7 +1051,7 @@ func file_vodfleet_v1_agent_proto_rawDescGZIP() []byte {
 	return file_vodfleet_v1_agent_proto_rawDescData
 }
 
-var file_vodfleet_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_vodfleet_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_vodfleet_v1_agent_proto_goTypes = []any{
 	(*AgentHello)(nil),            // 0: vodfleet.v1.AgentHello
 	(*HeldLease)(nil),             // 1: vodfleet.v1.HeldLease
@@ -992,39 +1061,41 @@ var file_vodfleet_v1_agent_proto_goTypes = []any{
 	(*FailTaskRequest)(nil),       // 5: vodfleet.v1.FailTaskRequest
 	(*FailTaskResponse)(nil),      // 6: vodfleet.v1.FailTaskResponse
 	(*ConnectRequest)(nil),        // 7: vodfleet.v1.ConnectRequest
-	(*LeaseGrant)(nil),            // 8: vodfleet.v1.LeaseGrant
-	(*CancelTask)(nil),            // 9: vodfleet.v1.CancelTask
-	(*NotLeader)(nil),             // 10: vodfleet.v1.NotLeader
-	(*SessionAccepted)(nil),       // 11: vodfleet.v1.SessionAccepted
-	(*ConnectResponse)(nil),       // 12: vodfleet.v1.ConnectResponse
-	nil,                           // 13: vodfleet.v1.AgentHello.LabelsEntry
-	(*TaskResult)(nil),            // 14: vodfleet.v1.TaskResult
-	(*Task)(nil),                  // 15: vodfleet.v1.Task
-	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(*AgentDrain)(nil),            // 8: vodfleet.v1.AgentDrain
+	(*LeaseGrant)(nil),            // 9: vodfleet.v1.LeaseGrant
+	(*CancelTask)(nil),            // 10: vodfleet.v1.CancelTask
+	(*NotLeader)(nil),             // 11: vodfleet.v1.NotLeader
+	(*SessionAccepted)(nil),       // 12: vodfleet.v1.SessionAccepted
+	(*ConnectResponse)(nil),       // 13: vodfleet.v1.ConnectResponse
+	nil,                           // 14: vodfleet.v1.AgentHello.LabelsEntry
+	(*TaskResult)(nil),            // 15: vodfleet.v1.TaskResult
+	(*Task)(nil),                  // 16: vodfleet.v1.Task
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
 }
 var file_vodfleet_v1_agent_proto_depIdxs = []int32{
-	13, // 0: vodfleet.v1.AgentHello.labels:type_name -> vodfleet.v1.AgentHello.LabelsEntry
+	14, // 0: vodfleet.v1.AgentHello.labels:type_name -> vodfleet.v1.AgentHello.LabelsEntry
 	1,  // 1: vodfleet.v1.AgentHello.held:type_name -> vodfleet.v1.HeldLease
-	14, // 2: vodfleet.v1.CompleteTaskRequest.result:type_name -> vodfleet.v1.TaskResult
+	15, // 2: vodfleet.v1.CompleteTaskRequest.result:type_name -> vodfleet.v1.TaskResult
 	0,  // 3: vodfleet.v1.ConnectRequest.hello:type_name -> vodfleet.v1.AgentHello
 	2,  // 4: vodfleet.v1.ConnectRequest.progress:type_name -> vodfleet.v1.TaskProgress
-	15, // 5: vodfleet.v1.LeaseGrant.task:type_name -> vodfleet.v1.Task
-	16, // 6: vodfleet.v1.LeaseGrant.deadline:type_name -> google.protobuf.Timestamp
-	11, // 7: vodfleet.v1.ConnectResponse.accepted:type_name -> vodfleet.v1.SessionAccepted
-	8,  // 8: vodfleet.v1.ConnectResponse.grant:type_name -> vodfleet.v1.LeaseGrant
-	9,  // 9: vodfleet.v1.ConnectResponse.cancel:type_name -> vodfleet.v1.CancelTask
-	10, // 10: vodfleet.v1.ConnectResponse.not_leader:type_name -> vodfleet.v1.NotLeader
-	7,  // 11: vodfleet.v1.AgentService.Connect:input_type -> vodfleet.v1.ConnectRequest
-	3,  // 12: vodfleet.v1.AgentService.CompleteTask:input_type -> vodfleet.v1.CompleteTaskRequest
-	5,  // 13: vodfleet.v1.AgentService.FailTask:input_type -> vodfleet.v1.FailTaskRequest
-	12, // 14: vodfleet.v1.AgentService.Connect:output_type -> vodfleet.v1.ConnectResponse
-	4,  // 15: vodfleet.v1.AgentService.CompleteTask:output_type -> vodfleet.v1.CompleteTaskResponse
-	6,  // 16: vodfleet.v1.AgentService.FailTask:output_type -> vodfleet.v1.FailTaskResponse
-	14, // [14:17] is the sub-list for method output_type
-	11, // [11:14] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	8,  // 5: vodfleet.v1.ConnectRequest.drain:type_name -> vodfleet.v1.AgentDrain
+	16, // 6: vodfleet.v1.LeaseGrant.task:type_name -> vodfleet.v1.Task
+	17, // 7: vodfleet.v1.LeaseGrant.deadline:type_name -> google.protobuf.Timestamp
+	12, // 8: vodfleet.v1.ConnectResponse.accepted:type_name -> vodfleet.v1.SessionAccepted
+	9,  // 9: vodfleet.v1.ConnectResponse.grant:type_name -> vodfleet.v1.LeaseGrant
+	10, // 10: vodfleet.v1.ConnectResponse.cancel:type_name -> vodfleet.v1.CancelTask
+	11, // 11: vodfleet.v1.ConnectResponse.not_leader:type_name -> vodfleet.v1.NotLeader
+	7,  // 12: vodfleet.v1.AgentService.Connect:input_type -> vodfleet.v1.ConnectRequest
+	3,  // 13: vodfleet.v1.AgentService.CompleteTask:input_type -> vodfleet.v1.CompleteTaskRequest
+	5,  // 14: vodfleet.v1.AgentService.FailTask:input_type -> vodfleet.v1.FailTaskRequest
+	13, // 15: vodfleet.v1.AgentService.Connect:output_type -> vodfleet.v1.ConnectResponse
+	4,  // 16: vodfleet.v1.AgentService.CompleteTask:output_type -> vodfleet.v1.CompleteTaskResponse
+	6,  // 17: vodfleet.v1.AgentService.FailTask:output_type -> vodfleet.v1.FailTaskResponse
+	15, // [15:18] is the sub-list for method output_type
+	12, // [12:15] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_vodfleet_v1_agent_proto_init() }
@@ -1036,8 +1107,9 @@ func file_vodfleet_v1_agent_proto_init() {
 	file_vodfleet_v1_agent_proto_msgTypes[7].OneofWrappers = []any{
 		(*ConnectRequest_Hello)(nil),
 		(*ConnectRequest_Progress)(nil),
+		(*ConnectRequest_Drain)(nil),
 	}
-	file_vodfleet_v1_agent_proto_msgTypes[12].OneofWrappers = []any{
+	file_vodfleet_v1_agent_proto_msgTypes[13].OneofWrappers = []any{
 		(*ConnectResponse_Accepted)(nil),
 		(*ConnectResponse_Grant)(nil),
 		(*ConnectResponse_Cancel)(nil),
@@ -1049,7 +1121,7 @@ func file_vodfleet_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vodfleet_v1_agent_proto_rawDesc), len(file_vodfleet_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -210,6 +210,64 @@ func (TaskState) EnumDescriptor() ([]byte, []int) {
 	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{2}
 }
 
+// Priority is a job's scheduling class. Higher classes are served first;
+// jobs inside a class take turns (round-robin), so none starves another.
+type Priority int32
+
+const (
+	// Treated as NORMAL.
+	Priority_PRIORITY_UNSPECIFIED Priority = 0
+	// Background work: runs when nothing else waits.
+	Priority_PRIORITY_LOW Priority = 1
+	// The default.
+	Priority_PRIORITY_NORMAL Priority = 2
+	// Served before NORMAL and LOW.
+	Priority_PRIORITY_HIGH Priority = 3
+)
+
+// Enum value maps for Priority.
+var (
+	Priority_name = map[int32]string{
+		0: "PRIORITY_UNSPECIFIED",
+		1: "PRIORITY_LOW",
+		2: "PRIORITY_NORMAL",
+		3: "PRIORITY_HIGH",
+	}
+	Priority_value = map[string]int32{
+		"PRIORITY_UNSPECIFIED": 0,
+		"PRIORITY_LOW":         1,
+		"PRIORITY_NORMAL":      2,
+		"PRIORITY_HIGH":        3,
+	}
+)
+
+func (x Priority) Enum() *Priority {
+	p := new(Priority)
+	*p = x
+	return p
+}
+
+func (x Priority) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Priority) Descriptor() protoreflect.EnumDescriptor {
+	return file_vodfleet_v1_job_proto_enumTypes[3].Descriptor()
+}
+
+func (Priority) Type() protoreflect.EnumType {
+	return &file_vodfleet_v1_job_proto_enumTypes[3]
+}
+
+func (x Priority) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Priority.Descriptor instead.
+func (Priority) EnumDescriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{3}
+}
+
 // Source says where a job's input comes from.
 type Source struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -862,7 +920,10 @@ type TaskSpec struct {
 	// For encodes: the source duration, so progress can be a fraction.
 	SourceDurationSeconds float64 `protobuf:"fixed64,7,opt,name=source_duration_seconds,json=sourceDurationSeconds,proto3" json:"source_duration_seconds,omitempty"`
 	// For ENCODE_VIDEO: frame rate of the output (the source rate, capped).
-	FrameRate     float64 `protobuf:"fixed64,8,opt,name=frame_rate,json=frameRate,proto3" json:"frame_rate,omitempty"`
+	FrameRate float64 `protobuf:"fixed64,8,opt,name=frame_rate,json=frameRate,proto3" json:"frame_rate,omitempty"`
+	// Agent labels the task needs (every key with this exact value), e.g.
+	// "encoder.libx264": "true" or an operator label such as "gpu": "nvidia".
+	Requires      map[string]string `protobuf:"bytes,9,rep,name=requires,proto3" json:"requires,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -951,6 +1012,13 @@ func (x *TaskSpec) GetFrameRate() float64 {
 		return x.FrameRate
 	}
 	return 0
+}
+
+func (x *TaskSpec) GetRequires() map[string]string {
+	if x != nil {
+		return x.Requires
+	}
+	return nil
 }
 
 // TaskResult is what a task produced.
@@ -1294,7 +1362,11 @@ type Job struct {
 	// Playback URL of the HLS master through the edge, once published.
 	HlsUrl string `protobuf:"bytes,15,opt,name=hls_url,json=hlsUrl,proto3" json:"hls_url,omitempty"`
 	// Playback URL of the DASH MPD through the edge, once published.
-	DashUrl       string `protobuf:"bytes,16,opt,name=dash_url,json=dashUrl,proto3" json:"dash_url,omitempty"`
+	DashUrl string `protobuf:"bytes,16,opt,name=dash_url,json=dashUrl,proto3" json:"dash_url,omitempty"`
+	// Scheduling class.
+	Priority Priority `protobuf:"varint,17,opt,name=priority,proto3,enum=vodfleet.v1.Priority" json:"priority,omitempty"`
+	// Agent labels every task of the job needs (see TaskSpec.requires).
+	AgentSelector map[string]string `protobuf:"bytes,18,rep,name=agent_selector,json=agentSelector,proto3" json:"agent_selector,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1441,6 +1513,20 @@ func (x *Job) GetDashUrl() string {
 	return ""
 }
 
+func (x *Job) GetPriority() Priority {
+	if x != nil {
+		return x.Priority
+	}
+	return Priority_PRIORITY_UNSPECIFIED
+}
+
+func (x *Job) GetAgentSelector() map[string]string {
+	if x != nil {
+		return x.AgentSelector
+	}
+	return nil
+}
+
 // SubmitJobRequest is the body of SubmitJob.
 type SubmitJobRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1452,8 +1538,12 @@ type SubmitJobRequest struct {
 	MaxAttempts int32 `protobuf:"varint,3,opt,name=max_attempts,json=maxAttempts,proto3" json:"max_attempts,omitempty"`
 	// Segment duration in seconds; 0 means the default (4).
 	SegmentSeconds float64 `protobuf:"fixed64,4,opt,name=segment_seconds,json=segmentSeconds,proto3" json:"segment_seconds,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Scheduling class; UNSPECIFIED means NORMAL.
+	Priority Priority `protobuf:"varint,5,opt,name=priority,proto3,enum=vodfleet.v1.Priority" json:"priority,omitempty"`
+	// Agent labels every task of the job needs, e.g. {"gpu": "nvidia"}.
+	AgentSelector map[string]string `protobuf:"bytes,6,rep,name=agent_selector,json=agentSelector,proto3" json:"agent_selector,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SubmitJobRequest) Reset() {
@@ -1512,6 +1602,20 @@ func (x *SubmitJobRequest) GetSegmentSeconds() float64 {
 		return x.SegmentSeconds
 	}
 	return 0
+}
+
+func (x *SubmitJobRequest) GetPriority() Priority {
+	if x != nil {
+		return x.Priority
+	}
+	return Priority_PRIORITY_UNSPECIFIED
+}
+
+func (x *SubmitJobRequest) GetAgentSelector() map[string]string {
+	if x != nil {
+		return x.AgentSelector
+	}
+	return nil
 }
 
 // SubmitJobResponse is the result of SubmitJob.
@@ -2108,7 +2212,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\rPackageResult\x12\x1d\n" +
 	"\n" +
 	"hls_master\x18\x01 \x01(\tR\thlsMaster\x12#\n" +
-	"\rdash_manifest\x18\x02 \x01(\tR\fdashManifest\"\xf8\x02\n" +
+	"\rdash_manifest\x18\x02 \x01(\tR\fdashManifest\"\xf6\x03\n" +
 	"\bTaskSpec\x12)\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.vodfleet.v1.TaskKindR\x04kind\x12+\n" +
 	"\x06source\x18\x02 \x01(\v2\x13.vodfleet.v1.SourceR\x06source\x124\n" +
@@ -2118,7 +2222,11 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x06tracks\x18\x06 \x03(\v2\x18.vodfleet.v1.TrackOutputR\x06tracks\x126\n" +
 	"\x17source_duration_seconds\x18\a \x01(\x01R\x15sourceDurationSeconds\x12\x1d\n" +
 	"\n" +
-	"frame_rate\x18\b \x01(\x01R\tframeRate\"\xb2\x01\n" +
+	"frame_rate\x18\b \x01(\x01R\tframeRate\x12?\n" +
+	"\brequires\x18\t \x03(\v2#.vodfleet.v1.TaskSpec.RequiresEntryR\brequires\x1a;\n" +
+	"\rRequiresEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb2\x01\n" +
 	"\n" +
 	"TaskResult\x120\n" +
 	"\x05probe\x18\x01 \x01(\v2\x18.vodfleet.v1.ProbeResultH\x00R\x05probe\x120\n" +
@@ -2148,7 +2256,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\n" +
 	"updated_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x1c\n" +
 	"\tpublished\x18\x11 \x01(\bR\tpublished\x122\n" +
-	"\x15attempts_before_retry\x18\x12 \x01(\x05R\x13attemptsBeforeRetry\"\xbe\x04\n" +
+	"\x15attempts_before_retry\x18\x12 \x01(\x05R\x13attemptsBeforeRetry\"\xff\x05\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x15.vodfleet.v1.JobStateR\x05state\x12+\n" +
@@ -2169,12 +2277,22 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"hls_master\x18\r \x01(\tR\thlsMaster\x12#\n" +
 	"\rdash_manifest\x18\x0e \x01(\tR\fdashManifest\x12\x17\n" +
 	"\ahls_url\x18\x0f \x01(\tR\x06hlsUrl\x12\x19\n" +
-	"\bdash_url\x18\x10 \x01(\tR\adashUrl\"\xa3\x01\n" +
+	"\bdash_url\x18\x10 \x01(\tR\adashUrl\x121\n" +
+	"\bpriority\x18\x11 \x01(\x0e2\x15.vodfleet.v1.PriorityR\bpriority\x12J\n" +
+	"\x0eagent_selector\x18\x12 \x03(\v2#.vodfleet.v1.Job.AgentSelectorEntryR\ragentSelector\x1a@\n" +
+	"\x12AgentSelectorEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf1\x02\n" +
 	"\x10SubmitJobRequest\x12+\n" +
 	"\x06source\x18\x01 \x01(\v2\x13.vodfleet.v1.SourceR\x06source\x12\x16\n" +
 	"\x06ladder\x18\x02 \x01(\tR\x06ladder\x12!\n" +
 	"\fmax_attempts\x18\x03 \x01(\x05R\vmaxAttempts\x12'\n" +
-	"\x0fsegment_seconds\x18\x04 \x01(\x01R\x0esegmentSeconds\"7\n" +
+	"\x0fsegment_seconds\x18\x04 \x01(\x01R\x0esegmentSeconds\x121\n" +
+	"\bpriority\x18\x05 \x01(\x0e2\x15.vodfleet.v1.PriorityR\bpriority\x12W\n" +
+	"\x0eagent_selector\x18\x06 \x03(\v20.vodfleet.v1.SubmitJobRequest.AgentSelectorEntryR\ragentSelector\x1a@\n" +
+	"\x12AgentSelectorEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"7\n" +
 	"\x11SubmitJobResponse\x12\"\n" +
 	"\x03job\x18\x01 \x01(\v2\x10.vodfleet.v1.JobR\x03job\"&\n" +
 	"\rGetJobRequest\x12\x15\n" +
@@ -2219,7 +2337,12 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x12TASK_STATE_RUNNING\x10\x02\x12\x18\n" +
 	"\x14TASK_STATE_SUCCEEDED\x10\x03\x12\x15\n" +
 	"\x11TASK_STATE_FAILED\x10\x04\x12\x18\n" +
-	"\x14TASK_STATE_CANCELLED\x10\x052\xc4\x03\n" +
+	"\x14TASK_STATE_CANCELLED\x10\x05*^\n" +
+	"\bPriority\x12\x18\n" +
+	"\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x10\n" +
+	"\fPRIORITY_LOW\x10\x01\x12\x13\n" +
+	"\x0fPRIORITY_NORMAL\x10\x02\x12\x11\n" +
+	"\rPRIORITY_HIGH\x10\x032\xc4\x03\n" +
 	"\n" +
 	"JobService\x12J\n" +
 	"\tSubmitJob\x12\x1d.vodfleet.v1.SubmitJobRequest\x1a\x1e.vodfleet.v1.SubmitJobResponse\x12A\n" +
@@ -2241,85 +2364,94 @@ func file_vodfleet_v1_job_proto_rawDescGZIP() []byte {
 	return file_vodfleet_v1_job_proto_rawDescData
 }
 
-var file_vodfleet_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_vodfleet_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_vodfleet_v1_job_proto_goTypes = []any{
 	(JobState)(0),                 // 0: vodfleet.v1.JobState
 	(TaskKind)(0),                 // 1: vodfleet.v1.TaskKind
 	(TaskState)(0),                // 2: vodfleet.v1.TaskState
-	(*Source)(nil),                // 3: vodfleet.v1.Source
-	(*Rendition)(nil),             // 4: vodfleet.v1.Rendition
-	(*AudioSpec)(nil),             // 5: vodfleet.v1.AudioSpec
-	(*ProbeResult)(nil),           // 6: vodfleet.v1.ProbeResult
-	(*Segment)(nil),               // 7: vodfleet.v1.Segment
-	(*TrackOutput)(nil),           // 8: vodfleet.v1.TrackOutput
-	(*PackageResult)(nil),         // 9: vodfleet.v1.PackageResult
-	(*TaskSpec)(nil),              // 10: vodfleet.v1.TaskSpec
-	(*TaskResult)(nil),            // 11: vodfleet.v1.TaskResult
-	(*Task)(nil),                  // 12: vodfleet.v1.Task
-	(*Job)(nil),                   // 13: vodfleet.v1.Job
-	(*SubmitJobRequest)(nil),      // 14: vodfleet.v1.SubmitJobRequest
-	(*SubmitJobResponse)(nil),     // 15: vodfleet.v1.SubmitJobResponse
-	(*GetJobRequest)(nil),         // 16: vodfleet.v1.GetJobRequest
-	(*GetJobResponse)(nil),        // 17: vodfleet.v1.GetJobResponse
-	(*ListJobsRequest)(nil),       // 18: vodfleet.v1.ListJobsRequest
-	(*ListJobsResponse)(nil),      // 19: vodfleet.v1.ListJobsResponse
-	(*CancelJobRequest)(nil),      // 20: vodfleet.v1.CancelJobRequest
-	(*CancelJobResponse)(nil),     // 21: vodfleet.v1.CancelJobResponse
-	(*RetryJobRequest)(nil),       // 22: vodfleet.v1.RetryJobRequest
-	(*RetryJobResponse)(nil),      // 23: vodfleet.v1.RetryJobResponse
-	(*WatchJobRequest)(nil),       // 24: vodfleet.v1.WatchJobRequest
-	(*WatchJobResponse)(nil),      // 25: vodfleet.v1.WatchJobResponse
-	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
+	(Priority)(0),                 // 3: vodfleet.v1.Priority
+	(*Source)(nil),                // 4: vodfleet.v1.Source
+	(*Rendition)(nil),             // 5: vodfleet.v1.Rendition
+	(*AudioSpec)(nil),             // 6: vodfleet.v1.AudioSpec
+	(*ProbeResult)(nil),           // 7: vodfleet.v1.ProbeResult
+	(*Segment)(nil),               // 8: vodfleet.v1.Segment
+	(*TrackOutput)(nil),           // 9: vodfleet.v1.TrackOutput
+	(*PackageResult)(nil),         // 10: vodfleet.v1.PackageResult
+	(*TaskSpec)(nil),              // 11: vodfleet.v1.TaskSpec
+	(*TaskResult)(nil),            // 12: vodfleet.v1.TaskResult
+	(*Task)(nil),                  // 13: vodfleet.v1.Task
+	(*Job)(nil),                   // 14: vodfleet.v1.Job
+	(*SubmitJobRequest)(nil),      // 15: vodfleet.v1.SubmitJobRequest
+	(*SubmitJobResponse)(nil),     // 16: vodfleet.v1.SubmitJobResponse
+	(*GetJobRequest)(nil),         // 17: vodfleet.v1.GetJobRequest
+	(*GetJobResponse)(nil),        // 18: vodfleet.v1.GetJobResponse
+	(*ListJobsRequest)(nil),       // 19: vodfleet.v1.ListJobsRequest
+	(*ListJobsResponse)(nil),      // 20: vodfleet.v1.ListJobsResponse
+	(*CancelJobRequest)(nil),      // 21: vodfleet.v1.CancelJobRequest
+	(*CancelJobResponse)(nil),     // 22: vodfleet.v1.CancelJobResponse
+	(*RetryJobRequest)(nil),       // 23: vodfleet.v1.RetryJobRequest
+	(*RetryJobResponse)(nil),      // 24: vodfleet.v1.RetryJobResponse
+	(*WatchJobRequest)(nil),       // 25: vodfleet.v1.WatchJobRequest
+	(*WatchJobResponse)(nil),      // 26: vodfleet.v1.WatchJobResponse
+	nil,                           // 27: vodfleet.v1.TaskSpec.RequiresEntry
+	nil,                           // 28: vodfleet.v1.Job.AgentSelectorEntry
+	nil,                           // 29: vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
+	(*timestamppb.Timestamp)(nil), // 30: google.protobuf.Timestamp
 }
 var file_vodfleet_v1_job_proto_depIdxs = []int32{
-	7,  // 0: vodfleet.v1.TrackOutput.segments:type_name -> vodfleet.v1.Segment
+	8,  // 0: vodfleet.v1.TrackOutput.segments:type_name -> vodfleet.v1.Segment
 	1,  // 1: vodfleet.v1.TaskSpec.kind:type_name -> vodfleet.v1.TaskKind
-	3,  // 2: vodfleet.v1.TaskSpec.source:type_name -> vodfleet.v1.Source
-	4,  // 3: vodfleet.v1.TaskSpec.rendition:type_name -> vodfleet.v1.Rendition
-	5,  // 4: vodfleet.v1.TaskSpec.audio:type_name -> vodfleet.v1.AudioSpec
-	8,  // 5: vodfleet.v1.TaskSpec.tracks:type_name -> vodfleet.v1.TrackOutput
-	6,  // 6: vodfleet.v1.TaskResult.probe:type_name -> vodfleet.v1.ProbeResult
-	8,  // 7: vodfleet.v1.TaskResult.track:type_name -> vodfleet.v1.TrackOutput
-	9,  // 8: vodfleet.v1.TaskResult.package:type_name -> vodfleet.v1.PackageResult
-	2,  // 9: vodfleet.v1.Task.state:type_name -> vodfleet.v1.TaskState
-	10, // 10: vodfleet.v1.Task.spec:type_name -> vodfleet.v1.TaskSpec
-	26, // 11: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
-	26, // 12: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
-	11, // 13: vodfleet.v1.Task.result:type_name -> vodfleet.v1.TaskResult
-	26, // 14: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
-	0,  // 15: vodfleet.v1.Job.state:type_name -> vodfleet.v1.JobState
-	3,  // 16: vodfleet.v1.Job.source:type_name -> vodfleet.v1.Source
-	6,  // 17: vodfleet.v1.Job.probe:type_name -> vodfleet.v1.ProbeResult
-	26, // 18: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	26, // 19: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
-	3,  // 20: vodfleet.v1.SubmitJobRequest.source:type_name -> vodfleet.v1.Source
-	13, // 21: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
-	13, // 22: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
-	12, // 23: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
-	0,  // 24: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
-	13, // 25: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
-	13, // 26: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
-	13, // 27: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
-	13, // 28: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
-	12, // 29: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
-	14, // 30: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
-	16, // 31: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
-	18, // 32: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
-	20, // 33: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
-	22, // 34: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
-	24, // 35: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
-	15, // 36: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
-	17, // 37: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
-	19, // 38: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
-	21, // 39: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
-	23, // 40: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
-	25, // 41: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
-	36, // [36:42] is the sub-list for method output_type
-	30, // [30:36] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	4,  // 2: vodfleet.v1.TaskSpec.source:type_name -> vodfleet.v1.Source
+	5,  // 3: vodfleet.v1.TaskSpec.rendition:type_name -> vodfleet.v1.Rendition
+	6,  // 4: vodfleet.v1.TaskSpec.audio:type_name -> vodfleet.v1.AudioSpec
+	9,  // 5: vodfleet.v1.TaskSpec.tracks:type_name -> vodfleet.v1.TrackOutput
+	27, // 6: vodfleet.v1.TaskSpec.requires:type_name -> vodfleet.v1.TaskSpec.RequiresEntry
+	7,  // 7: vodfleet.v1.TaskResult.probe:type_name -> vodfleet.v1.ProbeResult
+	9,  // 8: vodfleet.v1.TaskResult.track:type_name -> vodfleet.v1.TrackOutput
+	10, // 9: vodfleet.v1.TaskResult.package:type_name -> vodfleet.v1.PackageResult
+	2,  // 10: vodfleet.v1.Task.state:type_name -> vodfleet.v1.TaskState
+	11, // 11: vodfleet.v1.Task.spec:type_name -> vodfleet.v1.TaskSpec
+	30, // 12: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
+	30, // 13: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
+	12, // 14: vodfleet.v1.Task.result:type_name -> vodfleet.v1.TaskResult
+	30, // 15: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
+	0,  // 16: vodfleet.v1.Job.state:type_name -> vodfleet.v1.JobState
+	4,  // 17: vodfleet.v1.Job.source:type_name -> vodfleet.v1.Source
+	7,  // 18: vodfleet.v1.Job.probe:type_name -> vodfleet.v1.ProbeResult
+	30, // 19: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	30, // 20: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
+	3,  // 21: vodfleet.v1.Job.priority:type_name -> vodfleet.v1.Priority
+	28, // 22: vodfleet.v1.Job.agent_selector:type_name -> vodfleet.v1.Job.AgentSelectorEntry
+	4,  // 23: vodfleet.v1.SubmitJobRequest.source:type_name -> vodfleet.v1.Source
+	3,  // 24: vodfleet.v1.SubmitJobRequest.priority:type_name -> vodfleet.v1.Priority
+	29, // 25: vodfleet.v1.SubmitJobRequest.agent_selector:type_name -> vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
+	14, // 26: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
+	14, // 27: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
+	13, // 28: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
+	0,  // 29: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
+	14, // 30: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
+	14, // 31: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
+	14, // 32: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
+	14, // 33: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
+	13, // 34: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
+	15, // 35: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
+	17, // 36: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
+	19, // 37: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
+	21, // 38: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
+	23, // 39: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
+	25, // 40: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
+	16, // 41: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
+	18, // 42: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
+	20, // 43: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
+	22, // 44: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
+	24, // 45: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
+	26, // 46: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
+	41, // [41:47] is the sub-list for method output_type
+	35, // [35:41] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_vodfleet_v1_job_proto_init() }
@@ -2341,8 +2473,8 @@ func file_vodfleet_v1_job_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vodfleet_v1_job_proto_rawDesc), len(file_vodfleet_v1_job_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   23,
+			NumEnums:      4,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,201 @@
+package coordinator
+
+import (
+	"sort"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+)
+
+// maxGrantBatch bounds the grants written in one etcd transaction (etcd
+// allows 128 operations per Txn by default; each grant is one put plus one
+// compare).
+const maxGrantBatch = 60
+
+// pendingGrant is a grant planned in a scheduling pass, not yet written.
+type pendingGrant struct {
+	jr   *jobRecord
+	tr   *taskRecord
+	next *v1.Task
+	s    *session
+}
+
+// schedule grants ready tasks to agents that can run them. Priority
+// classes are served strictly from HIGH to LOW; inside a class, jobs take
+// turns one task at a time in submission order (round-robin), so a large
+// job cannot starve a small one. The grants of one pass are written in
+// one fenced transaction.
+func (l *leader) schedule() {
+	for l.failed == nil {
+		if l.scheduleBatch() < maxGrantBatch {
+			return
+		}
+	}
+}
+
+// scheduleBatch plans and writes up to maxGrantBatch grants; it returns
+// how many it made.
+func (l *leader) scheduleBatch() int {
+	free := map[*session]int{}
+	for _, s := range l.sessions {
+		if n := s.free(); n > 0 {
+			free[s] = n
+		}
+	}
+	if len(free) == 0 {
+		return 0
+	}
+	now := l.clock.Now()
+	batch := planBatch(l.readyByClass(now), free, maxGrantBatch)
+	for i := range batch {
+		batch[i].next = l.leaseFor(batch[i].jr, batch[i].tr, batch[i].s, now)
+	}
+	if len(batch) == 0 {
+		return 0
+	}
+	ws := make([]write, 0, len(batch))
+	for _, g := range batch {
+		ws = append(ws, l.taskWrite(g.jr.job.GetId(), &taskRecord{task: g.next, rev: g.tr.rev}))
+	}
+	rev, ok := l.write(ws...)
+	if !ok {
+		return 0
+	}
+	for _, g := range batch {
+		g.tr.task, g.tr.rev, g.tr.persisted = g.next, rev, now
+		l.sendGrant(g.s, g.next)
+	}
+	return len(batch)
+}
+
+// planBatch picks up to limit (task, agent) pairs: classes in order; inside
+// a class, jobs take turns one task at a time until no job has a task a
+// free, capable agent can take. free is decremented as slots are used.
+func planBatch(classes [][]jobQueue, free map[*session]int, limit int) []pendingGrant {
+	var batch []pendingGrant
+	for _, class := range classes {
+		for progress := true; progress && len(batch) < limit; {
+			progress = false
+			for i := range class {
+				q := &class[i]
+				for len(q.tasks) > 0 && len(batch) < limit {
+					tr := q.tasks[0]
+					q.tasks = q.tasks[1:]
+					s := pickAgent(free, tr.task.GetSpec().GetRequires())
+					if s == nil {
+						continue // no capable agent free: try the job's next task
+					}
+					free[s]--
+					batch = append(batch, pendingGrant{jr: q.jr, tr: tr, s: s})
+					progress = true
+					break // round-robin: one task per job per turn
+				}
+			}
+		}
+	}
+	return batch
+}
+
+// jobQueue is a job's ready tasks in plan order.
+type jobQueue struct {
+	jr    *jobRecord
+	tasks []*taskRecord
+}
+
+// readyByClass returns the jobs with ready tasks, grouped by priority
+// class from HIGH to LOW, each class in submission order.
+func (l *leader) readyByClass(now time.Time) [][]jobQueue {
+	byClass := map[v1.Priority][]jobQueue{}
+	for _, id := range l.jobOrder() {
+		jr := l.jobs[id]
+		var ready []*taskRecord
+		for _, tr := range jr.tasks {
+			if l.ready(jr, tr, now) {
+				ready = append(ready, tr)
+			}
+		}
+		if len(ready) == 0 {
+			continue
+		}
+		sort.Slice(ready, func(i, j int) bool { return taskLess(ready[i].task, ready[j].task) })
+		p := effectivePriority(jr.job.GetPriority())
+		byClass[p] = append(byClass[p], jobQueue{jr: jr, tasks: ready})
+	}
+	var out [][]jobQueue
+	for _, p := range []v1.Priority{v1.Priority_PRIORITY_HIGH, v1.Priority_PRIORITY_NORMAL, v1.Priority_PRIORITY_LOW} {
+		if q := byClass[p]; len(q) > 0 {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// effectivePriority maps UNSPECIFIED to NORMAL.
+func effectivePriority(p v1.Priority) v1.Priority {
+	if p == v1.Priority_PRIORITY_UNSPECIFIED {
+		return v1.Priority_PRIORITY_NORMAL
+	}
+	return p
+}
+
+// pickAgent returns the agent with free slots and every required label
+// that has the most free slots (ties: lowest id), or nil.
+func pickAgent(free map[*session]int, requires map[string]string) *session {
+	var best *session
+	for s, n := range free {
+		if n <= 0 || !hasLabels(s.labels, requires) {
+			continue
+		}
+		if best == nil || n > free[best] || (n == free[best] && s.agentID < best.agentID) {
+			best = s
+		}
+	}
+	return best
+}
+
+// hasLabels reports whether labels has every key of requires with its value.
+func hasLabels(labels, requires map[string]string) bool {
+	for k, v := range requires {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// leaseFor builds the leased copy of tr for agent s. The fencing token is
+// the task record's revision before the grant: the grant rewrites the
+// record, so every later grant of the same task gets a strictly larger one.
+func (l *leader) leaseFor(jr *jobRecord, tr *taskRecord, s *session, now time.Time) *v1.Task {
+	t := proto.Clone(tr.task).(*v1.Task)
+	t.State = v1.TaskState_TASK_STATE_RUNNING
+	t.Attempt++
+	t.LeaseToken = tr.rev
+	t.AgentId = s.agentID
+	t.LeaseDeadline = timestamp(now.Add(l.cfg.LeaseDuration))
+	t.NotBefore = nil
+	t.Progress = 0
+	t.Fps = 0
+	if t.GetSpec().GetKind() == v1.TaskKind_TASK_KIND_PACKAGE {
+		t.Spec.Tracks = nil
+		for _, d := range t.GetDependsOn() {
+			t.Spec.Tracks = append(t.Spec.Tracks, jr.tasks[d].task.GetResult().GetTrack())
+		}
+	}
+	return t
+}
+
+// sendGrant records the lease on the session and sends it to the agent.
+func (l *leader) sendGrant(s *session, t *v1.Task) {
+	s.running[t.GetId()] = true
+	s.send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Grant{Grant: &v1.LeaseGrant{
+		Task:          t,
+		Attempt:       t.GetAttempt(),
+		LeaseToken:    t.GetLeaseToken(),
+		Deadline:      t.GetLeaseDeadline(),
+		StagingPrefix: stagingPrefix(t),
+	}}})
+	l.log.Debug("lease granted", "task", t.GetId(), "agent", s.agentID, "attempt", t.GetAttempt(), "token", t.GetLeaseToken())
+}

@@ -1,0 +1,116 @@
+package coordinator
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+)
+
+// queue makes a job with n ready tasks named j/0..j/n-1, requiring req.
+func queue(job string, n int, req map[string]string) jobQueue {
+	jr := &jobRecord{job: &v1.Job{Id: job}, tasks: map[string]*taskRecord{}}
+	q := jobQueue{jr: jr}
+	for i := 0; i < n; i++ {
+		tr := &taskRecord{task: &v1.Task{Id: fmt.Sprintf("%s/%d", job, i), Spec: &v1.TaskSpec{Requires: req}}}
+		q.tasks = append(q.tasks, tr)
+	}
+	return q
+}
+
+func agentSession(id string, labels map[string]string) *session {
+	return &session{agentID: id, labels: labels, running: map[string]bool{}}
+}
+
+func granted(b []pendingGrant) []string {
+	var out []string
+	for _, g := range b {
+		out = append(out, g.tr.task.GetId()+"@"+g.s.agentID)
+	}
+	return out
+}
+
+func TestPlanBatchRoundRobinsJobsInAClass(t *testing.T) {
+	a := agentSession("a", nil)
+	// A big job submitted first cannot take every slot: jobs alternate.
+	classes := [][]jobQueue{{queue("big", 10, nil), queue("small", 2, nil)}}
+	got := granted(planBatch(classes, map[*session]int{a: 5}, 100))
+	want := []string{"big/0@a", "small/0@a", "big/1@a", "small/1@a", "big/2@a"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("granted %v, want %v", got, want)
+	}
+}
+
+func TestPlanBatchServesHigherClassesFirst(t *testing.T) {
+	a := agentSession("a", nil)
+	classes := [][]jobQueue{{queue("high", 2, nil)}, {queue("normal", 3, nil)}, {queue("low", 3, nil)}}
+	got := granted(planBatch(classes, map[*session]int{a: 4}, 100))
+	want := []string{"high/0@a", "high/1@a", "normal/0@a", "normal/1@a"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("granted %v, want %v", got, want)
+	}
+}
+
+func TestPlanBatchMatchesLabels(t *testing.T) {
+	cpu := agentSession("cpu", map[string]string{labelH264: "true"})
+	gpu := agentSession("gpu", map[string]string{labelH264: "true", "gpu": "nvidia"})
+	classes := [][]jobQueue{{
+		queue("needsgpu", 2, map[string]string{"gpu": "nvidia"}),
+		queue("needsav1", 1, map[string]string{"encoder.libsvtav1": "true"}),
+		queue("any", 2, map[string]string{labelH264: "true"}),
+	}}
+	got := granted(planBatch(classes, map[*session]int{cpu: 2, gpu: 1}, 100))
+	// The GPU job only ever lands on the GPU agent (one slot); nothing can
+	// run the AV1 task; the rest go to the CPU agent.
+	want := []string{"needsgpu/0@gpu", "any/0@cpu", "any/1@cpu"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("granted %v, want %v", got, want)
+	}
+}
+
+func TestPlanBatchRespectsLimitAndFreeSlots(t *testing.T) {
+	a, b := agentSession("a", nil), agentSession("b", nil)
+	free := map[*session]int{a: 3, b: 3}
+	got := planBatch([][]jobQueue{{queue("j", 10, nil)}}, free, 4)
+	if len(got) != 4 || free[a]+free[b] != 2 {
+		t.Fatalf("granted %d, free left a=%d b=%d", len(got), free[a], free[b])
+	}
+	if got := planBatch([][]jobQueue{{queue("k", 10, nil)}}, map[*session]int{a: 0}, 4); len(got) != 0 {
+		t.Fatalf("granted %d with no free slot", len(got))
+	}
+}
+
+func TestNewTaskRequirements(t *testing.T) {
+	job := testJob()
+	job.AgentSelector = map[string]string{"gpu": "nvidia"}
+	tasks, err := planEncodes(job, &v1.ProbeResult{HasVideo: true, HasAudio: true, Width: 640, Height: 360})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"video-360p": "gpu=nvidia encoder.libx264=true",
+		"audio":      "gpu=nvidia encoder.aac=true",
+		"package":    "gpu=nvidia",
+	}
+	for _, tk := range tasks {
+		r := tk.GetSpec().GetRequires()
+		for _, kv := range splitPairs(want[tk.GetName()]) {
+			if r[kv[0]] != kv[1] {
+				t.Errorf("%s requires %v, missing %s=%s", tk.GetName(), r, kv[0], kv[1])
+			}
+		}
+		if len(r) != len(splitPairs(want[tk.GetName()])) {
+			t.Errorf("%s requires %v, want %s", tk.GetName(), r, want[tk.GetName()])
+		}
+	}
+}
+
+func splitPairs(s string) [][2]string {
+	var out [][2]string
+	for _, f := range strings.Fields(s) {
+		k, v, _ := strings.Cut(f, "=")
+		out = append(out, [2]string{k, v})
+	}
+	return out
+}
