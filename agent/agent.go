@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 
 	"github.com/vodfleet/vodfleet/internal/ffmpeg"
@@ -216,7 +217,9 @@ func (a *Agent) detectLabels(ctx context.Context) map[string]string {
 // session runs one stream to addr. It returns the leader address when addr
 // is a follower, and whether the session was accepted.
 func (a *Agent) session(ctx context.Context, addr string) (string, bool, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		// Detect a dead or partitioned leader without waiting for TCP.
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}))
 	if err != nil {
 		return "", false, fmt.Errorf("dial %s: %w", addr, err)
 	}

@@ -94,6 +94,7 @@ func (l *leader) detach(s *session) {
 
 // handle dispatches one message from an agent's stream.
 func (l *leader) handle(s *session, m *v1.ConnectRequest) {
+	s.suspect = false // it is alive
 	switch msg := m.GetMsg().(type) {
 	case *v1.ConnectRequest_Progress:
 		l.progress(s, msg.Progress)
@@ -362,6 +363,9 @@ func (l *leader) expireLeases() {
 			t := tr.task
 			if t.GetState() != v1.TaskState_TASK_STATE_RUNNING || t.GetLeaseDeadline().AsTime().After(now) {
 				continue
+			}
+			if s := l.sessions[t.GetAgentId()]; s != nil {
+				s.suspect = true // don't hand the retry straight back to a stalled agent
 			}
 			l.release(tr, "lease expired")
 			l.fail(jr, tr, fmt.Sprintf("lease expired: agent %q stopped reporting", t.GetAgentId()), true)

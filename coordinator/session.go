@@ -16,6 +16,10 @@ type session struct {
 	running map[string]bool
 	// draining agents get no new leases.
 	draining bool
+	// suspect is set when one of the agent's leases expired without a word
+	// from it (stalled or cut off); it gets no new leases until it sends
+	// any message again.
+	suspect bool
 
 	out       chan *v1.ConnectResponse
 	closed    chan struct{}
@@ -59,9 +63,10 @@ func (s *session) close() {
 	s.closeOnce.Do(func() { close(s.closed) })
 }
 
-// free is the number of slots not holding a lease; none while draining.
+// free is the number of slots not holding a lease; none while draining or
+// suspect.
 func (s *session) free() int {
-	if s.draining {
+	if s.draining || s.suspect {
 		return 0
 	}
 	return s.slots - len(s.running)

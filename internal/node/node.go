@@ -14,15 +14,28 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
 )
 
 // grpcMaxMessage bounds gRPC messages; uploads stream in 256 KiB chunks so
 // this only guards against abuse.
 const grpcMaxMessage = 16 << 20
 
+// Keepalive: the server pings a client idle for keepaliveTime and drops it
+// when no answer comes within keepaliveTimeout, so a stalled or vanished
+// agent loses its session (and gets no new leases) without waiting for TCP.
+const (
+	keepaliveTime    = 10 * time.Second
+	keepaliveTimeout = 5 * time.Second
+)
+
 // newGRPCServer returns a server with the settings every role shares.
 func newGRPCServer() *grpc.Server {
-	return grpc.NewServer(grpc.MaxRecvMsgSize(grpcMaxMessage), grpc.MaxSendMsgSize(grpcMaxMessage))
+	return grpc.NewServer(
+		grpc.MaxRecvMsgSize(grpcMaxMessage), grpc.MaxSendMsgSize(grpcMaxMessage),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTimeout, PermitWithoutStream: true}),
+	)
 }
 
 // serveGRPC listens on addr and serves s in the background.

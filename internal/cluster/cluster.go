@@ -1,0 +1,295 @@
+// Package cluster runs vodfleet as a real multi-process cluster for tests:
+// the built binary as storage, edge, coordinators and agents on loopback
+// ports, around an embedded etcd, with kill -9, SIGTERM, SIGSTOP/SIGCONT
+// and restart of any process.
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+	"github.com/vodfleet/vodfleet/storage"
+)
+
+// Options shape a cluster.
+type Options struct {
+	// Coordinators and Agents are process counts.
+	Coordinators, Agents int
+	// AgentSlots is each agent's slots.
+	AgentSlots int
+	// SessionTTL is the election session TTL; Lease the task lease.
+	SessionTTL, Lease time.Duration
+	// DrainTimeout is the agents' --drain-timeout.
+	DrainTimeout time.Duration
+}
+
+// Cluster is a running multi-process cluster.
+type Cluster struct {
+	t    testing.TB
+	opts Options
+	// Etcd runs inside the test process.
+	Etcd *etcdserver.Server
+	// Storage, Edge, Coordinators and Agents are the processes.
+	Storage, Edge       *Proc
+	Coordinators, Agent []*Proc
+	// CoordAddrs are the coordinators' gRPC addresses, by index.
+	CoordAddrs []string
+	// StorageGRPC, StorageHTTP and EdgeAddr are the other addresses.
+	StorageGRPC, StorageHTTP, EdgeAddr string
+
+	etcdCli *clientv3.Client
+	conns   []*grpc.ClientConn
+	store   *storage.Client
+}
+
+// FreeAddr returns a loopback address whose port was free just now.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+const prefix = "/vodfleet"
+
+// New starts a cluster and waits until a leader is elected and every agent
+// has a session.
+func New(t testing.TB, o Options) *Cluster {
+	t.Helper()
+	if o.AgentSlots == 0 {
+		o.AgentSlots = 2
+	}
+	if o.SessionTTL == 0 {
+		o.SessionTTL = 2 * time.Second
+	}
+	if o.Lease == 0 {
+		o.Lease = 6 * time.Second
+	}
+	if o.DrainTimeout == 0 {
+		o.DrainTimeout = 30 * time.Second
+	}
+	c := &Cluster{t: t, opts: o}
+	var err error
+	if c.Etcd, err = etcdserver.Start(t.TempDir(), "127.0.0.1:0", hclog.NewNullLogger()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Etcd.Close)
+	if c.etcdCli, err = clientv3.New(clientv3.Config{Endpoints: []string{c.Etcd.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.etcdCli.Close() })
+	c.StorageGRPC, c.StorageHTTP, c.EdgeAddr = FreeAddr(t), FreeAddr(t), FreeAddr(t)
+	c.Storage = StartProc(t, "storage", "storage", "--data", t.TempDir(), "--grpc", c.StorageGRPC, "--http", c.StorageHTTP)
+	c.Edge = StartProc(t, "edge", "edge", "--storage", "http://"+c.StorageHTTP, "--listen", c.EdgeAddr)
+	for i := 0; i < o.Coordinators; i++ {
+		addr := FreeAddr(t)
+		c.CoordAddrs = append(c.CoordAddrs, addr)
+		c.Coordinators = append(c.Coordinators, StartProc(t, fmt.Sprintf("coordinator-%d", i), "coordinator",
+			"--etcd", c.Etcd.Endpoint(), "--listen", addr, "--storage", c.StorageGRPC,
+			"--playback-url", "http://"+c.EdgeAddr, "--session-ttl", o.SessionTTL.String(), "--lease", o.Lease.String(),
+			"--log-level", "debug"))
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.conns = append(c.conns, conn)
+		t.Cleanup(func() { conn.Close() })
+	}
+	for i := 0; i < o.Agents; i++ {
+		c.Agent = append(c.Agent, StartProc(t, fmt.Sprintf("agent-%d", i), "agent",
+			"--coordinator", strings.Join(c.CoordAddrs, ","), "--id", fmt.Sprintf("agent-%d", i),
+			"--slots", strconv.Itoa(o.AgentSlots), "--work-dir", t.TempDir(),
+			"--reconnect-max", "1s", "--drain-timeout", o.DrainTimeout.String(), "--log-level", "debug"))
+	}
+	sconn, err := grpc.NewClient(c.StorageGRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sconn.Close() })
+	c.store = storage.NewClient(sconn)
+	c.WaitLeader(30 * time.Second)
+	for _, a := range c.Agent {
+		a.WaitLog("session accepted", 30*time.Second)
+	}
+	return c
+}
+
+// LeaderIndex returns the index of the coordinator holding leadership
+// according to etcd, or -1.
+func (c *Cluster) LeaderIndex() int {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := c.etcdCli.Get(ctx, prefix+"/leader/", clientv3.WithFirstCreate()...)
+	if err != nil || len(resp.Kvs) == 0 {
+		return -1
+	}
+	for i, a := range c.CoordAddrs {
+		if a == string(resp.Kvs[0].Value) {
+			return i
+		}
+	}
+	return -1
+}
+
+// WaitLeader waits until some coordinator leads and returns its index.
+func (c *Cluster) WaitLeader(timeout time.Duration) int {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if i := c.LeaderIndex(); i >= 0 && strings.Contains(c.Coordinators[i].Log(), "elected leader") {
+			return i
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("no leader within %s", timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// WaitNewLeader waits until a coordinator other than old leads.
+func (c *Cluster) WaitNewLeader(old int, timeout time.Duration) int {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if i := c.LeaderIndex(); i >= 0 && i != old && strings.Contains(c.Coordinators[i].Log(), "elected leader") {
+			return i
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("no new leader within %s", timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Jobs calls f with a JobService client of each coordinator in turn until
+// one answers with something other than Unavailable (any coordinator
+// serves clients; some may be down).
+func (c *Cluster) Jobs(f func(v1.JobServiceClient) error) error {
+	var err error
+	for _, conn := range c.conns {
+		if err = f(v1.NewJobServiceClient(conn)); status.Code(err) != codes.Unavailable {
+			return err
+		}
+	}
+	return err
+}
+
+// Submit uploads a local source and submits a job for it.
+func (c *Cluster) Submit(local string, req *v1.SubmitJobRequest) string {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if req == nil {
+		req = &v1.SubmitJobRequest{}
+	}
+	if local != "" {
+		path := fmt.Sprintf("sources/%d/src.mp4", time.Now().UnixNano())
+		if _, err := c.store.PutFile(ctx, path, local, ""); err != nil {
+			c.t.Fatalf("upload: %v", err)
+		}
+		req.Source = &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}}
+	}
+	var id string
+	err := c.Jobs(func(j v1.JobServiceClient) error {
+		resp, err := j.SubmitJob(ctx, req)
+		if err == nil {
+			id = resp.GetJob().GetId()
+		}
+		return err
+	})
+	if err != nil {
+		c.t.Fatalf("submit: %v", err)
+	}
+	return id
+}
+
+// Get reads a job and its tasks through any coordinator.
+func (c *Cluster) Get(id string) (*v1.GetJobResponse, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var out *v1.GetJobResponse
+	err := c.Jobs(func(j v1.JobServiceClient) (err error) {
+		out, err = j.GetJob(ctx, &v1.GetJobRequest{JobId: id})
+		return err
+	})
+	return out, err
+}
+
+// WaitDone waits until every job is terminal and returns them.
+func (c *Cluster) WaitDone(timeout time.Duration, ids ...string) map[string]*v1.GetJobResponse {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	out := map[string]*v1.GetJobResponse{}
+	for len(out) < len(ids) {
+		for _, id := range ids {
+			if _, ok := out[id]; ok {
+				continue
+			}
+			r, err := c.Get(id)
+			if err == nil && isTerminal(r.GetJob().GetState()) {
+				out[id] = r
+			}
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("jobs not finished within %s: %d of %d done", timeout, len(out), len(ids))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return out
+}
+
+// WaitTask polls until cond holds for some task of the job and returns it.
+func (c *Cluster) WaitTask(id string, timeout time.Duration, what string, cond func(*v1.Task) bool) *v1.Task {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if r, err := c.Get(id); err == nil {
+			for _, tk := range r.GetTasks() {
+				if cond(tk) {
+					return tk
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.t.Fatalf("job %s: no task %s within %s", id, what, timeout)
+	return nil
+}
+
+func isTerminal(s v1.JobState) bool {
+	return s == v1.JobState_JOB_STATE_SUCCEEDED || s == v1.JobState_JOB_STATE_FAILED || s == v1.JobState_JOB_STATE_CANCELLED
+}
+
+var publishLine = regexp.MustCompile(`published: from=(\S+) to=(\S+) objects=(\d+)`)
+
+// Publishes parses the storage log: for every destination prefix, the
+// staging prefixes whose objects were moved there (moves of 0 objects, the
+// idempotent re-applies, are left out).
+func (c *Cluster) Publishes() map[string][]string {
+	out := map[string][]string{}
+	for _, m := range publishLine.FindAllStringSubmatch(c.Storage.Log(), -1) {
+		if m[3] != "0" {
+			out[m[2]] = append(out[m[2]], m[1])
+		}
+	}
+	return out
+}
