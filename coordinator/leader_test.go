@@ -254,7 +254,15 @@ func TestLeasesExpireRetryAndFenceStaleCompletions(t *testing.T) {
 	if st := h.task(jobID, "video-360p").GetState(); st != v1.TaskState_TASK_STATE_PENDING {
 		t.Fatalf("video re-granted during backoff: %s", st)
 	}
+	// After the backoff the agent is still suspect (its lease expired in
+	// silence): nothing is granted to it until it shows life again.
 	h.clock.Advance(2 * time.Second)
+	time.Sleep(100 * time.Millisecond)
+	if st := h.task(jobID, "video-360p").GetState(); st != v1.TaskState_TASK_STATE_PENDING {
+		t.Fatalf("video granted to a suspect agent: %s", st)
+	}
+	h.send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Progress{Progress: &v1.TaskProgress{
+		TaskId: audio.GetTask().GetId(), LeaseToken: audio.GetLeaseToken(), Progress: 0.6}}})
 	retry := h.grants(1)["video-360p"]
 	if retry.GetAttempt() != 2 || retry.GetLeaseToken() <= video.GetLeaseToken() {
 		t.Fatalf("retry grant attempt %d token %d (first token %d)", retry.GetAttempt(), retry.GetLeaseToken(), video.GetLeaseToken())
