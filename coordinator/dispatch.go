@@ -31,6 +31,9 @@ func (l *leader) ready(jr *jobRecord, tr *taskRecord, now time.Time) bool {
 	if t.GetState() != v1.TaskState_TASK_STATE_PENDING {
 		return false
 	}
+	if l.stagedKeys[l.store.keys.task(jr.job.GetId(), t.GetName())] != nil {
+		return false // its last write is not committed: its revision, the next token, is not known yet
+	}
 	if nb := t.GetNotBefore(); nb != nil && nb.AsTime().After(now) {
 		return false
 	}
@@ -120,9 +123,8 @@ func (l *leader) progress(s *session, p *v1.TaskProgress) {
 	if now.Sub(tr.persisted) < progressPersistEvery {
 		return
 	}
-	if rev, ok := l.write(l.taskWrite(jr.job.GetId(), tr)); ok {
-		tr.rev, tr.persisted = rev, now
-	}
+	l.stage(l.taskWrite(jr.job.GetId(), tr))
+	tr.persisted = now
 }
 
 // clamp bounds an agent-reported number; NaN becomes lo, so a bad report
@@ -160,17 +162,13 @@ func (l *leader) completed(c *v1.CompleteTaskRequest) error {
 			return nil
 		}
 		res.GetTrack().Dir = trackDir(t)
-		if l.succeed(jr, tr, res) {
-			l.publish(jr, tr)
-		}
+		l.succeed(jr, tr, res)
 	case v1.TaskKind_TASK_KIND_PACKAGE:
 		if res.GetPackage() == nil {
 			l.fail(jr, tr, "package returned no manifests", false)
 			return nil
 		}
-		if l.succeed(jr, tr, res) {
-			l.publish(jr, tr)
-		}
+		l.succeed(jr, tr, res)
 	}
 	return nil
 }
@@ -212,9 +210,7 @@ func (l *leader) publish(jr *jobRecord, tr *taskRecord) {
 		l.finishJob(jr, v1.JobState_JOB_STATE_SUCCEEDED, "", l.taskWrite(jr.job.GetId(), tr))
 		return
 	}
-	if rev, ok := l.write(l.taskWrite(jr.job.GetId(), tr)); ok {
-		tr.rev = rev
-	}
+	l.stage(l.taskWrite(jr.job.GetId(), tr))
 }
 
 // publishPending re-applies publishes that a crash or a storage outage
@@ -233,18 +229,20 @@ func (l *leader) publishPending() {
 	}
 }
 
-// succeed commits a task's success (not yet published).
-func (l *leader) succeed(jr *jobRecord, tr *taskRecord, res *v1.TaskResult) bool {
+// succeed stages a task's success and, once that is committed, publishes
+// its outputs (publish after commit: a stale or lost attempt never lands).
+func (l *leader) succeed(jr *jobRecord, tr *taskRecord, res *v1.TaskResult) {
 	tr.task.State = v1.TaskState_TASK_STATE_SUCCEEDED
 	tr.task.Result = res
 	tr.task.Progress = 1
 	tr.task.Error = ""
 	tr.task.Published = false
-	rev, ok := l.write(l.taskWrite(jr.job.GetId(), tr))
-	if ok {
-		tr.rev = rev
-	}
-	return ok
+	l.stage(l.taskWrite(jr.job.GetId(), tr))
+	l.afterCommit(func() {
+		if l.jobs[jr.job.GetId()] == jr && !tr.task.GetPublished() {
+			l.publish(jr, tr)
+		}
+	})
 }
 
 // probed records the probe and plans the encodes in one write.
@@ -266,13 +264,8 @@ func (l *leader) probed(jr *jobRecord, tr *taskRecord, res *v1.TaskResult) {
 		recs = append(recs, r)
 		ws = append(ws, l.taskWrite(jr.job.GetId(), r))
 	}
-	rev, ok := l.write(ws...)
-	if !ok {
-		return
-	}
-	jr.rev, tr.rev = rev, rev
+	l.stage(ws...)
 	for _, r := range recs {
-		r.rev = rev
 		jr.tasks[r.task.GetName()] = r
 	}
 	l.log.Info("job planned", "job", jr.job.GetId(), "tasks", len(tasks))
@@ -303,9 +296,7 @@ func (l *leader) handback(jr *jobRecord, tr *taskRecord, reason string) {
 	t.Error = "handed back: " + reason
 	t.AgentId, t.LeaseDeadline, t.NotBefore, t.Progress, t.Fps = "", nil, nil, 0, 0
 	l.log.Info("lease handed back", "task", t.GetId(), "attempt", t.GetAttempt())
-	if rev, ok := l.write(l.taskWrite(jr.job.GetId(), tr)); ok {
-		tr.rev = rev
-	}
+	l.stage(l.taskWrite(jr.job.GetId(), tr))
 }
 
 // freeSlot forgets that t's agent runs it.
@@ -332,9 +323,7 @@ func (l *leader) fail(jr *jobRecord, tr *taskRecord, reason string, retryable bo
 		t.AgentId = ""
 		t.LeaseDeadline = nil
 		l.log.Warn("task attempt failed, will retry", "task", t.GetId(), "attempt", t.GetAttempt(), "error", reason)
-		if rev, ok := l.write(l.taskWrite(jr.job.GetId(), tr)); ok {
-			tr.rev = rev
-		}
+		l.stage(l.taskWrite(jr.job.GetId(), tr))
 		return
 	}
 	t.State = v1.TaskState_TASK_STATE_FAILED

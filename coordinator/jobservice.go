@@ -48,7 +48,7 @@ func (j *jobService) SubmitJob(ctx context.Context, req *v1.SubmitJobRequest) (*
 		CreatedAt:      now,
 		UpdatedAt:      now,
 	}
-	if err := j.c.store.CreateJob(ctx, job); err != nil {
+	if err := j.c.store.CreateJob(ctx, job, planProbe(job)); err != nil {
 		return nil, toStatus(err)
 	}
 	j.c.log.Info("job submitted", "job", id, "ladder", ladder)

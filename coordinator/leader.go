@@ -55,24 +55,29 @@ type leader struct {
 	log   hclog.Logger
 	ctx   context.Context
 
-	events   chan func()
-	failed   error
-	jobs     map[string]*jobRecord
-	sessions map[string]*session
+	events chan func()
+	failed error
+	// Group commit state (commit.go).
+	staged     []*writeGroup
+	stagedKeys map[string]*writeGroup
+	callbacks  []func()
+	jobs       map[string]*jobRecord
+	sessions   map[string]*session
 }
 
 func newLeader(ctx context.Context, c *Coordinator, fence Fence) *leader {
 	return &leader{
-		cfg:      c.cfg,
-		store:    c.store,
-		fence:    fence,
-		clock:    c.clock,
-		pub:      c.pub,
-		log:      c.log.Named("leader").With("fence", fence.Rev),
-		ctx:      ctx,
-		events:   make(chan func(), 1024),
-		jobs:     map[string]*jobRecord{},
-		sessions: map[string]*session{},
+		cfg:        c.cfg,
+		store:      c.store,
+		fence:      fence,
+		clock:      c.clock,
+		pub:        c.pub,
+		log:        c.log.Named("leader").With("fence", fence.Rev),
+		ctx:        ctx,
+		events:     make(chan func(), 1024),
+		jobs:       map[string]*jobRecord{},
+		sessions:   map[string]*session{},
+		stagedKeys: map[string]*writeGroup{},
 	}
 }
 
@@ -101,10 +106,10 @@ func (l *leader) post(f func()) bool {
 	}
 }
 
-// do runs f on the loop and waits for it.
+// do runs f on the loop and waits until what f staged is committed.
 func (l *leader) do(ctx context.Context, f func()) error {
 	done := make(chan struct{})
-	if !l.post(func() { f(); close(done) }) {
+	if !l.post(func() { f(); l.afterCommit(func() { close(done) }) }) {
 		return fmt.Errorf("leadership ended: %w", ErrNotLeader)
 	}
 	select {
@@ -145,11 +150,11 @@ func (l *leader) run() error {
 		l.retryJob(id)
 	}
 	for _, id := range l.jobOrder() {
-		if jr := l.jobs[id]; jr != nil && jr.job.GetState() == v1.JobState_JOB_STATE_QUEUED {
+		if jr := l.jobs[id]; jr != nil && jr.job.GetState() == v1.JobState_JOB_STATE_QUEUED && len(jr.tasks) == 0 {
 			l.startJob(jr)
 		}
 	}
-	l.schedule()
+	l.settle()
 	if l.failed != nil {
 		return l.failed
 	}
@@ -190,41 +195,59 @@ func (l *leader) run() error {
 			l.expireLeases()
 			l.publishPending()
 		}
-		if l.failed == nil {
-			l.schedule()
-		}
+		l.drainEvents()
+		l.settle()
 		if l.failed != nil {
 			return l.failed
 		}
 	}
 }
 
-// write applies writes fenced and returns the new revision. When it fails
-// (leadership lost, a record changed under us, etcd unreachable) it records
-// the error and reports false: the loop then ends and the coordinator
-// steps down, since its cached view can no longer be trusted.
-func (l *leader) write(ws ...write) (int64, bool) {
-	if l.failed != nil {
-		return 0, false
+// burst bounds the events handled before a commit.
+const burst = 512
+
+// linger is how long a busy leader waits for more events before it
+// commits, so that concurrent reports share one etcd round trip. An idle
+// leader (a lone event) commits at once.
+const linger = time.Millisecond
+
+// drainEvents handles events already queued, so that they share a commit;
+// when events keep coming it lingers briefly for more.
+func (l *leader) drainEvents() {
+	n := 0
+	var timer <-chan time.Time
+	for n < burst {
+		select {
+		case f := <-l.events:
+			f()
+			n++
+			if n == 1 && timer == nil {
+				timer = time.After(linger)
+			}
+			continue
+		default:
+		}
+		if timer == nil {
+			return
+		}
+		select {
+		case f := <-l.events:
+			f()
+			n++
+		case <-timer:
+			return
+		}
 	}
-	ctx, cancel := context.WithTimeout(l.ctx, 10*time.Second)
-	defer cancel()
-	rev, err := l.store.apply(ctx, l.fence, ws...)
-	if err != nil {
-		l.failed = err
-		return 0, false
-	}
-	return rev, true
 }
 
 func (l *leader) jobWrite(jr *jobRecord) write {
 	jr.job.UpdatedAt = timestamp(l.clock.Now())
-	return write{key: l.store.keys.job(jr.job.GetId()), msg: jr.job, expectRev: jr.rev}
+	return write{key: l.store.keys.job(jr.job.GetId()), msg: jr.job, expectRev: jr.rev, revs: []*int64{&jr.rev}}
 }
 
 func (l *leader) taskWrite(jobID string, tr *taskRecord) write {
 	tr.task.UpdatedAt = timestamp(l.clock.Now())
-	return write{key: l.store.keys.task(jobID, tr.task.GetName()), msg: tr.task, expectRev: tr.rev}
+	return write{key: l.store.keys.task(jobID, tr.task.GetName()), msg: tr.task, expectRev: tr.rev, revs: []*int64{&tr.rev}}
 }
 
 // addJob takes a newly created job record from the watch.
@@ -240,20 +263,21 @@ func (l *leader) addJob(kv interface {
 	if _, ok := l.jobs[job.GetId()]; ok || job.GetState() != v1.JobState_JOB_STATE_QUEUED {
 		return
 	}
-	jr := &jobRecord{job: job, rev: kv.GetModRevision(), tasks: map[string]*taskRecord{}}
+	// The probe task was created in the same transaction as the job
+	// (Store.CreateJob), so it has the job's revision.
+	probe := planProbe(job)
+	jr := &jobRecord{job: job, rev: kv.GetModRevision(), tasks: map[string]*taskRecord{
+		probe.GetName(): {task: probe, rev: kv.GetModRevision()},
+	}}
 	l.jobs[job.GetId()] = jr
-	l.startJob(jr)
 }
 
-// startJob plans the probe task of a queued job.
+// startJob plans the probe task of a queued job that has none (a retried
+// job that never got past its probe's creation).
 func (l *leader) startJob(jr *jobRecord) {
 	probe := &taskRecord{task: planProbe(jr.job)}
 	jr.job.State = v1.JobState_JOB_STATE_RUNNING
-	rev, ok := l.write(l.jobWrite(jr), l.taskWrite(jr.job.GetId(), probe))
-	if !ok {
-		return
-	}
-	jr.rev, probe.rev = rev, rev
+	l.stage(l.jobWrite(jr), l.taskWrite(jr.job.GetId(), probe))
 	jr.tasks[probe.task.GetName()] = probe
 	l.log.Info("job started", "job", jr.job.GetId())
 }
@@ -285,9 +309,7 @@ func (l *leader) finishJob(jr *jobRecord, state v1.JobState, reason string, extr
 		tr.task.State = v1.TaskState_TASK_STATE_CANCELLED
 		ws = append(ws, l.taskWrite(jr.job.GetId(), tr))
 	}
-	if _, ok := l.write(ws...); !ok {
-		return
-	}
+	l.stage(ws...)
 	for _, tr := range stop {
 		l.release(tr, "job "+strings.ToLower(strings.TrimPrefix(state.String(), "JOB_STATE_")))
 	}
@@ -310,7 +332,7 @@ func (l *leader) cancelJob(id string) {
 	del := write{key: l.store.keys.cancel(id), expectRev: -1}
 	jr := l.jobs[id]
 	if jr == nil {
-		l.write(del) // finished meanwhile; drop the request
+		l.stage(del) // finished meanwhile; drop the request
 		return
 	}
 	l.finishJob(jr, v1.JobState_JOB_STATE_CANCELLED, "cancelled by request", del)
@@ -323,7 +345,7 @@ func (l *leader) cancelJob(id string) {
 func (l *leader) retryJob(id string) {
 	del := write{key: l.store.keys.retry(id), expectRev: -1}
 	if _, active := l.jobs[id]; active {
-		l.write(del)
+		l.stage(del)
 		return
 	}
 	ctx, cancel := context.WithTimeout(l.ctx, 10*time.Second)
@@ -331,11 +353,11 @@ func (l *leader) retryJob(id string) {
 	jr, err := l.store.loadJob(ctx, id)
 	if err != nil {
 		l.log.Warn("retry: cannot load job", "job", id, "error", err)
-		l.write(del)
+		l.stage(del)
 		return
 	}
 	if s := jr.job.GetState(); s != v1.JobState_JOB_STATE_FAILED && s != v1.JobState_JOB_STATE_CANCELLED {
-		l.write(del)
+		l.stage(del)
 		return
 	}
 	jr.job.State = v1.JobState_JOB_STATE_RUNNING
@@ -354,14 +376,7 @@ func (l *leader) retryJob(id string) {
 	if len(jr.tasks) == 0 {
 		jr.job.State = v1.JobState_JOB_STATE_QUEUED // never planned: start over
 	}
-	rev, ok := l.write(ws...)
-	if !ok {
-		return
-	}
-	jr.rev = rev
-	for _, tr := range jr.tasks {
-		tr.rev = max(tr.rev, rev)
-	}
+	l.stage(ws...)
 	l.jobs[id] = jr
 	if jr.job.GetState() == v1.JobState_JOB_STATE_QUEUED {
 		l.startJob(jr)

@@ -25,8 +25,8 @@ type pendingGrant struct {
 // schedule grants ready tasks to agents that can run them. Priority
 // classes are served strictly from HIGH to LOW; inside a class, jobs take
 // turns one task at a time in submission order (round-robin), so a large
-// job cannot starve a small one. The grants of one pass are written in
-// one fenced transaction.
+// job cannot starve a small one. Grants are staged and sent once their
+// (group) commit is durable.
 func (l *leader) schedule() {
 	for l.failed == nil {
 		if l.scheduleBatch() < maxGrantBatch {
@@ -55,17 +55,17 @@ func (l *leader) scheduleBatch() int {
 	if len(batch) == 0 {
 		return 0
 	}
-	ws := make([]write, 0, len(batch))
 	for _, g := range batch {
-		ws = append(ws, l.taskWrite(g.jr.job.GetId(), &taskRecord{task: g.next, rev: g.tr.rev}))
-	}
-	rev, ok := l.write(ws...)
-	if !ok {
-		return 0
-	}
-	for _, g := range batch {
-		g.tr.task, g.tr.rev, g.tr.persisted = g.next, rev, now
-		l.sendGrant(g.s, g.next)
+		g.tr.task, g.tr.persisted = g.next, now
+		g.s.running[g.next.GetId()] = true
+		ws := []write{l.taskWrite(g.jr.job.GetId(), g.tr)}
+		if g.jr.job.GetState() == v1.JobState_JOB_STATE_QUEUED {
+			g.jr.job.State = v1.JobState_JOB_STATE_RUNNING // its first lease
+			ws = append(ws, l.jobWrite(g.jr))
+		}
+		l.stage(ws...)
+		s, t := g.s, g.next
+		l.afterCommit(func() { l.sendGrant(s, t) })
 	}
 	return len(batch)
 }
@@ -187,9 +187,8 @@ func (l *leader) leaseFor(jr *jobRecord, tr *taskRecord, s *session, now time.Ti
 	return t
 }
 
-// sendGrant records the lease on the session and sends it to the agent.
+// sendGrant sends a committed lease to the agent.
 func (l *leader) sendGrant(s *session, t *v1.Task) {
-	s.running[t.GetId()] = true
 	s.send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Grant{Grant: &v1.LeaseGrant{
 		Task:          t,
 		Attempt:       t.GetAttempt(),

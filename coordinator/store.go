@@ -32,18 +32,28 @@ type write struct {
 	key       string
 	msg       proto.Message // nil deletes the key
 	expectRev int64
+	// revs receive the transaction's revision (the key's new ModRevision)
+	// once the write is committed.
+	revs []*int64
 }
 
-// CreateJob records a new job; it fails with ErrConflict if the id exists.
-func (s *Store) CreateJob(ctx context.Context, job *v1.Job) error {
+// CreateJob records a new job together with its first task (the probe),
+// in one transaction; it fails with ErrConflict if the id exists. The
+// leader picks both up from its watch, so a job costs it no write before
+// the first lease.
+func (s *Store) CreateJob(ctx context.Context, job *v1.Job, first *v1.Task) error {
 	key := s.keys.job(job.GetId())
 	data, err := proto.Marshal(job)
 	if err != nil {
 		return fmt.Errorf("marshal job: %w", err)
 	}
+	tdata, err := proto.Marshal(first)
+	if err != nil {
+		return fmt.Errorf("marshal task: %w", err)
+	}
 	resp, err := s.cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-		Then(clientv3.OpPut(key, string(data))).Commit()
+		Then(clientv3.OpPut(key, string(data)), clientv3.OpPut(s.keys.task(job.GetId(), first.GetName()), string(tdata))).Commit()
 	if err != nil {
 		return fmt.Errorf("create job %s: %w", job.GetId(), err)
 	}
