@@ -4,6 +4,7 @@ TOOLS     := $(GO) tool -modfile=tools/go.mod
 BIN       := bin/vodfleet
 DATA      ?= .vodfleet
 
+.PHONY: bench-dispatch bench-failover
 .PHONY: all build run stop test test-short proto proto-check lint vet fmt-check check ffmpeg clean
 
 all: build
@@ -34,6 +35,13 @@ test: ffmpeg fmt-check vet
 
 test-short: ffmpeg
 	$(GO) test -count=1 -short ./...
+
+# Benchmarks (not tests): they print figures next to their targets.
+bench-dispatch:
+	$(GO) run ./internal/bench/dispatch
+
+bench-failover: build
+	$(GO) run ./internal/bench/failover -bin $(BIN)
 
 vet:
 	$(GO) vet ./...

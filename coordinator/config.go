@@ -50,7 +50,7 @@ func DefaultConfig() Config {
 		SessionTTL:            5 * time.Second,
 		LeaseDuration:         30 * time.Second,
 		MaxAttempts:           3,
-		RetryBackoff:          time.Second,
+		RetryBackoff:          500 * time.Millisecond,
 		MaxRetryBackoff:       time.Minute,
 		TickInterval:          250 * time.Millisecond,
 		DefaultSegmentSeconds: 4,

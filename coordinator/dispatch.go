@@ -97,7 +97,7 @@ func (l *leader) detach(s *session) {
 
 // handle dispatches one message from an agent's stream.
 func (l *leader) handle(s *session, m *v1.ConnectRequest) {
-	s.suspect = false // it is alive
+	s.suspectUntil = time.Time{} // it is alive
 	switch msg := m.GetMsg().(type) {
 	case *v1.ConnectRequest_Progress:
 		l.progress(s, msg.Progress)
@@ -141,6 +141,7 @@ func clamp(v, lo, hi float64) float64 {
 // applied by publish, which a new leader re-applies after a crash.
 // A stale lease returns ErrStaleLease and nothing of the attempt is used.
 func (l *leader) completed(c *v1.CompleteTaskRequest) error {
+	l.alive(c.GetAgentId())
 	jr, tr, err := l.leaseOf(c.GetAgentId(), c.GetTaskId(), c.GetLeaseToken())
 	if err != nil {
 		l.log.Warn("refusing completion", "agent", c.GetAgentId(), "task", c.GetTaskId(), "error", err)
@@ -273,6 +274,7 @@ func (l *leader) probed(jr *jobRecord, tr *taskRecord, res *v1.TaskResult) {
 
 // failedTask handles an agent's failure report; stale leases are refused.
 func (l *leader) failedTask(f *v1.FailTaskRequest) error {
+	l.alive(f.GetAgentId())
 	jr, tr, err := l.leaseOf(f.GetAgentId(), f.GetTaskId(), f.GetLeaseToken())
 	if err != nil {
 		l.log.Warn("refusing failure report", "agent", f.GetAgentId(), "task", f.GetTaskId(), "error", err)
@@ -297,6 +299,13 @@ func (l *leader) handback(jr *jobRecord, tr *taskRecord, reason string) {
 	t.AgentId, t.LeaseDeadline, t.NotBefore, t.Progress, t.Fps = "", nil, nil, 0, 0
 	l.log.Info("lease handed back", "task", t.GetId(), "attempt", t.GetAttempt())
 	l.stage(l.taskWrite(jr.job.GetId(), tr))
+}
+
+// alive clears an agent's suspicion: it just spoke.
+func (l *leader) alive(agentID string) {
+	if s := l.sessions[agentID]; s != nil {
+		s.suspectUntil = time.Time{}
+	}
 }
 
 // freeSlot forgets that t's agent runs it.
@@ -354,7 +363,8 @@ func (l *leader) expireLeases() {
 				continue
 			}
 			if s := l.sessions[t.GetAgentId()]; s != nil {
-				s.suspect = true // don't hand the retry straight back to a stalled agent
+				// Don't hand the retry straight back to a stalled agent.
+				s.suspectUntil = now.Add(l.cfg.LeaseDuration)
 			}
 			l.release(tr, "lease expired")
 			l.fail(jr, tr, fmt.Sprintf("lease expired: agent %q stopped reporting", t.GetAgentId()), true)

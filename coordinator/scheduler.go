@@ -38,16 +38,16 @@ func (l *leader) schedule() {
 // scheduleBatch plans and writes up to maxGrantBatch grants; it returns
 // how many it made.
 func (l *leader) scheduleBatch() int {
+	now := l.clock.Now()
 	free := map[*session]int{}
 	for _, s := range l.sessions {
-		if n := s.free(); n > 0 {
+		if n := s.free(now); n > 0 {
 			free[s] = n
 		}
 	}
 	if len(free) == 0 {
 		return 0
 	}
-	now := l.clock.Now()
 	batch := planBatch(l.readyByClass(now), free, maxGrantBatch)
 	for i := range batch {
 		batch[i].next = l.leaseFor(batch[i].jr, batch[i].tr, batch[i].s, now)

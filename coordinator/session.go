@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"sync"
+	"time"
 
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
@@ -16,10 +17,11 @@ type session struct {
 	running map[string]bool
 	// draining agents get no new leases.
 	draining bool
-	// suspect is set when one of the agent's leases expired without a word
-	// from it (stalled or cut off); it gets no new leases until it sends
-	// any message again.
-	suspect bool
+	// suspectUntil is set when one of the agent's leases expired without a
+	// word from it (stalled, or its report was lost): it gets no new leases
+	// until then, or until it shows life (any message or report). A stalled
+	// agent meanwhile loses its connection to the keepalive.
+	suspectUntil time.Time
 
 	out       chan *v1.ConnectResponse
 	closed    chan struct{}
@@ -63,10 +65,10 @@ func (s *session) close() {
 	s.closeOnce.Do(func() { close(s.closed) })
 }
 
-// free is the number of slots not holding a lease; none while draining or
-// suspect.
-func (s *session) free() int {
-	if s.draining || s.suspect {
+// free is the number of slots not holding a lease at now; none while
+// draining or suspect.
+func (s *session) free(now time.Time) int {
+	if s.draining || now.Before(s.suspectUntil) {
 		return 0
 	}
 	return s.slots - len(s.running)

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
@@ -154,10 +156,25 @@ func (a *Agent) complete(ctx context.Context, c v1.AgentServiceClient, g *v1.Lea
 		case <-time.After(a.CompleteAfter):
 		}
 	}
-	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	_, _ = c.CompleteTask(rctx, &v1.CompleteTaskRequest{AgentId: a.ID, TaskId: g.GetTask().GetId(),
-		LeaseToken: g.GetLeaseToken(), Result: Result(g.GetTask())})
+	req := &v1.CompleteTaskRequest{AgentId: a.ID, TaskId: g.GetTask().GetId(),
+		LeaseToken: g.GetLeaseToken(), Result: Result(g.GetTask())}
+	// Like a real agent, keep trying (on every coordinator: the leader may
+	// have changed) until someone other than a non-leader answers.
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := c.CompleteTask(rctx, req)
+		cancel()
+		if status.Code(err) != codes.Unavailable {
+			return
+		}
+		conn, cerr := a.conn(a.Coordinators[i%len(a.Coordinators)])
+		if cerr != nil {
+			return
+		}
+		c = v1.NewAgentServiceClient(conn)
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Result is a minimal valid result for a task: a 2x2 video with no audio
