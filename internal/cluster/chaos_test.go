@@ -232,3 +232,56 @@ func ffmpegRunning(job string) bool {
 	out, _ := exec.Command("pgrep", "-f", "ffmpeg.*"+job).Output()
 	return len(strings.TrimSpace(string(out))) > 0
 }
+
+func TestAgentDrainHandsBackAfterTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-process test; skipped with -short")
+	}
+	c := New(t, Options{Coordinators: 1, Agents: 2, DrainTimeout: time.Second})
+	a := c.Submit(clip(t), nil)
+	tk := encoding(c, a)
+	victim := c.Agent[0]
+	if tk.GetAgentId() == "agent-1" {
+		victim = c.Agent[1]
+	}
+	start := time.Now()
+	victim.Stop(20 * time.Second) // SIGTERM: drain, hand back after 1 s, exit 0
+	t.Logf("%s drained and exited in %s", victim.Name, time.Since(start).Round(time.Millisecond))
+	if !strings.Contains(victim.Log(), "lease handed back") {
+		t.Errorf("%s did not hand its lease back:\n%s", victim.Name, victim.Log())
+	}
+	jobs := c.WaitDone(3*time.Minute, a)
+	c.CheckSucceeded(jobs)
+	for _, x := range jobs[a].GetTasks() {
+		if x.GetAgentId() == tk.GetAgentId() && x.GetName() == tk.GetName() {
+			t.Errorf("handed-back task %s finished on the drained agent", x.GetName())
+		}
+	}
+}
+
+func TestSchedulingHonoursLabels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-process test; skipped with -short")
+	}
+	c := New(t, Options{Coordinators: 1, Agents: 1})
+	src := testmedia.Make(t, t.TempDir(), testmedia.Clip{Size: "640x360", Seconds: 3})
+	gpu := c.Submit(src, &v1.SubmitJobRequest{AgentSelector: map[string]string{"gpu": "nvidia"}, Priority: v1.Priority_PRIORITY_HIGH})
+	plain := c.Submit(src, nil)
+	c.CheckSucceeded(c.WaitDone(2*time.Minute, plain))
+	// No agent has the label: the high-priority job still waits.
+	r, err := c.Get(gpu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := r.GetJob().GetState(); s != v1.JobState_JOB_STATE_QUEUED {
+		t.Fatalf("job needing a GPU agent is %s with no such agent", s)
+	}
+	c.AddAgent("gpu-agent", "--label", "gpu=nvidia")
+	jobs := c.WaitDone(2*time.Minute, gpu)
+	c.CheckSucceeded(jobs)
+	for _, x := range jobs[gpu].GetTasks() {
+		if x.GetAgentId() != "gpu-agent" {
+			t.Errorf("task %s ran on %s, not the labelled agent", x.GetName(), x.GetAgentId())
+		}
+	}
+}

@@ -133,6 +133,18 @@ func New(t testing.TB, o Options) *Cluster {
 	return c
 }
 
+// AddAgent starts one more agent process with extra flags (e.g. --label).
+func (c *Cluster) AddAgent(id string, extra ...string) *Proc {
+	c.t.Helper()
+	args := append([]string{"agent", "--coordinator", strings.Join(c.CoordAddrs, ","), "--id", id,
+		"--slots", strconv.Itoa(c.opts.AgentSlots), "--work-dir", c.t.TempDir(),
+		"--reconnect-max", "1s", "--drain-timeout", c.opts.DrainTimeout.String(), "--log-level", "debug"}, extra...)
+	p := StartProc(c.t, id, args...)
+	p.WaitLog("session accepted", 30*time.Second)
+	c.Agent = append(c.Agent, p)
+	return p
+}
+
 // LeaderIndex returns the index of the coordinator holding leadership
 // according to etcd, or -1.
 func (c *Cluster) LeaderIndex() int {
