@@ -300,7 +300,7 @@ func (a *Agent) handle(ctx context.Context, m *v1.ConnectResponse) {
 		a.start(ctx, msg.Grant)
 	case *v1.ConnectResponse_Cancel:
 		a.log.Info("task cancelled by leader", "task", msg.Cancel.GetTaskId(), "reason", msg.Cancel.GetReason())
-		a.stop(msg.Cancel.GetTaskId())
+		a.stopLease(msg.Cancel.GetTaskId(), msg.Cancel.GetLeaseToken())
 	default:
 		a.log.Warn("unexpected message from leader", "type", fmt.Sprintf("%T", msg))
 	}

@@ -38,11 +38,16 @@ func (a *Agent) start(ctx context.Context, g *v1.LeaseGrant) {
 	id := g.GetTask().GetId()
 	tctx, cancel := context.WithCancel(ctx)
 	a.mu.Lock()
-	if _, dup := a.running[id]; dup {
-		a.mu.Unlock()
-		cancel()
-		a.log.Warn("duplicate grant ignored", "task", id)
-		return
+	if old, dup := a.running[id]; dup {
+		if old.grant.GetLeaseToken() >= g.GetLeaseToken() {
+			a.mu.Unlock()
+			cancel()
+			a.log.Warn("duplicate grant ignored", "task", id)
+			return
+		}
+		// A newer lease of a task we still run (our old lease expired):
+		// the old attempt is dead weight, the new one starts clean.
+		old.cancel()
 	}
 	a.running[id] = &runningTask{grant: g, cancel: cancel}
 	a.tasks.Add(1)
@@ -51,6 +56,16 @@ func (a *Agent) start(ctx context.Context, g *v1.LeaseGrant) {
 		defer a.tasks.Done()
 		a.execute(ctx, tctx, g)
 	}()
+}
+
+// stopLease stops a task if it runs under the given lease (0: any).
+func (a *Agent) stopLease(id string, token int64) {
+	a.mu.Lock()
+	rt := a.running[id]
+	a.mu.Unlock()
+	if rt != nil && (token == 0 || rt.grant.GetLeaseToken() == token) {
+		a.stop(id)
+	}
 }
 
 // stop cancels a task (killing its ffmpeg process group) and frees its slot.

@@ -60,11 +60,15 @@ func (l *leader) leaseOf(agentID, taskID string, token int64) (*jobRecord, *task
 	return jr, tr, nil
 }
 
-// refuse tells an agent to drop a task whose lease it no longer holds.
-func (l *leader) refuse(s *session, taskID string, err error) {
+// refuse tells an agent to drop the attempt (lease token) of a task it no
+// longer holds. If the agent holds a newer lease of the same task, that one
+// keeps its slot and keeps running.
+func (l *leader) refuse(s *session, taskID string, token int64, err error) {
 	l.log.Warn("refusing agent message", "agent", s.agentID, "task", taskID, "error", err)
-	delete(s.running, taskID)
-	s.send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Cancel{Cancel: &v1.CancelTask{TaskId: taskID, Reason: err.Error()}}})
+	if _, tr := l.findTask(taskID); tr == nil || tr.task.GetAgentId() != s.agentID || tr.task.GetState() != v1.TaskState_TASK_STATE_RUNNING {
+		delete(s.running, taskID)
+	}
+	s.send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Cancel{Cancel: &v1.CancelTask{TaskId: taskID, Reason: err.Error(), LeaseToken: token}}})
 }
 
 // attach registers an agent session and confirms the leases it still holds.
@@ -113,7 +117,7 @@ func (l *leader) handle(s *session, m *v1.ConnectRequest) {
 func (l *leader) progress(s *session, p *v1.TaskProgress) {
 	jr, tr, err := l.leaseOf(s.agentID, p.GetTaskId(), p.GetLeaseToken())
 	if err != nil {
-		l.refuse(s, p.GetTaskId(), err)
+		l.refuse(s, p.GetTaskId(), p.GetLeaseToken(), err)
 		return
 	}
 	now := l.clock.Now()

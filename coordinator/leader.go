@@ -324,7 +324,8 @@ func (l *leader) release(tr *taskRecord, reason string) {
 		return
 	}
 	delete(s.running, tr.task.GetId())
-	s.send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Cancel{Cancel: &v1.CancelTask{TaskId: tr.task.GetId(), Reason: reason}}})
+	s.send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Cancel{Cancel: &v1.CancelTask{
+		TaskId: tr.task.GetId(), Reason: reason, LeaseToken: tr.task.GetLeaseToken()}}})
 }
 
 // cancelJob handles a client's cancel request.

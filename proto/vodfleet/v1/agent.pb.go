@@ -692,7 +692,10 @@ type CancelTask struct {
 	// Task id.
 	TaskId string `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
 	// Why.
-	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The lease to stop; an attempt of the same task under another lease
+	// keeps running. 0 stops whatever runs under the task id.
+	LeaseToken    int64 `protobuf:"varint,3,opt,name=lease_token,json=leaseToken,proto3" json:"lease_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -739,6 +742,13 @@ func (x *CancelTask) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *CancelTask) GetLeaseToken() int64 {
+	if x != nil {
+		return x.LeaseToken
+	}
+	return 0
 }
 
 // NotLeader tells an agent to reconnect to the leader instead.
@@ -1017,11 +1027,13 @@ const file_vodfleet_v1_agent_proto_rawDesc = "" +
 	"\vlease_token\x18\x03 \x01(\x03R\n" +
 	"leaseToken\x126\n" +
 	"\bdeadline\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12%\n" +
-	"\x0estaging_prefix\x18\x05 \x01(\tR\rstagingPrefix\"=\n" +
+	"\x0estaging_prefix\x18\x05 \x01(\tR\rstagingPrefix\"^\n" +
 	"\n" +
 	"CancelTask\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"2\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1f\n" +
+	"\vlease_token\x18\x03 \x01(\x03R\n" +
+	"leaseToken\"2\n" +
 	"\tNotLeader\x12%\n" +
 	"\x0eleader_address\x18\x01 \x01(\tR\rleaderAddress\"h\n" +
 	"\x0fSessionAccepted\x12,\n" +
