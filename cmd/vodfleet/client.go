@@ -271,52 +271,43 @@ func runStatus(args []string, stdout io.Writer) error {
 }
 
 func runCancel(args []string, stdout io.Writer) error {
-	var cf clientFlags
-	fs := flag.NewFlagSet("cancel", flag.ContinueOnError)
-	cf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return errors.New("usage: vodfleet cancel [--json] JOB")
-	}
-	var resp *v1.CancelJobResponse
-	err := cf.withJobs(func(ctx context.Context, jobs v1.JobServiceClient) (err error) {
-		resp, err = jobs.CancelJob(ctx, &v1.CancelJobRequest{JobId: fs.Arg(0)})
-		return err
+	return jobAction(args, stdout, "cancel", func(ctx context.Context, jobs v1.JobServiceClient, id string) (*v1.Job, error) {
+		resp, err := jobs.CancelJob(ctx, &v1.CancelJobRequest{JobId: id})
+		return resp.GetJob(), err
 	})
-	if err != nil {
-		return fmt.Errorf("cancel: %w", err)
-	}
-	if cf.json {
-		return printJSON(stdout, jobJSON(resp.GetJob(), nil))
-	}
-	fmt.Fprintf(stdout, "cancel requested for job %s\n", resp.GetJob().GetId())
-	return nil
 }
 
 func runRetry(args []string, stdout io.Writer) error {
+	return jobAction(args, stdout, "retry", func(ctx context.Context, jobs v1.JobServiceClient, id string) (*v1.Job, error) {
+		resp, err := jobs.RetryJob(ctx, &v1.RetryJobRequest{JobId: id})
+		return resp.GetJob(), err
+	})
+}
+
+// jobAction runs a command of the form `vodfleet NAME [--json] JOB` that
+// asks the coordinator to act on one job.
+func jobAction(args []string, stdout io.Writer, name string, call func(context.Context, v1.JobServiceClient, string) (*v1.Job, error)) error {
 	var cf clientFlags
-	fs := flag.NewFlagSet("retry", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	cf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return errors.New("usage: vodfleet retry [--json] JOB")
+		return fmt.Errorf("usage: vodfleet %s [--json] JOB", name)
 	}
-	var resp *v1.RetryJobResponse
+	var job *v1.Job
 	err := cf.withJobs(func(ctx context.Context, jobs v1.JobServiceClient) (err error) {
-		resp, err = jobs.RetryJob(ctx, &v1.RetryJobRequest{JobId: fs.Arg(0)})
+		job, err = call(ctx, jobs, fs.Arg(0))
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("retry: %w", err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	if cf.json {
-		return printJSON(stdout, jobJSON(resp.GetJob(), nil))
+		return printJSON(stdout, jobJSON(job, nil))
 	}
-	fmt.Fprintf(stdout, "retry requested for job %s\n", resp.GetJob().GetId())
+	fmt.Fprintf(stdout, "%s requested for job %s\n", name, job.GetId())
 	return nil
 }
 

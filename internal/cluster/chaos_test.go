@@ -85,10 +85,7 @@ func TestChaosKillAgentMidEncode(t *testing.T) {
 	src := clip(t)
 	a := c.Submit(src, nil)
 	tk := encoding(c, a)
-	victim := c.Agent[0]
-	if tk.GetAgentId() == "agent-1" {
-		victim = c.Agent[1]
-	}
+	victim := c.AgentByID(tk.GetAgentId())
 	victim.Kill()
 	jobs := c.WaitDone(3*time.Minute, a)
 	c.CheckSucceeded(jobs)
@@ -105,10 +102,7 @@ func TestChaosPausedAgentLateCompletionIsRefused(t *testing.T) {
 	src := clip(t)
 	a := c.Submit(src, nil)
 	tk := encoding(c, a)
-	victim := c.Agent[0]
-	if tk.GetAgentId() == "agent-1" {
-		victim = c.Agent[1]
-	}
+	victim := c.AgentByID(tk.GetAgentId())
 	victim.Pause()
 	// Wait until the task was taken away and finished elsewhere.
 	c.WaitTask(a, 2*time.Minute, "re-run elsewhere", func(x *v1.Task) bool {
@@ -240,10 +234,7 @@ func TestAgentDrainHandsBackAfterTimeout(t *testing.T) {
 	c := New(t, Options{Coordinators: 1, Agents: 2, DrainTimeout: time.Second})
 	a := c.Submit(clip(t), nil)
 	tk := encoding(c, a)
-	victim := c.Agent[0]
-	if tk.GetAgentId() == "agent-1" {
-		victim = c.Agent[1]
-	}
+	victim := c.AgentByID(tk.GetAgentId())
 	start := time.Now()
 	victim.Stop(20 * time.Second) // SIGTERM: drain, hand back after 1 s, exit 0
 	t.Logf("%s drained and exited in %s", victim.Name, time.Since(start).Round(time.Millisecond))

@@ -16,7 +16,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -93,7 +92,7 @@ func New(t testing.TB, o Options) *Cluster {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Etcd.Close)
-	if c.etcdCli, err = clientv3.New(clientv3.Config{Endpoints: []string{c.Etcd.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()}); err != nil {
+	if c.etcdCli, err = c.Etcd.Client(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.etcdCli.Close() })
@@ -143,6 +142,18 @@ func (c *Cluster) AddAgent(id string, extra ...string) *Proc {
 	p.WaitLog("session accepted", 30*time.Second)
 	c.Agent = append(c.Agent, p)
 	return p
+}
+
+// AgentByID returns the agent process with that --id.
+func (c *Cluster) AgentByID(id string) *Proc {
+	c.t.Helper()
+	for _, a := range c.Agent {
+		if a.Name == id {
+			return a
+		}
+	}
+	c.t.Fatalf("no agent %q", id)
+	return nil
 }
 
 // LeaderIndex returns the index of the coordinator holding leadership

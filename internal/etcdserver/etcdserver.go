@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 )
@@ -64,6 +65,16 @@ func Start(dir, clientAddr string, log hclog.Logger) (*Server, error) {
 // Endpoint returns the client endpoint (http://host:port) actually bound.
 func (s *Server) Endpoint() string {
 	return "http://" + s.etcd.Clients[0].Addr().String()
+}
+
+// Client returns a client of this server (zap logging off, 5 s dial
+// timeout); the caller closes it.
+func (s *Server) Client() (*clientv3.Client, error) {
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{s.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return nil, fmt.Errorf("etcd client: %w", err)
+	}
+	return cli, nil
 }
 
 // Close stops etcd.

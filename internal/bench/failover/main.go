@@ -25,7 +25,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -103,7 +102,7 @@ func run(bin string, ttl, lease time.Duration) error {
 		return err
 	}
 	defer etcd.Close()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcd.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	cli, err := etcd.Client()
 	if err != nil {
 		return err
 	}
