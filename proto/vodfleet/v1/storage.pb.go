@@ -22,6 +22,281 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// AssetInfo summarises one published asset.
+type AssetInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Asset id.
+	AssetId string `protobuf:"bytes,1,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	// Number of objects.
+	Objects int64 `protobuf:"varint,2,opt,name=objects,proto3" json:"objects,omitempty"`
+	// Total bytes.
+	Bytes int64 `protobuf:"varint,3,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// Last publish into the asset.
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// Id of the storage node that holds it.
+	Node          string `protobuf:"bytes,5,opt,name=node,proto3" json:"node,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssetInfo) Reset() {
+	*x = AssetInfo{}
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssetInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssetInfo) ProtoMessage() {}
+
+func (x *AssetInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssetInfo.ProtoReflect.Descriptor instead.
+func (*AssetInfo) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *AssetInfo) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *AssetInfo) GetObjects() int64 {
+	if x != nil {
+		return x.Objects
+	}
+	return 0
+}
+
+func (x *AssetInfo) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *AssetInfo) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+func (x *AssetInfo) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+// ListAssetsRequest is the body of ListAssets.
+type ListAssetsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many; 0 means 1000.
+	Limit int32 `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Return assets after this id (paging).
+	StartAfter    string `protobuf:"bytes,2,opt,name=start_after,json=startAfter,proto3" json:"start_after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAssetsRequest) Reset() {
+	*x = ListAssetsRequest{}
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAssetsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAssetsRequest) ProtoMessage() {}
+
+func (x *ListAssetsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAssetsRequest.ProtoReflect.Descriptor instead.
+func (*ListAssetsRequest) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ListAssetsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListAssetsRequest) GetStartAfter() string {
+	if x != nil {
+		return x.StartAfter
+	}
+	return ""
+}
+
+// ListAssetsResponse is the result of ListAssets.
+type ListAssetsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Assets in id order.
+	Assets        []*AssetInfo `protobuf:"bytes,1,rep,name=assets,proto3" json:"assets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAssetsResponse) Reset() {
+	*x = ListAssetsResponse{}
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAssetsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAssetsResponse) ProtoMessage() {}
+
+func (x *ListAssetsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAssetsResponse.ProtoReflect.Descriptor instead.
+func (*ListAssetsResponse) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListAssetsResponse) GetAssets() []*AssetInfo {
+	if x != nil {
+		return x.Assets
+	}
+	return nil
+}
+
+// DeleteAssetRequest is the body of DeleteAsset.
+type DeleteAssetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Asset id.
+	AssetId       string `protobuf:"bytes,1,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteAssetRequest) Reset() {
+	*x = DeleteAssetRequest{}
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteAssetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteAssetRequest) ProtoMessage() {}
+
+func (x *DeleteAssetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteAssetRequest.ProtoReflect.Descriptor instead.
+func (*DeleteAssetRequest) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *DeleteAssetRequest) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+// DeleteAssetResponse is the result of DeleteAsset.
+type DeleteAssetResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Objects removed from the index.
+	Deleted       int32 `protobuf:"varint,1,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteAssetResponse) Reset() {
+	*x = DeleteAssetResponse{}
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteAssetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteAssetResponse) ProtoMessage() {}
+
+func (x *DeleteAssetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteAssetResponse.ProtoReflect.Descriptor instead.
+func (*DeleteAssetResponse) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *DeleteAssetResponse) GetDeleted() int32 {
+	if x != nil {
+		return x.Deleted
+	}
+	return 0
+}
+
 // ObjectInfo is the metadata of a stored object.
 type ObjectInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -41,7 +316,7 @@ type ObjectInfo struct {
 
 func (x *ObjectInfo) Reset() {
 	*x = ObjectInfo{}
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[0]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -53,7 +328,7 @@ func (x *ObjectInfo) String() string {
 func (*ObjectInfo) ProtoMessage() {}
 
 func (x *ObjectInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[0]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -66,7 +341,7 @@ func (x *ObjectInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectInfo.ProtoReflect.Descriptor instead.
 func (*ObjectInfo) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{0}
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ObjectInfo) GetPath() string {
@@ -119,7 +394,7 @@ type PutHeader struct {
 
 func (x *PutHeader) Reset() {
 	*x = PutHeader{}
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[1]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -131,7 +406,7 @@ func (x *PutHeader) String() string {
 func (*PutHeader) ProtoMessage() {}
 
 func (x *PutHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[1]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -144,7 +419,7 @@ func (x *PutHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutHeader.ProtoReflect.Descriptor instead.
 func (*PutHeader) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{1}
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PutHeader) GetPath() string {
@@ -184,7 +459,7 @@ type PutRequest struct {
 
 func (x *PutRequest) Reset() {
 	*x = PutRequest{}
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[2]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -196,7 +471,7 @@ func (x *PutRequest) String() string {
 func (*PutRequest) ProtoMessage() {}
 
 func (x *PutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[2]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -209,7 +484,7 @@ func (x *PutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutRequest.ProtoReflect.Descriptor instead.
 func (*PutRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{2}
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PutRequest) GetMsg() isPutRequest_Msg {
@@ -266,7 +541,7 @@ type PutResponse struct {
 
 func (x *PutResponse) Reset() {
 	*x = PutResponse{}
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[3]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -278,7 +553,7 @@ func (x *PutResponse) String() string {
 func (*PutResponse) ProtoMessage() {}
 
 func (x *PutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[3]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -291,7 +566,7 @@ func (x *PutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutResponse.ProtoReflect.Descriptor instead.
 func (*PutResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{3}
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PutResponse) GetObject() *ObjectInfo {
@@ -316,7 +591,7 @@ type GetRequest struct {
 
 func (x *GetRequest) Reset() {
 	*x = GetRequest{}
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[4]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -328,7 +603,7 @@ func (x *GetRequest) String() string {
 func (*GetRequest) ProtoMessage() {}
 
 func (x *GetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[4]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -341,7 +616,7 @@ func (x *GetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequest.ProtoReflect.Descriptor instead.
 func (*GetRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{4}
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetRequest) GetPath() string {
@@ -378,7 +653,7 @@ type GetResponse struct {
 
 func (x *GetResponse) Reset() {
 	*x = GetResponse{}
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[5]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -390,7 +665,7 @@ func (x *GetResponse) String() string {
 func (*GetResponse) ProtoMessage() {}
 
 func (x *GetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[5]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -403,7 +678,7 @@ func (x *GetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResponse.ProtoReflect.Descriptor instead.
 func (*GetResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{5}
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetResponse) GetObject() *ObjectInfo {
@@ -431,7 +706,7 @@ type StatRequest struct {
 
 func (x *StatRequest) Reset() {
 	*x = StatRequest{}
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[6]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -443,7 +718,7 @@ func (x *StatRequest) String() string {
 func (*StatRequest) ProtoMessage() {}
 
 func (x *StatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[6]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -456,7 +731,7 @@ func (x *StatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatRequest.ProtoReflect.Descriptor instead.
 func (*StatRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{6}
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *StatRequest) GetPath() string {
@@ -477,7 +752,7 @@ type StatResponse struct {
 
 func (x *StatResponse) Reset() {
 	*x = StatResponse{}
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[7]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -489,7 +764,7 @@ func (x *StatResponse) String() string {
 func (*StatResponse) ProtoMessage() {}
 
 func (x *StatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[7]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -502,7 +777,7 @@ func (x *StatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatResponse.ProtoReflect.Descriptor instead.
 func (*StatResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{7}
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *StatResponse) GetObject() *ObjectInfo {
@@ -527,7 +802,7 @@ type ListRequest struct {
 
 func (x *ListRequest) Reset() {
 	*x = ListRequest{}
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[8]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -539,7 +814,7 @@ func (x *ListRequest) String() string {
 func (*ListRequest) ProtoMessage() {}
 
 func (x *ListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[8]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -552,7 +827,7 @@ func (x *ListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequest.ProtoReflect.Descriptor instead.
 func (*ListRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{8}
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListRequest) GetPrefix() string {
@@ -587,7 +862,7 @@ type ListResponse struct {
 
 func (x *ListResponse) Reset() {
 	*x = ListResponse{}
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[9]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -599,7 +874,7 @@ func (x *ListResponse) String() string {
 func (*ListResponse) ProtoMessage() {}
 
 func (x *ListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[9]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -612,7 +887,7 @@ func (x *ListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResponse.ProtoReflect.Descriptor instead.
 func (*ListResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{9}
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListResponse) GetObjects() []*ObjectInfo {
@@ -635,7 +910,7 @@ type PublishRequest struct {
 
 func (x *PublishRequest) Reset() {
 	*x = PublishRequest{}
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[10]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +922,7 @@ func (x *PublishRequest) String() string {
 func (*PublishRequest) ProtoMessage() {}
 
 func (x *PublishRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[10]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +935,7 @@ func (x *PublishRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishRequest.ProtoReflect.Descriptor instead.
 func (*PublishRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{10}
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PublishRequest) GetFromPrefix() string {
@@ -688,7 +963,7 @@ type PublishResponse struct {
 
 func (x *PublishResponse) Reset() {
 	*x = PublishResponse{}
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[11]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -700,7 +975,7 @@ func (x *PublishResponse) String() string {
 func (*PublishResponse) ProtoMessage() {}
 
 func (x *PublishResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_storage_proto_msgTypes[11]
+	mi := &file_vodfleet_v1_storage_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -713,7 +988,7 @@ func (x *PublishResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishResponse.ProtoReflect.Descriptor instead.
 func (*PublishResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{11}
+	return file_vodfleet_v1_storage_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PublishResponse) GetMoved() int32 {
@@ -727,7 +1002,24 @@ var File_vodfleet_v1_storage_proto protoreflect.FileDescriptor
 
 const file_vodfleet_v1_storage_proto_rawDesc = "" +
 	"\n" +
-	"\x19vodfleet/v1/storage.proto\x12\vvodfleet.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x01\n" +
+	"\x19vodfleet/v1/storage.proto\x12\vvodfleet.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa5\x01\n" +
+	"\tAssetInfo\x12\x19\n" +
+	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x18\n" +
+	"\aobjects\x18\x02 \x01(\x03R\aobjects\x12\x14\n" +
+	"\x05bytes\x18\x03 \x01(\x03R\x05bytes\x129\n" +
+	"\n" +
+	"updated_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x12\n" +
+	"\x04node\x18\x05 \x01(\tR\x04node\"J\n" +
+	"\x11ListAssetsRequest\x12\x14\n" +
+	"\x05limit\x18\x01 \x01(\x05R\x05limit\x12\x1f\n" +
+	"\vstart_after\x18\x02 \x01(\tR\n" +
+	"startAfter\"D\n" +
+	"\x12ListAssetsResponse\x12.\n" +
+	"\x06assets\x18\x01 \x03(\v2\x16.vodfleet.v1.AssetInfoR\x06assets\"/\n" +
+	"\x12DeleteAssetRequest\x12\x19\n" +
+	"\basset_id\x18\x01 \x01(\tR\aassetId\"/\n" +
+	"\x13DeleteAssetResponse\x12\x18\n" +
+	"\adeleted\x18\x01 \x01(\x05R\adeleted\"\xac\x01\n" +
 	"\n" +
 	"ObjectInfo\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
@@ -771,13 +1063,16 @@ const file_vodfleet_v1_storage_proto_rawDesc = "" +
 	"fromPrefix\x12\x1b\n" +
 	"\tto_prefix\x18\x02 \x01(\tR\btoPrefix\"'\n" +
 	"\x0fPublishResponse\x12\x14\n" +
-	"\x05moved\x18\x01 \x01(\x05R\x05moved2\xc8\x02\n" +
+	"\x05moved\x18\x01 \x01(\x05R\x05moved2\xe9\x03\n" +
 	"\x0eStorageService\x12:\n" +
 	"\x03Put\x12\x17.vodfleet.v1.PutRequest\x1a\x18.vodfleet.v1.PutResponse(\x01\x12:\n" +
 	"\x03Get\x12\x17.vodfleet.v1.GetRequest\x1a\x18.vodfleet.v1.GetResponse0\x01\x12;\n" +
 	"\x04Stat\x12\x18.vodfleet.v1.StatRequest\x1a\x19.vodfleet.v1.StatResponse\x12;\n" +
 	"\x04List\x12\x18.vodfleet.v1.ListRequest\x1a\x19.vodfleet.v1.ListResponse\x12D\n" +
-	"\aPublish\x12\x1b.vodfleet.v1.PublishRequest\x1a\x1c.vodfleet.v1.PublishResponseB;Z9github.com/vodfleet/vodfleet/proto/vodfleet/v1;vodfleetv1b\x06proto3"
+	"\aPublish\x12\x1b.vodfleet.v1.PublishRequest\x1a\x1c.vodfleet.v1.PublishResponse\x12M\n" +
+	"\n" +
+	"ListAssets\x12\x1e.vodfleet.v1.ListAssetsRequest\x1a\x1f.vodfleet.v1.ListAssetsResponse\x12P\n" +
+	"\vDeleteAsset\x12\x1f.vodfleet.v1.DeleteAssetRequest\x1a .vodfleet.v1.DeleteAssetResponseB;Z9github.com/vodfleet/vodfleet/proto/vodfleet/v1;vodfleetv1b\x06proto3"
 
 var (
 	file_vodfleet_v1_storage_proto_rawDescOnce sync.Once
@@ -791,44 +1086,55 @@ func file_vodfleet_v1_storage_proto_rawDescGZIP() []byte {
 	return file_vodfleet_v1_storage_proto_rawDescData
 }
 
-var file_vodfleet_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_vodfleet_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_vodfleet_v1_storage_proto_goTypes = []any{
-	(*ObjectInfo)(nil),            // 0: vodfleet.v1.ObjectInfo
-	(*PutHeader)(nil),             // 1: vodfleet.v1.PutHeader
-	(*PutRequest)(nil),            // 2: vodfleet.v1.PutRequest
-	(*PutResponse)(nil),           // 3: vodfleet.v1.PutResponse
-	(*GetRequest)(nil),            // 4: vodfleet.v1.GetRequest
-	(*GetResponse)(nil),           // 5: vodfleet.v1.GetResponse
-	(*StatRequest)(nil),           // 6: vodfleet.v1.StatRequest
-	(*StatResponse)(nil),          // 7: vodfleet.v1.StatResponse
-	(*ListRequest)(nil),           // 8: vodfleet.v1.ListRequest
-	(*ListResponse)(nil),          // 9: vodfleet.v1.ListResponse
-	(*PublishRequest)(nil),        // 10: vodfleet.v1.PublishRequest
-	(*PublishResponse)(nil),       // 11: vodfleet.v1.PublishResponse
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(*AssetInfo)(nil),             // 0: vodfleet.v1.AssetInfo
+	(*ListAssetsRequest)(nil),     // 1: vodfleet.v1.ListAssetsRequest
+	(*ListAssetsResponse)(nil),    // 2: vodfleet.v1.ListAssetsResponse
+	(*DeleteAssetRequest)(nil),    // 3: vodfleet.v1.DeleteAssetRequest
+	(*DeleteAssetResponse)(nil),   // 4: vodfleet.v1.DeleteAssetResponse
+	(*ObjectInfo)(nil),            // 5: vodfleet.v1.ObjectInfo
+	(*PutHeader)(nil),             // 6: vodfleet.v1.PutHeader
+	(*PutRequest)(nil),            // 7: vodfleet.v1.PutRequest
+	(*PutResponse)(nil),           // 8: vodfleet.v1.PutResponse
+	(*GetRequest)(nil),            // 9: vodfleet.v1.GetRequest
+	(*GetResponse)(nil),           // 10: vodfleet.v1.GetResponse
+	(*StatRequest)(nil),           // 11: vodfleet.v1.StatRequest
+	(*StatResponse)(nil),          // 12: vodfleet.v1.StatResponse
+	(*ListRequest)(nil),           // 13: vodfleet.v1.ListRequest
+	(*ListResponse)(nil),          // 14: vodfleet.v1.ListResponse
+	(*PublishRequest)(nil),        // 15: vodfleet.v1.PublishRequest
+	(*PublishResponse)(nil),       // 16: vodfleet.v1.PublishResponse
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
 }
 var file_vodfleet_v1_storage_proto_depIdxs = []int32{
-	12, // 0: vodfleet.v1.ObjectInfo.modified_at:type_name -> google.protobuf.Timestamp
-	1,  // 1: vodfleet.v1.PutRequest.header:type_name -> vodfleet.v1.PutHeader
-	0,  // 2: vodfleet.v1.PutResponse.object:type_name -> vodfleet.v1.ObjectInfo
-	0,  // 3: vodfleet.v1.GetResponse.object:type_name -> vodfleet.v1.ObjectInfo
-	0,  // 4: vodfleet.v1.StatResponse.object:type_name -> vodfleet.v1.ObjectInfo
-	0,  // 5: vodfleet.v1.ListResponse.objects:type_name -> vodfleet.v1.ObjectInfo
-	2,  // 6: vodfleet.v1.StorageService.Put:input_type -> vodfleet.v1.PutRequest
-	4,  // 7: vodfleet.v1.StorageService.Get:input_type -> vodfleet.v1.GetRequest
-	6,  // 8: vodfleet.v1.StorageService.Stat:input_type -> vodfleet.v1.StatRequest
-	8,  // 9: vodfleet.v1.StorageService.List:input_type -> vodfleet.v1.ListRequest
-	10, // 10: vodfleet.v1.StorageService.Publish:input_type -> vodfleet.v1.PublishRequest
-	3,  // 11: vodfleet.v1.StorageService.Put:output_type -> vodfleet.v1.PutResponse
-	5,  // 12: vodfleet.v1.StorageService.Get:output_type -> vodfleet.v1.GetResponse
-	7,  // 13: vodfleet.v1.StorageService.Stat:output_type -> vodfleet.v1.StatResponse
-	9,  // 14: vodfleet.v1.StorageService.List:output_type -> vodfleet.v1.ListResponse
-	11, // 15: vodfleet.v1.StorageService.Publish:output_type -> vodfleet.v1.PublishResponse
-	11, // [11:16] is the sub-list for method output_type
-	6,  // [6:11] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	17, // 0: vodfleet.v1.AssetInfo.updated_at:type_name -> google.protobuf.Timestamp
+	0,  // 1: vodfleet.v1.ListAssetsResponse.assets:type_name -> vodfleet.v1.AssetInfo
+	17, // 2: vodfleet.v1.ObjectInfo.modified_at:type_name -> google.protobuf.Timestamp
+	6,  // 3: vodfleet.v1.PutRequest.header:type_name -> vodfleet.v1.PutHeader
+	5,  // 4: vodfleet.v1.PutResponse.object:type_name -> vodfleet.v1.ObjectInfo
+	5,  // 5: vodfleet.v1.GetResponse.object:type_name -> vodfleet.v1.ObjectInfo
+	5,  // 6: vodfleet.v1.StatResponse.object:type_name -> vodfleet.v1.ObjectInfo
+	5,  // 7: vodfleet.v1.ListResponse.objects:type_name -> vodfleet.v1.ObjectInfo
+	7,  // 8: vodfleet.v1.StorageService.Put:input_type -> vodfleet.v1.PutRequest
+	9,  // 9: vodfleet.v1.StorageService.Get:input_type -> vodfleet.v1.GetRequest
+	11, // 10: vodfleet.v1.StorageService.Stat:input_type -> vodfleet.v1.StatRequest
+	13, // 11: vodfleet.v1.StorageService.List:input_type -> vodfleet.v1.ListRequest
+	15, // 12: vodfleet.v1.StorageService.Publish:input_type -> vodfleet.v1.PublishRequest
+	1,  // 13: vodfleet.v1.StorageService.ListAssets:input_type -> vodfleet.v1.ListAssetsRequest
+	3,  // 14: vodfleet.v1.StorageService.DeleteAsset:input_type -> vodfleet.v1.DeleteAssetRequest
+	8,  // 15: vodfleet.v1.StorageService.Put:output_type -> vodfleet.v1.PutResponse
+	10, // 16: vodfleet.v1.StorageService.Get:output_type -> vodfleet.v1.GetResponse
+	12, // 17: vodfleet.v1.StorageService.Stat:output_type -> vodfleet.v1.StatResponse
+	14, // 18: vodfleet.v1.StorageService.List:output_type -> vodfleet.v1.ListResponse
+	16, // 19: vodfleet.v1.StorageService.Publish:output_type -> vodfleet.v1.PublishResponse
+	2,  // 20: vodfleet.v1.StorageService.ListAssets:output_type -> vodfleet.v1.ListAssetsResponse
+	4,  // 21: vodfleet.v1.StorageService.DeleteAsset:output_type -> vodfleet.v1.DeleteAssetResponse
+	15, // [15:22] is the sub-list for method output_type
+	8,  // [8:15] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_vodfleet_v1_storage_proto_init() }
@@ -836,7 +1142,7 @@ func file_vodfleet_v1_storage_proto_init() {
 	if File_vodfleet_v1_storage_proto != nil {
 		return
 	}
-	file_vodfleet_v1_storage_proto_msgTypes[2].OneofWrappers = []any{
+	file_vodfleet_v1_storage_proto_msgTypes[7].OneofWrappers = []any{
 		(*PutRequest_Header)(nil),
 		(*PutRequest_Chunk)(nil),
 	}
@@ -846,7 +1152,7 @@ func file_vodfleet_v1_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vodfleet_v1_storage_proto_rawDesc), len(file_vodfleet_v1_storage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,11 +19,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	StorageService_Put_FullMethodName     = "/vodfleet.v1.StorageService/Put"
-	StorageService_Get_FullMethodName     = "/vodfleet.v1.StorageService/Get"
-	StorageService_Stat_FullMethodName    = "/vodfleet.v1.StorageService/Stat"
-	StorageService_List_FullMethodName    = "/vodfleet.v1.StorageService/List"
-	StorageService_Publish_FullMethodName = "/vodfleet.v1.StorageService/Publish"
+	StorageService_Put_FullMethodName         = "/vodfleet.v1.StorageService/Put"
+	StorageService_Get_FullMethodName         = "/vodfleet.v1.StorageService/Get"
+	StorageService_Stat_FullMethodName        = "/vodfleet.v1.StorageService/Stat"
+	StorageService_List_FullMethodName        = "/vodfleet.v1.StorageService/List"
+	StorageService_Publish_FullMethodName     = "/vodfleet.v1.StorageService/Publish"
+	StorageService_ListAssets_FullMethodName  = "/vodfleet.v1.StorageService/ListAssets"
+	StorageService_DeleteAsset_FullMethodName = "/vodfleet.v1.StorageService/DeleteAsset"
 )
 
 // StorageServiceClient is the client API for StorageService service.
@@ -44,6 +46,11 @@ type StorageServiceClient interface {
 	List(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*ListResponse, error)
 	// Publish moves every object under a staging prefix to a destination prefix atomically.
 	Publish(ctx context.Context, in *PublishRequest, opts ...grpc.CallOption) (*PublishResponse, error)
+	// ListAssets returns the published assets held by this node.
+	ListAssets(ctx context.Context, in *ListAssetsRequest, opts ...grpc.CallOption) (*ListAssetsResponse, error)
+	// DeleteAsset removes an asset: it disappears from reads at once and its
+	// blobs are garbage-collected.
+	DeleteAsset(ctx context.Context, in *DeleteAssetRequest, opts ...grpc.CallOption) (*DeleteAssetResponse, error)
 }
 
 type storageServiceClient struct {
@@ -116,6 +123,26 @@ func (c *storageServiceClient) Publish(ctx context.Context, in *PublishRequest, 
 	return out, nil
 }
 
+func (c *storageServiceClient) ListAssets(ctx context.Context, in *ListAssetsRequest, opts ...grpc.CallOption) (*ListAssetsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAssetsResponse)
+	err := c.cc.Invoke(ctx, StorageService_ListAssets_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *storageServiceClient) DeleteAsset(ctx context.Context, in *DeleteAssetRequest, opts ...grpc.CallOption) (*DeleteAssetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteAssetResponse)
+	err := c.cc.Invoke(ctx, StorageService_DeleteAsset_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StorageServiceServer is the server API for StorageService service.
 // All implementations must embed UnimplementedStorageServiceServer
 // for forward compatibility.
@@ -134,6 +161,11 @@ type StorageServiceServer interface {
 	List(context.Context, *ListRequest) (*ListResponse, error)
 	// Publish moves every object under a staging prefix to a destination prefix atomically.
 	Publish(context.Context, *PublishRequest) (*PublishResponse, error)
+	// ListAssets returns the published assets held by this node.
+	ListAssets(context.Context, *ListAssetsRequest) (*ListAssetsResponse, error)
+	// DeleteAsset removes an asset: it disappears from reads at once and its
+	// blobs are garbage-collected.
+	DeleteAsset(context.Context, *DeleteAssetRequest) (*DeleteAssetResponse, error)
 	mustEmbedUnimplementedStorageServiceServer()
 }
 
@@ -158,6 +190,12 @@ func (UnimplementedStorageServiceServer) List(context.Context, *ListRequest) (*L
 }
 func (UnimplementedStorageServiceServer) Publish(context.Context, *PublishRequest) (*PublishResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Publish not implemented")
+}
+func (UnimplementedStorageServiceServer) ListAssets(context.Context, *ListAssetsRequest) (*ListAssetsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAssets not implemented")
+}
+func (UnimplementedStorageServiceServer) DeleteAsset(context.Context, *DeleteAssetRequest) (*DeleteAssetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteAsset not implemented")
 }
 func (UnimplementedStorageServiceServer) mustEmbedUnimplementedStorageServiceServer() {}
 func (UnimplementedStorageServiceServer) testEmbeddedByValue()                        {}
@@ -252,6 +290,42 @@ func _StorageService_Publish_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _StorageService_ListAssets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAssetsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServiceServer).ListAssets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StorageService_ListAssets_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServiceServer).ListAssets(ctx, req.(*ListAssetsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StorageService_DeleteAsset_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteAssetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServiceServer).DeleteAsset(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StorageService_DeleteAsset_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServiceServer).DeleteAsset(ctx, req.(*DeleteAssetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // StorageService_ServiceDesc is the grpc.ServiceDesc for StorageService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -270,6 +344,14 @@ var StorageService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Publish",
 			Handler:    _StorageService_Publish_Handler,
+		},
+		{
+			MethodName: "ListAssets",
+			Handler:    _StorageService_ListAssets_Handler,
+		},
+		{
+			MethodName: "DeleteAsset",
+			Handler:    _StorageService_DeleteAsset_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
