@@ -4,7 +4,7 @@ TOOLS     := $(GO) tool -modfile=tools/go.mod
 BIN       := bin/vodfleet
 DATA      ?= .vodfleet
 
-.PHONY: bench-dispatch bench-failover
+.PHONY: bench-dispatch bench-failover bench-edge
 .PHONY: all build run stop test test-short proto proto-check lint vet fmt-check check ffmpeg clean
 
 all: build
@@ -42,6 +42,9 @@ bench-dispatch:
 
 bench-failover: build
 	$(GO) run ./internal/bench/failover -bin $(BIN)
+
+bench-edge: build
+	scripts/bench-edge.sh $(BIN)
 
 vet:
 	$(GO) vet ./...
