@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -27,9 +28,10 @@ type Config struct {
 	// the origin so one request cannot pin gigabytes of memory.
 	MaxObjectBytes int64
 
-	// OriginTimeout bounds connecting to the origin and waiting for its
-	// response headers and, for cacheable objects, the whole download.
-	// Expiry maps to 504 so players retry rather than hang.
+	// OriginTimeout bounds waiting for the origin's response headers and,
+	// for cacheable objects, the whole download (connecting is bounded by
+	// the shorter OriginConnectTimeout). Expiry maps to 504 so players
+	// retry rather than hang, or to a stale answer if one is cached.
 	OriginTimeout time.Duration
 
 	// PlaylistMaxAge is the Cache-Control max-age of playlists (.m3u8,
@@ -42,20 +44,53 @@ type Config struct {
 	// they are also marked immutable.
 	SegmentMaxAge time.Duration
 
-	// Now is the clock used for playlist freshness. Nil means time.Now;
-	// tests inject a fake to drive expiry without sleeping.
+	// OriginConnectTimeout bounds dialing the origin, separately from and
+	// much shorter than OriginTimeout, so a dead or unreachable origin
+	// turns into a quick 502 (or a stale answer) instead of a player that
+	// hangs. Zero means the default (2s); it is capped at OriginTimeout.
+	OriginConnectTimeout time.Duration
+
+	// DiskDir is the directory of the disk tier, which holds objects
+	// evicted from (or too big for) memory but within MaxObjectBytes. The
+	// cache is disposable: New empties the directory, so it must be
+	// dedicated to this edge. Required when DiskBytes > 0.
+	DiskDir string
+
+	// DiskBytes is the byte budget of the disk tier, counting object bytes
+	// plus key lengths (not filesystem overhead or the small metadata
+	// sidecars); zero turns the tier off.
+	DiskBytes int64
+
+	// SigningKey is the HMAC-SHA256 key of signed URLs (see Sign and
+	// SignedPath). When set (non-empty), only /t/{token}/v/... requests
+	// carrying a valid, unexpired token for the path are served and plain
+	// /v/... requests get 403. Nil or empty turns signing off (then a
+	// /t/{token}/ prefix is accepted and ignored, so signed links keep
+	// working). Use at least 16 random bytes (32 recommended).
+	SigningKey []byte
+
+	// Now is the clock used for playlist freshness and token expiry. Nil
+	// means time.Now; tests inject a fake to drive expiry without sleeping.
 	Now func() time.Time
 }
+
+// defaultConnectTimeout is used when OriginConnectTimeout is zero.
+const defaultConnectTimeout = 2 * time.Second
+
+// minSigningKey is the shortest SigningKey accepted: shorter HMAC keys are
+// guessable.
+const minSigningKey = 16
 
 // DefaultConfig returns a Config with production defaults; only Origin must
 // be filled in.
 func DefaultConfig() Config {
 	return Config{
-		MemoryBytes:    256 << 20,
-		MaxObjectBytes: 64 << 20,
-		OriginTimeout:  10 * time.Second,
-		PlaylistMaxAge: 2 * time.Second,
-		SegmentMaxAge:  365 * 24 * time.Hour,
+		MemoryBytes:          256 << 20,
+		MaxObjectBytes:       64 << 20,
+		OriginTimeout:        10 * time.Second,
+		OriginConnectTimeout: defaultConnectTimeout,
+		PlaylistMaxAge:       2 * time.Second,
+		SegmentMaxAge:        365 * 24 * time.Hour,
 	}
 }
 
@@ -89,8 +124,36 @@ func (c Config) Validate() error {
 		return errors.New("edge: playlist max age must not be negative")
 	case c.SegmentMaxAge < 0:
 		return errors.New("edge: segment max age must not be negative")
+	case c.OriginConnectTimeout < 0:
+		return errors.New("edge: origin connect timeout must not be negative")
+	case c.DiskBytes < 0:
+		return errors.New("edge: disk bytes must not be negative")
+	case c.DiskBytes > 0 && c.DiskDir == "":
+		return errors.New("edge: disk dir is required when disk bytes is set")
+	case c.DiskBytes > 0 && filepath.Dir(filepath.Clean(c.DiskDir)) == filepath.Clean(c.DiskDir):
+		// New empties DiskDir; never let that be a filesystem root.
+		return fmt.Errorf("edge: disk dir %q must not be a filesystem root", c.DiskDir)
+	case len(c.SigningKey) > 0 && len(c.SigningKey) < minSigningKey:
+		return fmt.Errorf("edge: signing key must be at least %d bytes", minSigningKey)
 	}
 	return nil
+}
+
+// connectTimeout returns the effective dial timeout.
+func (c Config) connectTimeout() time.Duration {
+	d := c.OriginConnectTimeout
+	if d == 0 {
+		d = defaultConnectTimeout
+	}
+	return min(d, c.OriginTimeout)
+}
+
+// clock returns Now, or time.Now when unset.
+func (c Config) clock() func() time.Time {
+	if c.Now == nil {
+		return time.Now
+	}
+	return c.Now
 }
 
 // originBase returns Origin without a trailing slash, ready for joining.

@@ -18,3 +18,16 @@ var (
 	// buffered; the caller should stream it with Fetcher.Open instead.
 	ErrTooLarge = errors.New("edge: object too large to cache")
 )
+
+// Sentinel errors of signed URL verification (VerifyToken). The Server
+// answers all of them with 403.
+var (
+	// ErrTokenInvalid means the token is missing, malformed, or its HMAC
+	// does not match: it was not issued with this key.
+	ErrTokenInvalid = errors.New("edge: invalid url token")
+	// ErrTokenExpired means the token is authentic but past its expiry.
+	ErrTokenExpired = errors.New("edge: url token expired")
+	// ErrTokenScope means the token is authentic and current but the
+	// requested path is not under the prefix it was signed for.
+	ErrTokenScope = errors.New("edge: url token does not cover path")
+)

@@ -23,6 +23,8 @@ type fakeOrigin struct {
 	objects map[string][]byte
 	// hook, if set, runs before every response (to block or delay).
 	hook func(r *http.Request)
+	// status, if set, is answered instead of the object (to fake a 5xx).
+	status atomic.Int32
 }
 
 var originModTime = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -39,6 +41,10 @@ func newFakeOrigin(t *testing.T) *fakeOrigin {
 		o.mu.Unlock()
 		if hook != nil {
 			hook(r)
+		}
+		if st := int(o.status.Load()); st != 0 {
+			http.Error(w, http.StatusText(st), st)
+			return
 		}
 		if !ok {
 			http.NotFound(w, r)

@@ -18,6 +18,29 @@ var (
 	errBadPath  = errors.New("invalid object path")
 )
 
+// parseObjectPath splits a request path, "/v/{asset}/{path}" or
+// "/t/{token}/v/{asset}/{path}", into the cache key "{asset}/{path}", the
+// "/v/..." path a token must grant, and the token ("" for /v/ paths). All
+// three are substrings of p, so parsing allocates nothing.
+func parseObjectPath(p string) (key, vpath, token string, err error) {
+	vpath = p
+	if rest, ok := strings.CutPrefix(p, "/t/"); ok {
+		i := strings.IndexByte(rest, '/')
+		if i <= 0 {
+			return "", "", "", errBadPath
+		}
+		token, vpath = rest[:i], rest[i:]
+	}
+	key, ok := strings.CutPrefix(vpath, "/v/")
+	if !ok {
+		return "", "", "", errBadPath
+	}
+	if _, _, err := splitObjectPath(key); err != nil {
+		return "", "", "", err
+	}
+	return key, vpath, token, nil
+}
+
 // splitObjectPath splits the part of a URL path after "/v/" into asset id
 // and object path and validates both.
 func splitObjectPath(rest string) (asset, objPath string, err error) {
@@ -48,15 +71,19 @@ func validateObject(asset, objPath string) error {
 	if len(objPath) == 0 || len(objPath) > maxPathLen {
 		return errBadPath
 	}
-	for i := 0; i < len(objPath); i++ {
-		if c := objPath[i]; c < 0x20 || c == 0x7f || c == '\\' {
+	start := 0
+	for i := 0; i <= len(objPath); i++ {
+		if i < len(objPath) {
+			if c := objPath[i]; c < 0x20 || c == 0x7f || c == '\\' {
+				return errBadPath
+			} else if c != '/' {
+				continue
+			}
+		}
+		if seg := objPath[start:i]; seg == "" || seg == "." || seg == ".." {
 			return errBadPath
 		}
-	}
-	for seg := range strings.SplitSeq(objPath, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return errBadPath
-		}
+		start = i + 1
 	}
 	return nil
 }

@@ -1,46 +1,44 @@
 package edge
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-
-	"github.com/vodfleet/vodfleet/internal/mediatype"
 )
 
 // corsExposed lists the response headers browser players (hls.js, dash.js,
 // Shaka) read from cross-origin responses.
-const corsExposed = "Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified, X-Cache"
+const corsExposed = "Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified, X-Cache, Warning"
 
 // corsAllowed is the preflight answer when the browser names no headers.
 const corsAllowed = "Range, If-None-Match, If-Modified-Since, If-Range"
 
-// streamedHeaders are copied from the origin when an object is streamed.
-var streamedHeaders = []string{"Content-Length", "Content-Range", "Accept-Ranges", "ETag", "Last-Modified"}
-
 // Server is the HTTP handler players hit. It serves
-// GET|HEAD /v/{asset}/{path...} from an in-memory LRU, filling misses from
-// the storage origin through a coalescing Fetcher, and GET /healthz.
+// GET|HEAD /v/{asset}/{path...} (or /t/{token}/v/{asset}/{path...} with
+// signed URLs) from a memory LRU backed by an optional disk tier, filling
+// misses from the storage origin through a streaming, coalescing Fetcher.
+// It also serves GET /healthz and Prometheus metrics at GET /metrics.
+//
+// Responses carry X-Cache: HIT (memory or disk), MISS (fetched for this
+// request, possibly shared with others) or STALE (an expired copy served
+// because the origin failed, with Warning: 110).
 type Server struct {
-	log        hclog.Logger
-	now        func() time.Time
-	cache      *LRU
-	fetcher    *Fetcher
-	mux        *http.ServeMux
-	playlistCC string
-	segmentCC  string
-	hits       atomic.Uint64
-	misses     atomic.Uint64
+	log      hclog.Logger
+	now      func() time.Time
+	tiers    *tiers
+	disk     *diskCache // nil when the disk tier is off
+	fetcher  *Fetcher
+	cc       cacheControl
+	verifier *verifier // nil when signing is off
+	metrics  *metrics
+	mux      *http.ServeMux
 }
 
-// New validates cfg and returns a Server. log may be nil.
+// New validates cfg and returns a Server. log may be nil. With a disk tier
+// configured, New empties cfg.DiskDir.
 func New(cfg Config, log hclog.Logger) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -49,162 +47,102 @@ func New(cfg Config, log hclog.Logger) (*Server, error) {
 		log = hclog.NewNullLogger()
 	}
 	log = log.Named("edge")
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
+	var disk *diskCache
+	if cfg.DiskBytes > 0 {
+		var err error
+		if disk, err = newDiskCache(cfg.DiskDir, cfg.DiskBytes, log.Named("disk")); err != nil {
+			return nil, err
+		}
 	}
-	cache := NewLRU(cfg.MemoryBytes)
+	t := newTiers(cfg.MemoryBytes, disk)
 	s := &Server{
-		log:        log,
-		now:        now,
-		cache:      cache,
-		fetcher:    NewFetcher(cfg, cache, log.Named("fetcher")),
-		mux:        http.NewServeMux(),
-		playlistCC: fmt.Sprintf("public, max-age=%d", int64(cfg.PlaylistMaxAge/time.Second)),
-		segmentCC:  fmt.Sprintf("public, max-age=%d, immutable", int64(cfg.SegmentMaxAge/time.Second)),
+		log:     log,
+		now:     cfg.clock(),
+		tiers:   t,
+		disk:    disk,
+		fetcher: NewFetcher(cfg, t, log.Named("fetcher")),
+		cc:      newCacheControl(cfg),
+		mux:     http.NewServeMux(),
 	}
-	// A GET pattern also matches HEAD.
-	s.mux.HandleFunc("GET /v/{asset}/{path...}", s.handleObject)
-	s.mux.HandleFunc("OPTIONS /v/{asset}/{path...}", s.handlePreflight)
+	if len(cfg.SigningKey) > 0 {
+		s.verifier = newVerifier(cfg.SigningKey)
+	}
+	s.metrics = newMetrics(s.fetcher, t)
 	s.mux.HandleFunc("GET /healthz", handleHealth)
-	log.Info("edge ready", "origin", cfg.Origin, "memory_bytes", cfg.MemoryBytes)
+	s.mux.Handle("GET /metrics", s.metrics.handler)
+	log.Info("edge ready", "origin", cfg.Origin, "memory_bytes", cfg.MemoryBytes,
+		"disk_dir", cfg.DiskDir, "disk_bytes", cfg.DiskBytes, "signed_urls", s.verifier != nil)
 	return s, nil
 }
 
-// ServeHTTP implements http.Handler. Object paths are validated before
-// routing: ServeMux would otherwise answer a path like /v/a/../../etc/passwd
-// with a redirect to its cleaned form instead of refusing it.
+// ServeHTTP implements http.Handler. Object paths are parsed and validated
+// here rather than by ServeMux, which would answer a path like
+// /v/a/../../etc/passwd with a redirect to its cleaned form instead of
+// refusing it, and whose pattern matching would cost the hit path.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if rest, ok := strings.CutPrefix(r.URL.Path, "/v/"); ok {
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Expose-Headers", corsExposed)
-		if _, _, err := splitObjectPath(rest); err != nil {
-			s.badRequest(w, r, err)
+	p := r.URL.Path
+	if !strings.HasPrefix(p, "/v/") && !strings.HasPrefix(p, "/t/") {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	h := w.Header()
+	h["Access-Control-Allow-Origin"] = hdrAnyOrigin
+	h["Access-Control-Expose-Headers"] = hdrExposed
+	key, vpath, token, err := parseObjectPath(p)
+	if err != nil {
+		s.badRequest(w, r, err)
+		return
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+	case http.MethodOptions:
+		s.handlePreflight(w, r)
+		return
+	default:
+		h["Allow"] = hdrAllowedMth
+		s.errorStatus(w, http.StatusMethodNotAllowed)
+		return
+	}
+	if s.verifier != nil {
+		if err := s.verifier.verify(token, vpath, s.now()); err != nil {
+			s.log.Debug("refused url token", "path", p, "error", err)
+			s.errorStatus(w, http.StatusForbidden)
 			return
 		}
 	}
-	s.mux.ServeHTTP(w, r)
+	s.serveKey(w, r, key)
 }
 
 // Stats returns a snapshot of the request and cache counters.
 func (s *Server) Stats() Stats {
+	m := s.metrics
+	diskObjects, diskBytes := s.tiers.diskStats()
 	return Stats{
-		Hits:          s.hits.Load(),
-		Misses:        s.misses.Load(),
-		OriginFetches: s.fetcher.Fetches(),
-		CachedObjects: s.cache.Len(),
-		CachedBytes:   s.cache.Bytes(),
+		Hits:           m.hits.Load(),
+		Misses:         m.misses.Load(),
+		OriginFetches:  s.fetcher.Fetches(),
+		CachedObjects:  s.tiers.mem.Len(),
+		CachedBytes:    s.tiers.mem.Bytes(),
+		CoalescedWaits: m.coalesced.Load(),
+		DiskHits:       m.diskHits.Load(),
+		StaleServed:    m.stale.Load(),
+		DiskObjects:    diskObjects,
+		DiskBytes:      diskBytes,
+		BytesSent:      m.bytesSent.Load(),
 	}
 }
 
-// Close releases idle origin connections. It does not stop an http.Server
-// using s; shut that down first.
+// Close cancels origin fetches still running and releases idle origin
+// connections. It does not stop an http.Server using s; shut that down
+// first. The disk tier's files are left for the next New to delete.
 func (s *Server) Close() error {
 	s.fetcher.Close()
 	return nil
 }
 
-func (s *Server) handleObject(w http.ResponseWriter, r *http.Request) {
-	asset, objPath := r.PathValue("asset"), r.PathValue("path")
-	if err := validateObject(asset, objPath); err != nil {
-		s.badRequest(w, r, err)
-		return
-	}
-	// The key ignores the query string and headers: per-player tokens or
-	// cache busters must not multiply copies of one segment.
-	key := asset + "/" + objPath
-	if obj, ok := s.cache.Get(key); ok && obj.Fresh(s.now()) {
-		s.hits.Add(1)
-		w.Header().Set("X-Cache", "HIT")
-		s.serveObject(w, r, objPath, obj)
-		return
-	}
-	s.misses.Add(1)
-	w.Header().Set("X-Cache", "MISS")
-	obj, err := s.fetcher.Fetch(r.Context(), key)
-	switch {
-	case err == nil:
-		s.serveObject(w, r, objPath, obj)
-	case errors.Is(err, ErrTooLarge):
-		s.stream(w, r, key, objPath)
-	default:
-		s.fail(w, r, key, err)
-	}
-}
-
-// serveObject writes a cached object; ServeContent handles HEAD, Range
-// (206/416) and conditional requests (304) against the ETag set here.
-func (s *Server) serveObject(w http.ResponseWriter, r *http.Request, objPath string, obj *Object) {
-	h := w.Header()
-	h.Set("Content-Type", obj.ContentType())
-	h.Set("ETag", obj.ETag())
-	h.Set("Cache-Control", s.cacheControl(objPath))
-	http.ServeContent(w, r, objPath, obj.LastModified(), bytes.NewReader(obj.Data()))
-}
-
-// stream relays an object too large to cache, letting the origin answer
-// Range and conditional headers itself.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, key, objPath string) {
-	resp, err := s.fetcher.Open(r.Context(), key, r.Header)
-	if err != nil {
-		s.fail(w, r, key, err)
-		return
-	}
-	defer resp.Body.Close()
-	h := w.Header()
-	for _, k := range streamedHeaders {
-		if v := resp.Header.Get(k); v != "" {
-			h.Set(k, v)
-		}
-	}
-	switch resp.StatusCode {
-	case http.StatusOK, http.StatusPartialContent, http.StatusNotModified:
-		h.Set("Content-Type", contentTypeFor(objPath, resp.Header.Get("Content-Type")))
-		h.Set("Cache-Control", s.cacheControl(objPath))
-	default:
-		if ct := resp.Header.Get("Content-Type"); ct != "" {
-			h.Set("Content-Type", ct)
-		}
-		h.Set("Cache-Control", "no-store")
-	}
-	w.WriteHeader(resp.StatusCode)
-	if r.Method == http.MethodHead {
-		return
-	}
-	if _, err := io.Copy(w, resp.Body); err != nil && r.Context().Err() == nil {
-		s.log.Warn("streaming from origin failed", "key", key, "error", err)
-	}
-}
-
-// fail maps a fetch error to a status: 404 for a missing object, 504 for
-// an origin timeout, 502 for any other origin failure.
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, key string, err error) {
-	if r.Context().Err() != nil {
-		return // the player went away; nobody reads the answer
-	}
-	status := http.StatusBadGateway
-	switch {
-	case errors.Is(err, ErrNotFound):
-		status = http.StatusNotFound
-	case errors.Is(err, ErrTimeout):
-		status = http.StatusGatewayTimeout
-	}
-	if status != http.StatusNotFound {
-		s.log.Warn("object request failed", "key", key, "status", status, "error", err)
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	http.Error(w, http.StatusText(status), status)
-}
-
-func (s *Server) badRequest(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Debug("rejected request", "path", r.URL.Path, "error", err)
-	w.Header().Set("Cache-Control", "no-store")
-	http.Error(w, err.Error(), http.StatusBadRequest)
-}
-
 // handlePreflight answers CORS preflight so browser players may send Range
-// and conditional headers cross-origin.
+// and conditional headers cross-origin. It needs no token: it reveals
+// nothing and browsers do not send credentials with it.
 func (s *Server) handlePreflight(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
@@ -216,15 +154,7 @@ func (s *Server) handlePreflight(w http.ResponseWriter, r *http.Request) {
 	h.Add("Vary", "Access-Control-Request-Headers")
 	h.Set("Access-Control-Max-Age", "86400")
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// cacheControl returns the Cache-Control for objPath: short for playlists,
-// which may be republished, long and immutable for everything else.
-func (s *Server) cacheControl(objPath string) string {
-	if mediatype.IsPlaylist(objPath) {
-		return s.playlistCC
-	}
-	return s.segmentCC
+	s.metrics.request(http.StatusNoContent)
 }
 
 func handleHealth(w http.ResponseWriter, _ *http.Request) {

@@ -2,7 +2,8 @@ package edge
 
 // Stats is a snapshot of an edge node's counters, for metrics and tests.
 type Stats struct {
-	// Hits counts object requests answered from memory.
+	// Hits counts object requests answered from a cache tier (memory or
+	// disk) without asking the origin.
 	Hits uint64
 	// Misses counts object requests that had to wait on the origin,
 	// including requests that joined another request's fetch.
@@ -14,4 +15,17 @@ type Stats struct {
 	CachedObjects int
 	// CachedBytes is the bytes charged against MemoryBytes.
 	CachedBytes int64
+	// CoalescedWaits counts misses that joined a fetch another request had
+	// already started, instead of starting their own.
+	CoalescedWaits uint64
+	// DiskHits counts the Hits served from the disk tier.
+	DiskHits uint64
+	// StaleServed counts expired copies served because the origin failed.
+	StaleServed uint64
+	// DiskObjects is the number of objects in the disk tier.
+	DiskObjects int
+	// DiskBytes is the bytes charged against DiskBytes.
+	DiskBytes int64
+	// BytesSent counts response body bytes written to clients.
+	BytesSent uint64
 }

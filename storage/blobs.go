@@ -61,7 +61,7 @@ func (b *fileBlobs) Create(ctx context.Context, r io.Reader) (BlobInfo, error) {
 		return BlobInfo{}, err
 	}
 	dir := filepath.Dir(b.path(id))
-	tmp, err := os.CreateTemp(dir, ".tmp-"+id+"-*")
+	tmp, err := os.CreateTemp(dir, blobTempPrefix+id+"-*")
 	if err != nil {
 		return BlobInfo{}, fmt.Errorf("create blob temp file: %w", err)
 	}

@@ -204,3 +204,33 @@ func (c *Client) List(ctx context.Context, prefix string) ([]*vodfleetv1.ObjectI
 		after = objs[len(objs)-1].GetPath()
 	}
 }
+
+// ListAssets returns every asset the storage node holds, in id order. Like
+// List it pages with start_after until an empty page.
+func (c *Client) ListAssets(ctx context.Context) ([]*vodfleetv1.AssetInfo, error) {
+	var all []*vodfleetv1.AssetInfo
+	after := ""
+	for {
+		resp, err := c.rpc.ListAssets(ctx, &vodfleetv1.ListAssetsRequest{StartAfter: after, Limit: DefaultListLimit})
+		if err != nil {
+			return nil, fmt.Errorf("list assets: %w", err)
+		}
+		assets := resp.GetAssets()
+		if len(assets) == 0 {
+			return all, nil
+		}
+		all = append(all, assets...)
+		after = assets[len(assets)-1].GetAssetId()
+	}
+}
+
+// DeleteAsset deletes asset id and returns how many objects it held. The
+// error carries NotFound for an unknown asset and InvalidArgument for an
+// invalid id.
+func (c *Client) DeleteAsset(ctx context.Context, id string) (int, error) {
+	resp, err := c.rpc.DeleteAsset(ctx, &vodfleetv1.DeleteAssetRequest{AssetId: id})
+	if err != nil {
+		return 0, fmt.Errorf("delete asset %q: %w", id, err)
+	}
+	return int(resp.GetDeleted()), nil
+}

@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -15,6 +16,9 @@ const (
 	DefaultListLimit = 1000
 	// maxChunkSize keeps a chunk plus framing under gRPC's 4 MiB default.
 	maxChunkSize = 3 << 20
+	// maxNodeIDLen bounds Config.NodeID, which is stored in every asset
+	// record.
+	maxNodeIDLen = 255
 )
 
 // Config configures a Store. Start from DefaultConfig, set Dir, then call
@@ -52,8 +56,27 @@ type Config struct {
 	// Dir/blobs (NewFileBlobStore); set it to plug in another backend such
 	// as S3. The Store does not close it.
 	Blobs BlobStore
-	// Now is the clock used for object modification times; injected so tests
-	// can pin time. Nil means time.Now.
+	// NodeID names this storage node in asset records (AssetInfo.Node), so
+	// a fleet-wide asset listing shows where each asset lives. Defaults to
+	// the host name; at most 255 bytes.
+	NodeID string
+	// SweepInterval is how often the background loop runs Sweep: expired
+	// staging objects and orphan blobs are removed at this pace.
+	SweepInterval time.Duration
+	// StagingMaxAge is how long unpublished staging objects are kept. A task
+	// attempt's outputs that were never published (the attempt failed, its
+	// lease expired, its completion was refused) are deleted once every
+	// object of the attempt is older than this.
+	StagingMaxAge time.Duration
+	// OrphanGrace is the minimum age of a blob that no index entry names
+	// before Sweep removes it, and of a leftover temp file. A Put writes its
+	// blob before indexing it, so a blob being uploaded right now is not yet
+	// referenced; the grace must exceed the longest gap between a blob's
+	// last write and its index commit (milliseconds in practice).
+	OrphanGrace time.Duration
+	// Now is the clock used for object modification times, asset update
+	// times and every age Sweep compares; injected so tests can pin or move
+	// time. Nil means time.Now.
 	Now func() time.Time
 }
 
@@ -67,8 +90,20 @@ func DefaultConfig() Config {
 		SyncWrites:     true,
 		GCInterval:     5 * time.Minute,
 		GCDiscardRatio: 0.5,
+		NodeID:         defaultNodeID(),
+		SweepInterval:  time.Minute,
+		StagingMaxAge:  24 * time.Hour,
+		OrphanGrace:    time.Hour,
 		Now:            time.Now,
 	}
+}
+
+// defaultNodeID is the host name, or "storage" when it is unavailable.
+func defaultNodeID() string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "storage"
 }
 
 // Validate reports every invalid field, joined into one error.
@@ -91,6 +126,18 @@ func (c Config) Validate() error {
 	}
 	if c.GCDiscardRatio <= 0 || c.GCDiscardRatio >= 1 {
 		errs = append(errs, fmt.Errorf("gc discard ratio %v out of range (0, 1)", c.GCDiscardRatio))
+	}
+	if c.NodeID == "" || len(c.NodeID) > maxNodeIDLen {
+		errs = append(errs, fmt.Errorf("node id %q must be 1 to %d bytes", c.NodeID, maxNodeIDLen))
+	}
+	if c.SweepInterval <= 0 {
+		errs = append(errs, fmt.Errorf("sweep interval %s must be positive", c.SweepInterval))
+	}
+	if c.StagingMaxAge <= 0 {
+		errs = append(errs, fmt.Errorf("staging max age %s must be positive", c.StagingMaxAge))
+	}
+	if c.OrphanGrace <= 0 {
+		errs = append(errs, fmt.Errorf("orphan grace %s must be positive", c.OrphanGrace))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("storage config: %w", err)

@@ -182,6 +182,32 @@ func (g *grpcServer) Publish(_ context.Context, req *vodfleetv1.PublishRequest) 
 	return &vodfleetv1.PublishResponse{Moved: int32(min(n, math.MaxInt32))}, nil
 }
 
+// ListAssets returns one page of asset summaries in id order; a zero limit
+// means Config.ListLimit (1000 by default).
+func (g *grpcServer) ListAssets(_ context.Context, req *vodfleetv1.ListAssetsRequest) (*vodfleetv1.ListAssetsResponse, error) {
+	if req.GetLimit() < 0 {
+		return nil, g.fail("list-assets", fmt.Errorf("negative limit %d: %w", req.GetLimit(), errBadRequest))
+	}
+	assets, err := g.store.ListAssets(req.GetStartAfter(), int(req.GetLimit()))
+	if err != nil {
+		return nil, g.fail("list-assets", err)
+	}
+	resp := &vodfleetv1.ListAssetsResponse{Assets: make([]*vodfleetv1.AssetInfo, len(assets))}
+	for i, a := range assets {
+		resp.Assets[i] = assetInfo(a)
+	}
+	return resp, nil
+}
+
+// DeleteAsset removes an asset from reads at once and frees its blobs.
+func (g *grpcServer) DeleteAsset(_ context.Context, req *vodfleetv1.DeleteAssetRequest) (*vodfleetv1.DeleteAssetResponse, error) {
+	n, err := g.store.DeleteAsset(req.GetAssetId())
+	if err != nil {
+		return nil, g.fail("delete-asset", err)
+	}
+	return &vodfleetv1.DeleteAssetResponse{Deleted: int32(min(n, math.MaxInt32))}, nil
+}
+
 // fail converts err with toStatus and logs server-side failures.
 func (g *grpcServer) fail(method string, err error) error {
 	st := toStatus(err)
@@ -202,5 +228,16 @@ func objectInfo(obj Object) *vodfleetv1.ObjectInfo {
 		Sha256:      obj.SHA256,
 		ContentType: obj.ContentType,
 		ModifiedAt:  timestamppb.New(obj.ModTime),
+	}
+}
+
+// assetInfo converts an AssetInfo to its wire form.
+func assetInfo(a AssetInfo) *vodfleetv1.AssetInfo {
+	return &vodfleetv1.AssetInfo{
+		AssetId:   a.ID,
+		Objects:   a.Objects,
+		Bytes:     a.Bytes,
+		UpdatedAt: timestamppb.New(a.UpdatedAt),
+		Node:      a.Node,
 	}
 }

@@ -32,12 +32,21 @@ type Store struct {
 	mu     sync.RWMutex
 	closed bool
 
-	stopGC context.CancelFunc
-	gcDone chan struct{}
+	// sweepMu serializes Sweep passes.
+	sweepMu sync.Mutex
+
+	// stopBackground cancels the value-log GC and sweep loops; background
+	// tracks them so Close can wait for both.
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
 }
 
 // Open validates cfg, opens (or creates) the store in cfg.Dir and starts the
-// background value-log GC loop. Close releases it.
+// background loops: Badger value-log GC every Config.GCInterval and Sweep
+// every Config.SweepInterval. With the default file BlobStore it first
+// removes temp files left by blob writes a crash interrupted (Badger's
+// directory lock guarantees no other Store is writing there), and it builds
+// the asset records of an index that predates them. Close releases it.
 func Open(cfg Config, log hclog.Logger) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -66,26 +75,42 @@ func Open(cfg Config, log hclog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &Store{
-		cfg:    cfg,
-		log:    log,
-		db:     db,
-		blobs:  blobs,
-		now:    cfg.Now,
-		stopGC: cancel,
-		gcDone: make(chan struct{}),
+	s := &Store{cfg: cfg, log: log, db: db, blobs: blobs, now: cfg.Now}
+	if err := s.repair(); err != nil {
+		_ = db.Close()
+		return nil, err
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopBackground = cancel
+	s.background.Add(2)
 	go s.gcLoop(ctx)
-	log.Info("store opened", "dir", cfg.Dir)
+	go s.sweepLoop(ctx)
+	log.Info("store opened", "dir", cfg.Dir, "node", cfg.NodeID)
 	return s, nil
 }
 
-// Close stops the GC loop and closes the index. In-flight operations finish
+// repair fixes what a crash can leave behind before the Store is used:
+// temp files of interrupted blob writes (only in the default blob tree,
+// which this process owns exclusively) and missing asset records. Orphan
+// blobs are left to Sweep, which needs the grace period.
+func (s *Store) repair() error {
+	if fb, ok := s.blobs.(*fileBlobs); ok && s.cfg.Blobs == nil {
+		n, err := fb.RemoveTemps(context.Background(), time.Time{})
+		if err != nil {
+			return fmt.Errorf("remove stale blob temp files: %w", err)
+		}
+		if n > 0 {
+			s.log.Info("removed temp files of interrupted blob writes", "files", n)
+		}
+	}
+	return s.ensureAssetRecords()
+}
+
+// Close stops the background loops and closes the index. In-flight operations finish
 // first; later ones fail with ErrClosed. Close is idempotent.
 func (s *Store) Close() error {
-	s.stopGC()
-	<-s.gcDone
+	s.stopBackground()
+	s.background.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -182,39 +207,6 @@ func (s *Store) update(fn func(txn *badger.Txn) error) error {
 			continue
 		}
 		return err
-	}
-}
-
-// gcLoop periodically reclaims stale value-log space until Close.
-func (s *Store) gcLoop(ctx context.Context) {
-	defer close(s.gcDone)
-	t := time.NewTicker(s.cfg.GCInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.runValueLogGC(ctx)
-		}
-	}
-}
-
-// runValueLogGC rewrites value-log files until Badger finds none worth it.
-func (s *Store) runValueLogGC(ctx context.Context) {
-	for rewrites := 0; ctx.Err() == nil; rewrites++ {
-		err := s.db.RunValueLogGC(s.cfg.GCDiscardRatio)
-		switch {
-		case err == nil:
-			continue
-		case errors.Is(err, badger.ErrNoRewrite), errors.Is(err, badger.ErrRejected):
-			if rewrites > 0 {
-				s.log.Debug("value log gc done", "rewrites", rewrites)
-			}
-		default:
-			s.log.Warn("value log gc failed", "error", err)
-		}
-		return
 	}
 }
 

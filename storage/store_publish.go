@@ -15,7 +15,9 @@ import (
 // slash is added, so "staging/t/1" never matches "staging/t/10/". They must
 // not overlap. Objects already at a destination path are replaced and their
 // blobs removed. Publishing an empty prefix moves nothing and succeeds, so a
-// retried publish is harmless.
+// retried publish is harmless. Asset records of the assets the objects
+// leave or enter are updated in the same transaction; a destination under
+// assets/ must name a valid asset (ErrInvalidPath otherwise).
 //
 // The move is bounded by Badger's transaction size (on the order of tens of
 // thousands of objects with default options); beyond it Publish fails with
@@ -32,10 +34,15 @@ func (s *Store) Publish(fromPrefix, toPrefix string) (int, error) {
 	if strings.HasPrefix(to, from) || strings.HasPrefix(from, to) {
 		return 0, fmt.Errorf("publish %q to %q: prefixes overlap: %w", from, to, ErrInvalidPath)
 	}
+	if err := checkAssetPrefix(to); err != nil {
+		return 0, fmt.Errorf("publish to: %w", err)
+	}
+	now := s.now()
 	var moved int
 	var replaced []string
 	err = s.update(func(txn *badger.Txn) error {
 		moved, replaced = 0, nil
+		var ledger assetLedger
 		entries, err := scanPrefix(txn, from)
 		if err != nil {
 			return err
@@ -45,13 +52,23 @@ func (s *Store) Publish(fromPrefix, toPrefix string) (int, error) {
 			if err := validatePath(dst); err != nil {
 				return err
 			}
+			if err := checkAssetPath(dst); err != nil {
+				return err
+			}
+			obj, err := decodeRecord(e.path, e.value)
+			if err != nil {
+				return err
+			}
 			old, err := getObject(txn, dst)
 			switch {
 			case err == nil:
 				replaced = append(replaced, old.BlobID)
+				ledger.remove(dst, old.Size)
 			case !errors.Is(err, ErrNotFound):
 				return err
 			}
+			ledger.remove(e.path, obj.Size)
+			ledger.add(dst, obj.Size)
 			if err := txn.Set(objectKey(dst), e.value); err != nil {
 				return fmt.Errorf("set %q: %w", dst, err)
 			}
@@ -60,7 +77,7 @@ func (s *Store) Publish(fromPrefix, toPrefix string) (int, error) {
 			}
 			moved++
 		}
-		return nil
+		return ledger.commit(txn, now, s.cfg.NodeID)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("publish %q to %q: %w", from, to, err)

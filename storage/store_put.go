@@ -21,6 +21,9 @@ func (s *Store) Put(ctx context.Context, path, contentType string, expectedSize 
 	if err := validatePath(path); err != nil {
 		return Object{}, fmt.Errorf("put: %w", err)
 	}
+	if err := checkAssetPath(path); err != nil {
+		return Object{}, fmt.Errorf("put: %w", err)
+	}
 	if expectedSize < -1 {
 		return Object{}, fmt.Errorf("put %q: expected size %d is negative: %w", path, expectedSize, ErrSizeMismatch)
 	}
@@ -57,8 +60,8 @@ func (s *Store) Put(ctx context.Context, path, contentType string, expectedSize 
 	return obj, nil
 }
 
-// index commits obj's index entry and returns the blob id of the object it
-// replaced, if any.
+// index commits obj's index entry, with its asset record when obj belongs
+// to an asset, and returns the blob id of the object it replaced, if any.
 func (s *Store) index(obj Object) (replaced string, err error) {
 	val, err := encodeRecord(newRecord(obj))
 	if err != nil {
@@ -66,14 +69,20 @@ func (s *Store) index(obj Object) (replaced string, err error) {
 	}
 	err = s.update(func(txn *badger.Txn) error {
 		replaced = ""
+		var ledger assetLedger
 		old, err := getObject(txn, obj.Path)
 		switch {
 		case err == nil:
 			replaced = old.BlobID
+			ledger.remove(old.Path, old.Size)
 		case !errors.Is(err, ErrNotFound):
 			return err
 		}
-		return txn.Set(objectKey(obj.Path), val)
+		if err := txn.Set(objectKey(obj.Path), val); err != nil {
+			return err
+		}
+		ledger.add(obj.Path, obj.Size)
+		return ledger.commit(txn, obj.ModTime, s.cfg.NodeID)
 	})
 	if err != nil {
 		return "", fmt.Errorf("index: %w", err)
@@ -82,12 +91,12 @@ func (s *Store) index(obj Object) (replaced string, err error) {
 }
 
 // removeBlobs deletes blobs no longer referenced by the index. Failures only
-// leak space, so they are logged rather than returned: the index change they
-// follow has already committed.
+// leak space until Sweep removes the orphan, so they are logged rather than
+// returned: the index change they follow has already committed.
 func (s *Store) removeBlobs(ids ...string) {
 	for _, id := range ids {
 		if err := s.blobs.Remove(id); err != nil {
-			s.log.Warn("remove replaced blob failed", "blob", id, "error", err)
+			s.log.Warn("remove unreferenced blob failed", "blob", id, "error", err)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/vodfleet/vodfleet/edge"
 	"github.com/vodfleet/vodfleet/internal/devcluster"
 	"github.com/vodfleet/vodfleet/internal/testmedia"
 )
@@ -89,6 +91,44 @@ func TestCLI(t *testing.T) {
 		if code, _, stderr = cli(t, c, "cancel", j.JobID); code == 0 || !strings.Contains(stderr, "FailedPrecondition") {
 			t.Fatalf("cancel of a finished job: exit %d %s", code, stderr)
 		}
+
+		// Operators see the asset, can sign URLs for it and delete it.
+		var out2, errb bytes.Buffer
+		if code := run([]string{"assets", "--json", "--storage", c.Storage.GRPCAddr}, &out2, &errb); code != 0 {
+			t.Fatalf("assets exit %d: %s", code, errb.String())
+		}
+		var assets []assetOut
+		if err := json.Unmarshal(out2.Bytes(), &assets); err != nil || len(assets) != 1 || assets[0].AssetID != j.JobID || assets[0].Objects < 5 {
+			t.Fatalf("assets: %v %s", err, out2.String())
+		}
+		keyFile := filepath.Join(dir, "key")
+		if err := os.WriteFile(keyFile, []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out2.Reset()
+		if code := run([]string{"sign", "--key-file", keyFile, "--ttl", "1h", "--edge", "http://edge.example", j.JobID}, &out2, &errb); code != 0 {
+			t.Fatalf("sign exit %d: %s", code, errb.String())
+		}
+		signed := strings.TrimSpace(out2.String())
+		token, rest, ok := strings.Cut(strings.TrimPrefix(signed, "http://edge.example/t/"), "/")
+		if !ok || rest != "v/"+j.JobID+"/master.m3u8" {
+			t.Fatalf("signed URL %q", signed)
+		}
+		if err := edge.VerifyToken([]byte("0123456789abcdef0123456789abcdef"), token, "/v/"+j.JobID+"/v180p/media.m3u8", time.Now()); err != nil {
+			t.Fatalf("signed token does not verify for the asset: %v", err)
+		}
+		if err := edge.VerifyToken([]byte("0123456789abcdef0123456789abcdef"), token, "/v/other/master.m3u8", time.Now()); err == nil {
+			t.Fatal("signed token verifies for another asset")
+		}
+		out2.Reset()
+		if code := run([]string{"delete", "--storage", c.Storage.GRPCAddr, j.JobID}, &out2, &errb); code != 0 {
+			t.Fatalf("delete exit %d: %s", code, errb.String())
+		}
+		resp, err := http.Get("http://" + c.Storage.HTTPAddr + "/o/assets/" + j.JobID + "/master.m3u8")
+		if err != nil || resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("deleted asset still served: %v %v", resp, err)
+		}
+		resp.Body.Close()
 	})
 
 	t.Run("non-media source fails with a readable reason and exit 1", func(t *testing.T) {

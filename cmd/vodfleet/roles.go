@@ -113,6 +113,8 @@ func runStorage(args []string, _ io.Writer) error {
 	cfg := storage.DefaultConfig()
 	fs := flag.NewFlagSet("storage", flag.ContinueOnError)
 	fs.StringVar(&cfg.Dir, "data", "./.vodfleet-storage", "data directory (Badger index and blobs)")
+	fs.StringVar(&cfg.NodeID, "node-id", cfg.NodeID, "this storage node's id, recorded with every asset it holds")
+	fs.DurationVar(&cfg.StagingMaxAge, "staging-max-age", cfg.StagingMaxAge, "unpublished task outputs older than this are deleted")
 	grpcAddr := fs.String("grpc", "127.0.0.1:7001", "gRPC listen address")
 	httpAddr := fs.String("http", "127.0.0.1:7002", "HTTP origin listen address")
 	level, json := logFlags(fs)
@@ -133,9 +135,20 @@ func runEdge(args []string, _ io.Writer) error {
 	origin := fs.String("storage", envOr("VODFLEET_STORAGE_HTTP", "http://127.0.0.1:7002"), "storage HTTP origin (URL or host:port)")
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP listen address")
 	fs.Int64Var(&cfg.MemoryBytes, "memory", cfg.MemoryBytes, "memory cache budget in bytes")
+	fs.StringVar(&cfg.DiskDir, "disk-dir", "", "directory of the disk cache tier, used by this edge alone (emptied at start)")
+	fs.Int64Var(&cfg.DiskBytes, "disk-bytes", 0, "disk cache budget in bytes (0: no disk tier)")
+	fs.DurationVar(&cfg.OriginConnectTimeout, "origin-connect-timeout", cfg.OriginConnectTimeout, "give up connecting to storage after this")
+	keyFile := fs.String("signing-key-file", envOr("VODFLEET_SIGNING_KEY_FILE", ""), "file with the URL signing key; when set, only signed URLs (/t/TOKEN/v/...) are served")
 	level, json := logFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *keyFile != "" {
+		key, err := readKey(*keyFile)
+		if err != nil {
+			return err
+		}
+		cfg.SigningKey = key
 	}
 	cfg.Origin = *origin
 	if !hasScheme(cfg.Origin) {

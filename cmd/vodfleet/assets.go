@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vodfleet/vodfleet/edge"
+	"github.com/vodfleet/vodfleet/storage"
+)
+
+// storageFlags are shared by the storage operator commands.
+type storageFlags struct {
+	addr    string
+	json    bool
+	timeout time.Duration
+}
+
+func (s *storageFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.addr, "storage", envOr("VODFLEET_STORAGE", "127.0.0.1:7001"), "storage gRPC address")
+	fs.BoolVar(&s.json, "json", false, "print JSON")
+	fs.DurationVar(&s.timeout, "timeout", 30*time.Second, "deadline for the request")
+}
+
+// withStorage dials the storage node and calls f.
+func (s *storageFlags) withStorage(f func(ctx context.Context, st *storage.Client) error) error {
+	conn, err := dial(s.addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	return f(ctx, storage.NewClient(conn))
+}
+
+// assetOut is the JSON shape of an asset.
+type assetOut struct {
+	AssetID   string    `json:"asset_id"`
+	Objects   int64     `json:"objects"`
+	Bytes     int64     `json:"bytes"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Node      string    `json:"node"`
+}
+
+func runAssets(args []string, stdout io.Writer) error {
+	var sf storageFlags
+	fs := flag.NewFlagSet("assets", flag.ContinueOnError)
+	sf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var out []assetOut
+	err := sf.withStorage(func(ctx context.Context, st *storage.Client) error {
+		assets, err := st.ListAssets(ctx)
+		for _, a := range assets {
+			out = append(out, assetOut{AssetID: a.GetAssetId(), Objects: a.GetObjects(), Bytes: a.GetBytes(),
+				UpdatedAt: a.GetUpdatedAt().AsTime(), Node: a.GetNode()})
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("assets: %w", err)
+	}
+	if sf.json {
+		if out == nil {
+			out = []assetOut{}
+		}
+		return printJSON(stdout, out)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ASSET\tOBJECTS\tBYTES\tUPDATED\tNODE")
+	for _, a := range out {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", a.AssetID, a.Objects, a.Bytes, a.UpdatedAt.Local().Format(time.DateTime), a.Node)
+	}
+	return tw.Flush()
+}
+
+func runDelete(args []string, stdout io.Writer) error {
+	var sf storageFlags
+	fs := flag.NewFlagSet("delete", flag.ContinueOnError)
+	sf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: vodfleet delete [--storage ADDR] ASSET")
+	}
+	var n int
+	err := sf.withStorage(func(ctx context.Context, st *storage.Client) (err error) {
+		n, err = st.DeleteAsset(ctx, fs.Arg(0))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	fmt.Fprintf(stdout, "deleted asset %s (%d objects)\n", fs.Arg(0), n)
+	return nil
+}
+
+func runSign(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
+	keyFile := fs.String("key-file", envOr("VODFLEET_SIGNING_KEY_FILE", ""), "file holding the edge's signing key")
+	ttl := fs.Duration("ttl", time.Hour, "how long the URL stays valid")
+	base := fs.String("edge", envOr("VODFLEET_EDGE", "http://127.0.0.1:8080"), "edge base URL")
+	file := fs.String("file", "master.m3u8", "file inside the asset the URL points at")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: vodfleet sign --key-file F [--ttl 1h] [--edge URL] ASSET")
+	}
+	key, err := readKey(*keyFile)
+	if err != nil {
+		return err
+	}
+	if *ttl <= 0 {
+		return errors.New("--ttl must be positive")
+	}
+	fmt.Fprintln(stdout, strings.TrimSuffix(*base, "/")+edge.SignedPath(key, fs.Arg(0), time.Now().Add(*ttl))+*file)
+	return nil
+}
+
+// readKey reads a signing key file (its whitespace-trimmed content).
+func readKey(path string) ([]byte, error) {
+	if path == "" {
+		return nil, errors.New("a signing key file is required (--key-file)")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	k := []byte(strings.TrimSpace(string(b)))
+	if len(k) < 16 {
+		return nil, fmt.Errorf("signing key in %s is shorter than 16 bytes", path)
+	}
+	return k, nil
+}
