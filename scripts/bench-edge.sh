@@ -23,6 +23,7 @@ srv_cpu=0
 cli_cpu=$(( ncpu > 1 ? 1 : 0 ))
 
 tmp=$(mktemp -d /tmp/bench-edge.XXXXXX)
+chmod 755 "$tmp" # varnishd drops to its own user, which must read the VCL
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

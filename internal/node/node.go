@@ -54,10 +54,11 @@ func serveGRPC(addr string, s *grpc.Server, log hclog.Logger) (net.Listener, err
 
 // serveHTTP listens on addr and serves h in the background.
 func serveHTTP(addr string, h http.Handler, log hclog.Logger) (*http.Server, net.Listener, error) {
-	lis, err := net.Listen("tcp", addr)
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
+	lis := bigSendBuffer{l}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	go func() {
 		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -65,6 +66,22 @@ func serveHTTP(addr string, h http.Handler, log hclog.Logger) (*http.Server, net
 		}
 	}()
 	return srv, lis, nil
+}
+
+// sendBuffer is the socket send buffer asked for on HTTP connections: a
+// 1 MB segment then leaves in a few large writes instead of many small
+// wake-ups of the writing goroutine.
+const sendBuffer = 4 << 20
+
+// bigSendBuffer enlarges the send buffer of accepted TCP connections.
+type bigSendBuffer struct{ net.Listener }
+
+func (l bigSendBuffer) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok && err == nil {
+		_ = tc.SetWriteBuffer(sendBuffer)
+	}
+	return c, err
 }
 
 // stopGRPC stops s gracefully, forcing it after timeout (open streams).
