@@ -337,3 +337,40 @@ func assetSums(t *testing.T, c *Cluster, asset string) map[string]string {
 	}
 	return sums
 }
+
+func TestEdgeServesCachedObjectsWhileStorageIsDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-process test; skipped with -short")
+	}
+	c := New(t, Options{Coordinators: 1, Agents: 1})
+	a := c.Submit(testmedia.Make(t, t.TempDir(), testmedia.Clip{Size: "640x360", Seconds: 3}), nil)
+	jobs := c.WaitDone(2*time.Minute, a)
+	c.CheckSucceeded(jobs)
+	master := jobs[a].GetJob().GetHlsUrl()
+	get := func(url string) (int, time.Duration) {
+		start := time.Now()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, time.Since(start)
+	}
+	if code, _ := get(master); code != 200 {
+		t.Fatalf("master: %d", code)
+	}
+	c.Storage.Kill()
+	time.Sleep(2500 * time.Millisecond) // past the playlist max-age: the cached copy is stale
+	if code, _ := get(master); code != 200 {
+		t.Errorf("cached playlist with storage down: %d, want 200 (stale-if-error)", code)
+	}
+	code, took := get(strings.TrimSuffix(master, "master.m3u8") + "v360p/seg_00001.m4s")
+	if code != http.StatusBadGateway && code != http.StatusGatewayTimeout {
+		t.Errorf("uncached segment with storage down: %d, want 502/504", code)
+	}
+	if took > 5*time.Second {
+		t.Errorf("miss with storage down took %s", took)
+	}
+	t.Logf("miss with storage down answered %d in %s", code, took.Round(time.Millisecond))
+}
