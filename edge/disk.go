@@ -44,9 +44,15 @@ type diskEntry struct {
 	meta objectMeta
 }
 
-// newDiskCache creates dir if needed, deletes everything in it, and
-// returns an empty tier of budget bytes.
+// diskSubdir is the directory inside Config.DiskDir the tier owns; only it
+// is emptied at start, so a mistyped --disk-dir never wipes someone else's
+// files.
+const diskSubdir = "vodfleet-edge-cache"
+
+// newDiskCache creates its own subdirectory of dir, deletes everything in
+// it, and returns an empty tier of budget bytes.
 func newDiskCache(dir string, budget int64, log hclog.Logger) (*diskCache, error) {
+	dir = filepath.Join(dir, diskSubdir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("edge: disk dir: %w", err)
 	}

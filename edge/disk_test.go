@@ -34,16 +34,22 @@ func diskFiles(t *testing.T, dir string) []string {
 
 func TestDiskCacheLRU(t *testing.T) {
 	dir := t.TempDir()
-	stray := filepath.Join(dir, "old", "file")
+	stray := filepath.Join(dir, diskSubdir, "old", "file")
 	os.MkdirAll(filepath.Dir(stray), 0o755)
 	os.WriteFile(stray, []byte("left by a previous run"), 0o644)
+	foreign := filepath.Join(dir, "not-ours")
+	os.WriteFile(foreign, []byte("an operator's file"), 0o644)
 	d, err := newDiskCache(dir, 100, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(stray); !os.IsNotExist(err) {
-		t.Fatalf("disk dir not emptied at start: %v", err)
+		t.Fatalf("cache dir not emptied at start: %v", err)
 	}
+	if _, err := os.Stat(foreign); err != nil {
+		t.Fatalf("a file outside the cache's own subdirectory was touched: %v", err)
+	}
+	os.Remove(foreign) // the counts below look at the whole dir
 	// Each entry costs len(key)+len(data) = 2+28 = 30 bytes.
 	for _, k := range []string{"k0", "k1", "k2"} {
 		if !d.put(k, obj(28)) {

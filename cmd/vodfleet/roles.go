@@ -135,7 +135,7 @@ func runEdge(args []string, _ io.Writer) error {
 	origin := fs.String("storage", envOr("VODFLEET_STORAGE_HTTP", "http://127.0.0.1:7002"), "storage HTTP origin (URL or host:port)")
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP listen address")
 	fs.Int64Var(&cfg.MemoryBytes, "memory", cfg.MemoryBytes, "memory cache budget in bytes")
-	fs.StringVar(&cfg.DiskDir, "disk-dir", "", "directory of the disk cache tier, used by this edge alone (emptied at start)")
+	fs.StringVar(&cfg.DiskDir, "disk-dir", "", "directory for the disk cache tier (the edge uses and empties its own vodfleet-edge-cache subdirectory)")
 	fs.Int64Var(&cfg.DiskBytes, "disk-bytes", 0, "disk cache budget in bytes (0: no disk tier)")
 	fs.DurationVar(&cfg.OriginConnectTimeout, "origin-connect-timeout", cfg.OriginConnectTimeout, "give up connecting to storage after this")
 	keyFile := fs.String("signing-key-file", envOr("VODFLEET_SIGNING_KEY_FILE", ""), "file with the URL signing key; when set, only signed URLs (/t/TOKEN/v/...) are served")
