@@ -83,8 +83,8 @@ func Open(cfg Config, log hclog.Logger) (*Store, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopBackground = cancel
 	s.background.Add(2)
-	go s.gcLoop(ctx)
-	go s.sweepLoop(ctx)
+	go s.every(ctx, s.cfg.GCInterval, s.runValueLogGC) // value-log space
+	go s.every(ctx, s.cfg.SweepInterval, s.sweepOnce)  // staging, orphans, temps
 	log.Info("store opened", "dir", cfg.Dir, "node", cfg.NodeID)
 	return s, nil
 }

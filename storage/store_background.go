@@ -8,17 +8,18 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// gcLoop periodically reclaims stale value-log space until Close.
-func (s *Store) gcLoop(ctx context.Context) {
+// every runs f each interval until ctx ends (Close), then marks the
+// background goroutine done.
+func (s *Store) every(ctx context.Context, interval time.Duration, f func(context.Context)) {
 	defer s.background.Done()
-	t := time.NewTicker(s.cfg.GCInterval)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			s.runValueLogGC(ctx)
+			f(ctx)
 		}
 	}
 }
@@ -41,20 +42,9 @@ func (s *Store) runValueLogGC(ctx context.Context) {
 	}
 }
 
-// sweepLoop runs Sweep every Config.SweepInterval until Close. Failures are
-// logged; the next pass retries.
-func (s *Store) sweepLoop(ctx context.Context) {
-	defer s.background.Done()
-	t := time.NewTicker(s.cfg.SweepInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("sweep failed", "error", err)
-			}
-		}
+// sweepOnce runs one Sweep; failures are logged and the next pass retries.
+func (s *Store) sweepOnce(ctx context.Context) {
+	if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("sweep failed", "error", err)
 	}
 }
