@@ -195,15 +195,32 @@ const publishRetry = time.Second
 // after a crash between the move and the record. On a storage error the
 // tick retries it.
 func (l *leader) publish(jr *jobRecord, tr *taskRecord) {
-	now := l.clock.Now()
-	if now.Before(tr.nextPublish) {
+	if tr.publishing || l.clock.Now().Before(tr.nextPublish) {
 		return
 	}
-	ctx, cancel := context.WithTimeout(l.ctx, 30*time.Second)
-	defer cancel()
-	n, err := l.pub.Publish(ctx, stagingPrefix(tr.task), publishTarget(jr, tr.task))
+	tr.publishing = true
+	from, to := stagingPrefix(tr.task), publishTarget(jr, tr.task)
+	// Storage is called off the loop: a slow or hung storage node must not
+	// stall leases, grants and reports.
+	go func() {
+		ctx, cancel := context.WithTimeout(l.ctx, publishTimeout)
+		n, err := l.pub.Publish(ctx, from, to)
+		cancel()
+		l.post(func() { l.published(jr, tr, n, err) })
+	}()
+}
+
+// publishTimeout bounds one Publish call.
+const publishTimeout = 30 * time.Second
+
+// published records the outcome of a publish on the loop.
+func (l *leader) published(jr *jobRecord, tr *taskRecord, n int, err error) {
+	tr.publishing = false
+	if l.jobs[jr.job.GetId()] != jr || tr.task.GetState() != v1.TaskState_TASK_STATE_SUCCEEDED || tr.task.GetPublished() {
+		return // the job ended meanwhile, or another publish already landed
+	}
 	if err != nil {
-		tr.nextPublish = now.Add(publishRetry)
+		tr.nextPublish = l.clock.Now().Add(publishRetry)
 		l.log.Warn("publish failed, will retry", "task", tr.task.GetId(), "error", err)
 		return
 	}

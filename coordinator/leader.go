@@ -32,6 +32,8 @@ type taskRecord struct {
 	persisted time.Time
 	// nextPublish delays the next publish attempt after a storage error.
 	nextPublish time.Time
+	// publishing is set while a Publish call for the task is in flight.
+	publishing bool
 }
 
 // progressPersistEvery throttles progress writes to etcd.
