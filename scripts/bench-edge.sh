@@ -5,6 +5,8 @@
 # 1 KB playlist and a 1 MB segment; then a 1000-request cold herd on the
 # edge, counting origin fetches. Servers run on CPU 0, wrk on CPU 1.
 # Installs nginx, varnish and wrk with apt-get when missing (as root).
+# EDGE_ARGS adds flags to the edge (e.g. a disk tier), BENCH_DURATION and
+# BENCH_CONNECTIONS tune wrk.
 set -euo pipefail
 bin=${1:-bin/vodfleet}
 dur=${BENCH_DURATION:-5s}
@@ -45,7 +47,7 @@ cp "$tmp/files/playlist.m3u8" "$tmp/files/seg.m4s" "$tmp/www/v/bench/"
 
 taskset -c $srv_cpu "$bin" storage --data "$tmp/storage" --grpc 127.0.0.1:$st_grpc --http 127.0.0.1:$st_http --log-level error &
 pids+=($!)
-taskset -c $srv_cpu "$bin" edge --storage http://127.0.0.1:$st_http --listen 127.0.0.1:$edge --log-level error &
+taskset -c $srv_cpu "$bin" edge --storage http://127.0.0.1:$st_http --listen 127.0.0.1:$edge --log-level error ${EDGE_ARGS:-} &
 pids+=($!)
 for i in $(seq 1 100); do curl -sf http://127.0.0.1:$edge/healthz >/dev/null && break; sleep 0.1; done
 go run ./internal/bench/edgetool seed -storage 127.0.0.1:$st_grpc -asset bench -dir "$tmp/files"
