@@ -176,22 +176,12 @@ func (l *leader) run() error {
 				}
 			}
 		case wr, ok := <-cancelWatch:
-			if !ok || wr.Err() != nil {
-				return fmt.Errorf("cancel watch ended: %v", wr.Err())
-			}
-			for _, ev := range wr.Events {
-				if ev.Type == clientv3.EventTypePut {
-					l.cancelJob(strings.TrimPrefix(string(ev.Kv.Key), l.store.keys.cancels()))
-				}
+			if err := forRequests(wr, ok, l.store.keys.cancels(), l.cancelJob); err != nil {
+				return err
 			}
 		case wr, ok := <-retryWatch:
-			if !ok || wr.Err() != nil {
-				return fmt.Errorf("retry watch ended: %v", wr.Err())
-			}
-			for _, ev := range wr.Events {
-				if ev.Type == clientv3.EventTypePut {
-					l.retryJob(strings.TrimPrefix(string(ev.Kv.Key), l.store.keys.retries()))
-				}
+			if err := forRequests(wr, ok, l.store.keys.retries(), l.retryJob); err != nil {
+				return err
 			}
 		case <-ticker.C:
 			l.expireLeases()
@@ -203,6 +193,20 @@ func (l *leader) run() error {
 			return l.failed
 		}
 	}
+}
+
+// forRequests calls f with the job id of every request key (cancel or
+// retry) put under prefix; a closed or failed watch is an error.
+func forRequests(wr clientv3.WatchResponse, ok bool, prefix string, f func(jobID string)) error {
+	if !ok || wr.Err() != nil {
+		return fmt.Errorf("watch of %s ended: %v", prefix, wr.Err())
+	}
+	for _, ev := range wr.Events {
+		if ev.Type == clientv3.EventTypePut {
+			f(strings.TrimPrefix(string(ev.Kv.Key), prefix))
+		}
+	}
+	return nil
 }
 
 // burst bounds the events handled before a commit.

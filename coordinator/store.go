@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/go-hclog"
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 
@@ -65,18 +67,42 @@ func (s *Store) CreateJob(ctx context.Context, job *v1.Job, first *v1.Task) erro
 
 // GetJob reads one job.
 func (s *Store) GetJob(ctx context.Context, id string) (*v1.Job, error) {
+	job, _, _, err := s.getJob(ctx, id)
+	return job, err
+}
+
+// getJob reads one job with its ModRevision and the revision of the read.
+func (s *Store) getJob(ctx context.Context, id string) (*v1.Job, int64, int64, error) {
 	resp, err := s.cli.Get(ctx, s.keys.job(id))
 	if err != nil {
-		return nil, fmt.Errorf("get job %s: %w", id, err)
+		return nil, 0, 0, fmt.Errorf("get job %s: %w", id, err)
 	}
 	if len(resp.Kvs) == 0 {
-		return nil, fmt.Errorf("job %s: %w", id, ErrNotFound)
+		return nil, 0, 0, fmt.Errorf("job %s: %w", id, ErrNotFound)
 	}
+	job, err := decodeJob(resp.Kvs[0])
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	return job, resp.Kvs[0].ModRevision, resp.Header.Revision, nil
+}
+
+// decodeJob decodes a job record.
+func decodeJob(kv *mvccpb.KeyValue) (*v1.Job, error) {
 	job := &v1.Job{}
-	if err := proto.Unmarshal(resp.Kvs[0].Value, job); err != nil {
-		return nil, fmt.Errorf("decode job %s: %w", id, err)
+	if err := proto.Unmarshal(kv.Value, job); err != nil {
+		return nil, fmt.Errorf("decode job %s: %w", kv.Key, err)
 	}
 	return job, nil
+}
+
+// decodeTask decodes a task record.
+func decodeTask(kv *mvccpb.KeyValue) (*v1.Task, error) {
+	t := &v1.Task{}
+	if err := proto.Unmarshal(kv.Value, t); err != nil {
+		return nil, fmt.Errorf("decode task %s: %w", kv.Key, err)
+	}
+	return t, nil
 }
 
 // ListJobs returns all jobs, newest first.
@@ -87,9 +113,9 @@ func (s *Store) ListJobs(ctx context.Context) ([]*v1.Job, error) {
 	}
 	jobs := make([]*v1.Job, 0, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
-		job := &v1.Job{}
-		if err := proto.Unmarshal(kv.Value, job); err != nil {
-			s.log.Warn("skipping undecodable job record", "key", string(kv.Key), "error", err)
+		job, err := decodeJob(kv)
+		if err != nil {
+			s.log.Warn("skipping undecodable job record", "error", err)
 			continue
 		}
 		jobs = append(jobs, job)
@@ -106,9 +132,9 @@ func (s *Store) Tasks(ctx context.Context, jobID string) ([]*v1.Task, error) {
 	}
 	tasks := make([]*v1.Task, 0, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
-		t := &v1.Task{}
-		if err := proto.Unmarshal(kv.Value, t); err != nil {
-			return nil, fmt.Errorf("decode task %s: %w", kv.Key, err)
+		t, err := decodeTask(kv)
+		if err != nil {
+			return nil, err
 		}
 		tasks = append(tasks, t)
 	}
@@ -191,22 +217,19 @@ func (s *Store) load(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load tasks: %w", err)
 	}
-	cresp, err := s.cli.Get(ctx, s.keys.cancels(), clientv3.WithPrefix(), clientv3.WithRev(rev))
+	cancels, err := s.requests(ctx, s.keys.cancels(), rev)
 	if err != nil {
-		return nil, fmt.Errorf("load cancels: %w", err)
+		return nil, err
 	}
-	rresp, err := s.cli.Get(ctx, s.keys.retries(), clientv3.WithPrefix(), clientv3.WithRev(rev))
+	retries, err := s.requests(ctx, s.keys.retries(), rev)
 	if err != nil {
-		return nil, fmt.Errorf("load retries: %w", err)
+		return nil, err
 	}
-	snap := &snapshot{jobs: map[string]*jobRecord{}, cancels: map[string]bool{}, retries: map[string]bool{}, rev: rev}
-	for _, kv := range rresp.Kvs {
-		snap.retries[string(kv.Key[len(s.keys.retries()):])] = true
-	}
+	snap := &snapshot{jobs: map[string]*jobRecord{}, cancels: cancels, retries: retries, rev: rev}
 	for _, kv := range jresp.Kvs {
-		job := &v1.Job{}
-		if err := proto.Unmarshal(kv.Value, job); err != nil {
-			s.log.Warn("skipping undecodable job record", "key", string(kv.Key), "error", err)
+		job, err := decodeJob(kv)
+		if err != nil {
+			s.log.Warn("skipping undecodable job record", "error", err)
 			continue
 		}
 		if isTerminal(job.GetState()) {
@@ -215,43 +238,47 @@ func (s *Store) load(ctx context.Context) (*snapshot, error) {
 		snap.jobs[job.GetId()] = &jobRecord{job: job, rev: kv.ModRevision, tasks: map[string]*taskRecord{}}
 	}
 	for _, kv := range tresp.Kvs {
-		t := &v1.Task{}
-		if err := proto.Unmarshal(kv.Value, t); err != nil {
-			return nil, fmt.Errorf("decode task %s: %w", kv.Key, err)
+		t, err := decodeTask(kv)
+		if err != nil {
+			return nil, err
 		}
 		if jr := snap.jobs[t.GetJobId()]; jr != nil {
 			jr.tasks[t.GetName()] = &taskRecord{task: t, rev: kv.ModRevision}
 		}
 	}
-	for _, kv := range cresp.Kvs {
-		snap.cancels[string(kv.Key[len(s.keys.cancels()):])] = true
-	}
 	return snap, nil
+}
+
+// requests returns the job ids of the request keys (cancel or retry) under
+// prefix at revision rev.
+func (s *Store) requests(ctx context.Context, prefix string, rev int64) (map[string]bool, error) {
+	resp, err := s.cli.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(rev), clientv3.WithKeysOnly())
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", prefix, err)
+	}
+	ids := map[string]bool{}
+	for _, kv := range resp.Kvs {
+		ids[strings.TrimPrefix(string(kv.Key), prefix)] = true
+	}
+	return ids, nil
 }
 
 // loadJob reads one job and its tasks with their revisions, for the leader
 // to take a finished job back (retry).
 func (s *Store) loadJob(ctx context.Context, id string) (*jobRecord, error) {
-	jresp, err := s.cli.Get(ctx, s.keys.job(id))
+	job, modRev, readRev, err := s.getJob(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("load job %s: %w", id, err)
+		return nil, err
 	}
-	if len(jresp.Kvs) == 0 {
-		return nil, fmt.Errorf("job %s: %w", id, ErrNotFound)
-	}
-	job := &v1.Job{}
-	if err := proto.Unmarshal(jresp.Kvs[0].Value, job); err != nil {
-		return nil, fmt.Errorf("decode job %s: %w", id, err)
-	}
-	jr := &jobRecord{job: job, rev: jresp.Kvs[0].ModRevision, tasks: map[string]*taskRecord{}}
-	tresp, err := s.cli.Get(ctx, s.keys.tasksOf(id), clientv3.WithPrefix(), clientv3.WithRev(jresp.Header.Revision))
+	jr := &jobRecord{job: job, rev: modRev, tasks: map[string]*taskRecord{}}
+	tresp, err := s.cli.Get(ctx, s.keys.tasksOf(id), clientv3.WithPrefix(), clientv3.WithRev(readRev))
 	if err != nil {
 		return nil, fmt.Errorf("load tasks of %s: %w", id, err)
 	}
 	for _, kv := range tresp.Kvs {
-		t := &v1.Task{}
-		if err := proto.Unmarshal(kv.Value, t); err != nil {
-			return nil, fmt.Errorf("decode task %s: %w", kv.Key, err)
+		t, err := decodeTask(kv)
+		if err != nil {
+			return nil, err
 		}
 		jr.tasks[t.GetName()] = &taskRecord{task: t, rev: kv.ModRevision}
 	}

@@ -6,37 +6,18 @@ import (
 	"errors"
 	"io"
 	"os"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/vodfleet/vodfleet/internal/clock"
 )
 
-// fakeClock is a settable clock for sweep tests. It starts at the real
-// time, because blob ages come from file modification times.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// newFakeClock returns a clock at the current real time.
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Now()} }
-
-// Now returns the clock's time.
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newFakeClock returns a fake clock at the current real time, because
+// blob ages come from file modification times.
+func newFakeClock() *clock.Fake { return clock.NewFake(time.Now()) }
 
 // sweepConfig is a test config driven by clock, with the defaults' ages.
-func sweepConfig(t *testing.T, clock *fakeClock) Config {
+func sweepConfig(t *testing.T, clock *clock.Fake) Config {
 	cfg := testConfig(t)
 	cfg.Now = clock.Now
 	return cfg
