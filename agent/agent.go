@@ -19,7 +19,6 @@ import (
 
 	"github.com/vodfleet/vodfleet/internal/ffmpeg"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
-	"github.com/vodfleet/vodfleet/storage"
 )
 
 // Agent is one agent process.
@@ -43,10 +42,9 @@ type Agent struct {
 	running map[string]*runningTask
 	// leader is the AgentService client of the current session, nil
 	// between sessions; completions and failures are unary calls on it.
-	leader  v1.AgentServiceClient
-	storage *storage.Client
-	stConn  *grpc.ClientConn
-	stAddr  string
+	leader v1.AgentServiceClient
+	// stores holds one connection per storage node address.
+	stores *storeConns
 }
 
 // runningTask is a lease being worked on.
@@ -66,8 +64,13 @@ func New(cfg Config, log hclog.Logger) (*Agent, error) {
 		return nil, fmt.Errorf("agent config: %w", err)
 	}
 	log = log.Named("agent").With("agent", cfg.ID)
+	stores, err := newStoreConns(cfg.StorageAddress)
+	if err != nil {
+		return nil, fmt.Errorf("agent config: %w", err)
+	}
 	return &Agent{
 		cfg:     cfg,
+		stores:  stores,
 		log:     log,
 		source:  newSourceCache(cfg.WorkDir, log),
 		outbox:  make(chan *v1.ConnectRequest, outboxSize),
@@ -99,7 +102,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	stopRun()
 	<-loopDone
 	a.stopAll()
-	a.closeStorage()
+	a.stores.close()
 	return nil
 }
 
@@ -251,9 +254,7 @@ func (a *Agent) session(ctx context.Context, addr string) (string, bool, error) 
 		return "", false, fmt.Errorf("unexpected hello reply %T", first.GetMsg())
 	}
 	a.keepConfirmed(acc.GetConfirmedTaskIds())
-	if err := a.useStorage(acc.GetStorageAddress()); err != nil {
-		return "", true, err
-	}
+	a.stores.setDefault(acc.GetStorageAddress())
 	a.setLeader(v1.NewAgentServiceClient(conn))
 	defer a.setLeader(nil)
 	if a.draining.Load() {
@@ -376,40 +377,3 @@ func (a *Agent) deliver(ctx context.Context, taskID string, call func(context.Co
 	}
 }
 
-// useStorage connects the storage client to addr (cfg override first).
-func (a *Agent) useStorage(addr string) error {
-	if a.cfg.StorageAddress != "" {
-		addr = a.cfg.StorageAddress
-	}
-	if addr == "" {
-		return fmt.Errorf("no storage address from coordinator or flags")
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.stAddr == addr && a.storage != nil {
-		return nil
-	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return fmt.Errorf("dial storage %s: %w", addr, err)
-	}
-	if a.stConn != nil {
-		_ = a.stConn.Close()
-	}
-	a.stConn, a.stAddr, a.storage = conn, addr, storage.NewClient(conn)
-	return nil
-}
-
-func (a *Agent) storageClient() *storage.Client {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.storage
-}
-
-func (a *Agent) closeStorage() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.stConn != nil {
-		_ = a.stConn.Close()
-	}
-}

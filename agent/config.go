@@ -27,7 +27,10 @@ type Config struct {
 	WorkDir string
 	// FFmpeg and FFprobe are the binaries to run.
 	FFmpeg, FFprobe string
-	// StorageAddress overrides the storage address the coordinator gives.
+	// StorageAddress overrides the storage addresses the coordinator gives
+	// in leases, for agents that reach storage through another network: a
+	// bare address replaces every node's, "id=address,..." (see
+	// storage.ParseNodes) replaces the listed nodes'.
 	StorageAddress string
 	// ProgressInterval is how often running tasks report progress, which is
 	// also what keeps their leases alive.

@@ -23,7 +23,11 @@ const (
 // probe runs ffprobe on the source.
 func (a *Agent) probe(ctx context.Context, run *taskRun) (*v1.TaskResult, error) {
 	spec := run.grant.GetTask().GetSpec()
-	in, wl, err := a.source.input(ctx, a.storageClient(), spec.GetSource())
+	st, err := a.stores.forGrant(run.grant)
+	if err != nil {
+		return nil, err
+	}
+	in, wl, err := a.source.input(ctx, st, spec.GetSource())
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +45,11 @@ func (a *Agent) probe(ctx context.Context, run *taskRun) (*v1.TaskResult, error)
 // encode produces one track's CMAF segments and uploads them to staging.
 func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error) {
 	spec := run.grant.GetTask().GetSpec()
-	in, wl, err := a.source.input(ctx, a.storageClient(), spec.GetSource())
+	st, err := a.stores.forGrant(run.grant)
+	if err != nil {
+		return nil, err
+	}
+	in, wl, err := a.source.input(ctx, st, spec.GetSource())
 	if err != nil {
 		return nil, err
 	}
@@ -155,9 +163,9 @@ func (a *Agent) pack(ctx context.Context, run *taskRun) (*v1.TaskResult, error) 
 // prefix. Staging is per (task, attempt), so a stale attempt can never
 // overwrite what another attempt publishes.
 func (a *Agent) upload(ctx context.Context, run *taskRun, dir string, names []string) error {
-	st := a.storageClient()
-	if st == nil {
-		return fmt.Errorf("no storage connection")
+	st, err := a.stores.forGrant(run.grant)
+	if err != nil {
+		return err
 	}
 	prefix := run.grant.GetStagingPrefix()
 	for _, n := range names {

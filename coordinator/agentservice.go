@@ -57,7 +57,9 @@ func (a *agentService) Connect(stream v1.AgentService_ConnectServer) error {
 		return toStatus(err)
 	}
 	defer l.post(func() { l.detach(s) })
-	acc.StorageAddress = a.c.cfg.StorageAddress
+	if n, err := a.c.pub.Node(""); err == nil {
+		acc.StorageAddress = n.Address
+	}
 	if err := stream.Send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Accepted{Accepted: acc}}); err != nil {
 		return err
 	}

@@ -33,9 +33,6 @@ type Config struct {
 	// TickInterval is how often the leader checks lease deadlines and retry
 	// timers.
 	TickInterval time.Duration
-	// StorageAddress is the storage service's gRPC address; the leader
-	// publishes staged outputs there and tells agents where to upload.
-	StorageAddress string
 	// PlaybackBaseURL is the edge URL players use, e.g.
 	// http://127.0.0.1:8080; job responses carry playback URLs built on it.
 	PlaybackBaseURL string
@@ -107,9 +104,6 @@ func (c Config) Validate() error {
 	}
 	if c.TickInterval <= 0 {
 		errs = append(errs, fmt.Errorf("tick interval %s must be positive", c.TickInterval))
-	}
-	if c.StorageAddress == "" {
-		errs = append(errs, errors.New("storage address is required"))
 	}
 	if c.DefaultSegmentSeconds < 1 || c.DefaultSegmentSeconds > 30 {
 		errs = append(errs, fmt.Errorf("segment duration %gs is outside 1..30", c.DefaultSegmentSeconds))

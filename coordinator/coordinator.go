@@ -27,7 +27,7 @@ type Coordinator struct {
 	cfg    Config
 	cli    *clientv3.Client
 	store  *Store
-	pub    Publisher
+	pub    Storage
 	clock  clock.Clock
 	ids    ids.Generator
 	log    hclog.Logger
@@ -44,7 +44,7 @@ func WithClock(c clock.Clock) Option { return func(co *Coordinator) { co.clock =
 func WithIDs(g ids.Generator) Option { return func(co *Coordinator) { co.ids = g } }
 
 // New returns a coordinator. cfg is completed with defaults and validated.
-func New(cfg Config, cli *clientv3.Client, pub Publisher, log hclog.Logger, opts ...Option) (*Coordinator, error) {
+func New(cfg Config, cli *clientv3.Client, pub Storage, log hclog.Logger, opts ...Option) (*Coordinator, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("coordinator config: %w", err)

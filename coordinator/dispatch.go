@@ -204,7 +204,7 @@ func (l *leader) publish(jr *jobRecord, tr *taskRecord) {
 	// stall leases, grants and reports.
 	go func() {
 		ctx, cancel := context.WithTimeout(l.ctx, publishTimeout)
-		n, err := l.pub.Publish(ctx, from, to)
+		n, err := l.pub.Publish(ctx, jr.job.GetStorageNode(), from, to)
 		cancel()
 		l.post(func() { l.published(jr, tr, n, err) })
 	}()

@@ -34,6 +34,10 @@ func (j *jobService) SubmitJob(ctx context.Context, req *v1.SubmitJobRequest) (*
 		seg = j.c.cfg.DefaultSegmentSeconds
 	}
 	id := j.c.ids.New()
+	node, err := j.c.placeAsset(id, req.GetSource())
+	if err != nil {
+		return nil, toStatus(err)
+	}
 	now := timestamp(j.c.clock.Now())
 	job := &v1.Job{
 		Id:             id,
@@ -45,6 +49,7 @@ func (j *jobService) SubmitJob(ctx context.Context, req *v1.SubmitJobRequest) (*
 		SegmentSeconds: seg,
 		Priority:       effectivePriority(req.GetPriority()),
 		AgentSelector:  req.GetAgentSelector(),
+		StorageNode:    node,
 		CreatedAt:      now,
 		UpdatedAt:      now,
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vodfleet/vodfleet/internal/clock"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+	"github.com/vodfleet/vodfleet/storage"
 )
 
 // jobRecord is the leader's cached copy of a job and its tasks with the
@@ -39,10 +40,16 @@ type taskRecord struct {
 // progressPersistEvery throttles progress writes to etcd.
 const progressPersistEvery = time.Second
 
-// Publisher moves staged outputs into an asset (storage.Client does).
-type Publisher interface {
-	// Publish moves every object under from to to, atomically.
-	Publish(ctx context.Context, from, to string) (int, error)
+// Storage is the set of storage nodes assets live on (*storage.Pool is
+// one): the leader places each new job's asset on a node, tells agents
+// where to upload, and publishes there.
+type Storage interface {
+	// Node resolves a node id ("" is the default node).
+	Node(id string) (storage.Node, error)
+	// Pick chooses the node for a new asset keyed by key.
+	Pick(key string) storage.Node
+	// Publish moves every object under from to to on node, atomically.
+	Publish(ctx context.Context, node, from, to string) (int, error)
 }
 
 // leader runs while this coordinator holds leadership. All its state is
@@ -53,7 +60,7 @@ type leader struct {
 	store *Store
 	fence Fence
 	clock clock.Clock
-	pub   Publisher
+	pub   Storage
 	log   hclog.Logger
 	ctx   context.Context
 

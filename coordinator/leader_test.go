@@ -17,15 +17,26 @@ import (
 	"github.com/vodfleet/vodfleet/internal/clock"
 	"github.com/vodfleet/vodfleet/internal/etcdserver"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+	"github.com/vodfleet/vodfleet/storage"
 )
 
-// recordingPublisher records Publish calls instead of talking to storage.
+// recordingPublisher records Publish calls instead of talking to storage;
+// placement comes from a real (never dialed) storage pool.
 type recordingPublisher struct {
+	*storage.Pool
 	mu    sync.Mutex
 	calls []string
 }
 
-func (p *recordingPublisher) Publish(_ context.Context, from, to string) (int, error) {
+func newRecordingPublisher() *recordingPublisher {
+	pool, err := storage.NewPool([]storage.Node{{Address: "unused:1"}})
+	if err != nil {
+		panic(err)
+	}
+	return &recordingPublisher{Pool: pool}
+}
+
+func (p *recordingPublisher) Publish(_ context.Context, _, from, to string) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.calls = append(p.calls, from+" -> "+to)
@@ -62,8 +73,8 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cli.Close() })
-	h := &harness{t: t, clock: clock.NewFake(time.Unix(1_800_000_000, 0)), pub: &recordingPublisher{}}
-	cfg := Config{StorageAddress: "unused:1", LeaseDuration: 10 * time.Second, RetryBackoff: 2 * time.Second, TickInterval: 20 * time.Millisecond}
+	h := &harness{t: t, clock: clock.NewFake(time.Unix(1_800_000_000, 0)), pub: newRecordingPublisher()}
+	cfg := Config{LeaseDuration: 10 * time.Second, RetryBackoff: 2 * time.Second, TickInterval: 20 * time.Millisecond}
 	c, err := New(cfg, cli, h.pub, hclog.NewNullLogger(), WithClock(h.clock))
 	if err != nil {
 		t.Fatal(err)

@@ -64,8 +64,8 @@ func (l *leader) scheduleBatch() int {
 			ws = append(ws, l.jobWrite(g.jr))
 		}
 		l.stage(ws...)
-		s, t := g.s, g.next
-		l.afterCommit(func() { l.sendGrant(s, t) })
+		s, jr, t := g.s, g.jr, g.next
+		l.afterCommit(func() { l.sendGrant(s, jr, t) })
 	}
 	return len(batch)
 }
@@ -187,14 +187,24 @@ func (l *leader) leaseFor(jr *jobRecord, tr *taskRecord, s *session, now time.Ti
 	return t
 }
 
-// sendGrant sends a committed lease to the agent.
-func (l *leader) sendGrant(s *session, t *v1.Task) {
+// sendGrant sends a committed lease to the agent, naming the storage node
+// of the task's job.
+func (l *leader) sendGrant(s *session, jr *jobRecord, t *v1.Task) {
+	node, err := l.pub.Node(jr.job.GetStorageNode())
+	if err != nil {
+		// The node left the configuration after the job was placed; the
+		// agent's upload fails and the task is retried until an operator
+		// restores the node or cancels the job.
+		l.log.Warn("job's storage node is not configured", "job", jr.job.GetId(), "node", jr.job.GetStorageNode(), "error", err)
+	}
 	s.send(&v1.ConnectResponse{Msg: &v1.ConnectResponse_Grant{Grant: &v1.LeaseGrant{
-		Task:          t,
-		Attempt:       t.GetAttempt(),
-		LeaseToken:    t.GetLeaseToken(),
-		Deadline:      t.GetLeaseDeadline(),
-		StagingPrefix: stagingPrefix(t),
+		Task:           t,
+		Attempt:        t.GetAttempt(),
+		LeaseToken:     t.GetLeaseToken(),
+		Deadline:       t.GetLeaseDeadline(),
+		StagingPrefix:  stagingPrefix(t),
+		StorageNode:    jr.job.GetStorageNode(),
+		StorageAddress: node.Address,
 	}}})
 	l.log.Debug("lease granted", "task", t.GetId(), "agent", s.agentID, "attempt", t.GetAttempt(), "token", t.GetLeaseToken())
 }

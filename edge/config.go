@@ -15,8 +15,15 @@ import (
 type Config struct {
 	// Origin is the base URL of a storage node's HTTP origin, for example
 	// "http://127.0.0.1:7003". Objects are fetched from
-	// {Origin}/o/assets/{asset}/{path}. Required.
+	// {Origin}/o/assets/{asset}/{path}. Set Origin or Origins.
 	Origin string
+
+	// Origins lists several storage nodes by id, for deployments that
+	// spread assets over nodes. The edge asks the nodes for an asset's
+	// record (GET {URL}/a/{asset}), whose node id says which node holds
+	// it, remembers the answer and fetches the asset's objects from that
+	// node only. Set Origin or Origins.
+	Origins []OriginNode
 
 	// MemoryBytes is the byte budget of the in-memory LRU. The hot set of a
 	// VOD catalogue (first segments, playlists) fits in a few hundred MiB;
@@ -97,21 +104,8 @@ func DefaultConfig() Config {
 // Validate reports the first invalid field, so misconfiguration is caught
 // before the node starts serving.
 func (c Config) Validate() error {
-	if c.Origin == "" {
-		return errors.New("edge: origin is required")
-	}
-	u, err := url.Parse(c.Origin)
-	if err != nil {
-		return fmt.Errorf("edge: origin: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("edge: origin %q: scheme must be http or https", c.Origin)
-	}
-	if u.Host == "" {
-		return fmt.Errorf("edge: origin %q: missing host", c.Origin)
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("edge: origin %q: must not carry user info, query or fragment", c.Origin)
+	if err := c.validateOrigins(); err != nil {
+		return err
 	}
 	switch {
 	case c.MemoryBytes < 0:
@@ -156,7 +150,60 @@ func (c Config) clock() func() time.Time {
 	return c.Now
 }
 
-// originBase returns Origin without a trailing slash, ready for joining.
-func (c Config) originBase() string {
-	return strings.TrimRight(c.Origin, "/")
+// validateOrigins checks Origin or Origins (exactly one is set).
+func (c Config) validateOrigins() error {
+	switch {
+	case c.Origin == "" && len(c.Origins) == 0:
+		return errors.New("edge: origin is required")
+	case c.Origin != "" && len(c.Origins) > 0:
+		return errors.New("edge: set origin or origins, not both")
+	case c.Origin != "":
+		return validateOriginURL(c.Origin)
+	}
+	seen := map[string]bool{}
+	for _, o := range c.Origins {
+		if len(c.Origins) > 1 && o.ID == "" {
+			return fmt.Errorf("edge: origin %q: several origins need node ids", o.URL)
+		}
+		if seen[o.ID] {
+			return fmt.Errorf("edge: origin node id %q listed twice", o.ID)
+		}
+		seen[o.ID] = true
+		if err := validateOriginURL(o.URL); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateOriginURL checks one origin base URL.
+func validateOriginURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("edge: origin: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("edge: origin %q: scheme must be http or https", raw)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("edge: origin %q: missing host", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("edge: origin %q: must not carry user info, query or fragment", raw)
+	}
+	return nil
+}
+
+// originNodes returns the origins as a list (Origin as one node without
+// id), with trailing slashes removed, ready for joining.
+func (c Config) originNodes() []OriginNode {
+	nodes := c.Origins
+	if c.Origin != "" {
+		nodes = []OriginNode{{URL: c.Origin}}
+	}
+	out := make([]OriginNode, len(nodes))
+	for i, n := range nodes {
+		out[i] = OriginNode{ID: n.ID, URL: strings.TrimRight(n.URL, "/")}
+	}
+	return out
 }

@@ -26,7 +26,7 @@ import (
 // title costs the origin one read per object instead of one per player,
 // and none of them waits for the whole object before its first byte.
 type Fetcher struct {
-	base           string
+	router         *originRouter
 	maxObject      int64
 	timeout        time.Duration
 	playlistMaxAge time.Duration
@@ -59,8 +59,9 @@ func NewFetcher(cfg Config, cache Cache, log hclog.Logger) *Fetcher {
 	// Cache the identity bytes the ETag describes; media is incompressible.
 	tr.DisableCompression = true
 	ctx, cancel := context.WithCancel(context.Background())
+	client := &http.Client{Transport: tr}
 	return &Fetcher{
-		base:           cfg.originBase(),
+		router:         newOriginRouter(cfg.originNodes(), client, cfg.clock(), log),
 		maxObject:      cfg.MaxObjectBytes,
 		timeout:        cfg.OriginTimeout,
 		playlistMaxAge: cfg.PlaylistMaxAge,
@@ -68,7 +69,7 @@ func NewFetcher(cfg Config, cache Cache, log hclog.Logger) *Fetcher {
 		now:            cfg.clock(),
 		cache:          cache,
 		transport:      tr,
-		client:         &http.Client{Transport: tr},
+		client:         client,
 		ctx:            ctx,
 		cancel:         cancel,
 		flights:        make(map[string]*flight),

@@ -45,7 +45,11 @@ func (f *Fetcher) Open(ctx context.Context, key string, hdr http.Header) (*http.
 
 // do sends one GET for key to the origin.
 func (f *Fetcher) do(ctx context.Context, key string, hdr http.Header) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.objectURL(key), nil)
+	u, err := f.objectURL(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrOrigin, key, err)
 	}
@@ -59,16 +63,24 @@ func (f *Fetcher) do(ctx context.Context, key string, hdr http.Header) (*http.Re
 	if err != nil {
 		return nil, f.transportError(key, err)
 	}
+	if resp.StatusCode == http.StatusNotFound {
+		f.router.forget(assetOf(key))
+	}
 	return resp, nil
 }
 
-// objectURL escapes each segment of key into the origin's object URL.
-func (f *Fetcher) objectURL(key string) string {
+// objectURL escapes each segment of key into the object URL on the origin
+// of the node holding its asset.
+func (f *Fetcher) objectURL(ctx context.Context, key string) (string, error) {
+	base, err := f.router.base(ctx, assetOf(key))
+	if err != nil {
+		return "", err
+	}
 	segs := strings.Split(key, "/")
 	for i, s := range segs {
 		segs[i] = url.PathEscape(s)
 	}
-	return f.base + "/o/assets/" + strings.Join(segs, "/")
+	return base + "/o/assets/" + strings.Join(segs, "/"), nil
 }
 
 // statusError maps an unexpected origin status to a sentinel.

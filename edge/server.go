@@ -70,7 +70,7 @@ func New(cfg Config, log hclog.Logger) (*Server, error) {
 	s.metrics = newMetrics(s.fetcher, t)
 	s.mux.HandleFunc("GET /healthz", handleHealth)
 	s.mux.Handle("GET /metrics", s.metrics.handler)
-	log.Info("edge ready", "origin", cfg.Origin, "memory_bytes", cfg.MemoryBytes,
+	log.Info("edge ready", "origins", cfg.originNodes(), "memory_bytes", cfg.MemoryBytes,
 		"disk_dir", cfg.DiskDir, "disk_bytes", cfg.DiskBytes, "signed_urls", s.verifier != nil)
 	return s, nil
 }

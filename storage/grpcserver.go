@@ -55,7 +55,7 @@ func (g *grpcServer) Put(stream grpc.ClientStreamingServer[vodfleetv1.PutRequest
 	if err != nil {
 		return g.fail("put", err)
 	}
-	return stream.SendAndClose(&vodfleetv1.PutResponse{Object: objectInfo(obj)})
+	return stream.SendAndClose(&vodfleetv1.PutResponse{Object: objectInfo(obj, g.store.NodeID())})
 }
 
 // receiveChunks copies data chunks from stream into pw until the client
@@ -138,7 +138,7 @@ func (g *grpcServer) Get(req *vodfleetv1.GetRequest, stream grpc.ServerStreaming
 		}
 		msg := &vodfleetv1.GetResponse{Chunk: buf}
 		if first {
-			msg.Object = objectInfo(obj)
+			msg.Object = objectInfo(obj, g.store.NodeID())
 		}
 		if err := stream.Send(msg); err != nil {
 			return err
@@ -153,7 +153,7 @@ func (g *grpcServer) Stat(_ context.Context, req *vodfleetv1.StatRequest) (*vodf
 	if err != nil {
 		return nil, g.fail("stat", err)
 	}
-	return &vodfleetv1.StatResponse{Object: objectInfo(obj)}, nil
+	return &vodfleetv1.StatResponse{Object: objectInfo(obj, g.store.NodeID())}, nil
 }
 
 // List returns one page of objects under a prefix; a zero limit means
@@ -168,7 +168,7 @@ func (g *grpcServer) List(_ context.Context, req *vodfleetv1.ListRequest) (*vodf
 	}
 	resp := &vodfleetv1.ListResponse{Objects: make([]*vodfleetv1.ObjectInfo, len(objs))}
 	for i, obj := range objs {
-		resp.Objects[i] = objectInfo(obj)
+		resp.Objects[i] = objectInfo(obj, g.store.NodeID())
 	}
 	return resp, nil
 }
@@ -221,13 +221,14 @@ func (g *grpcServer) fail(method string, err error) error {
 }
 
 // objectInfo converts an Object to its wire form.
-func objectInfo(obj Object) *vodfleetv1.ObjectInfo {
+func objectInfo(obj Object, node string) *vodfleetv1.ObjectInfo {
 	return &vodfleetv1.ObjectInfo{
 		Path:        obj.Path,
 		Size:        obj.Size,
 		Sha256:      obj.SHA256,
 		ContentType: obj.ContentType,
 		ModifiedAt:  timestamppb.New(obj.ModTime),
+		Node:        node,
 	}
 }
 

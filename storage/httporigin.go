@@ -11,6 +11,11 @@ import (
 // httpObjectPrefix is the URL path prefix under which objects are served.
 const httpObjectPrefix = "/o/"
 
+// httpAssetPrefix is the URL path prefix of asset records: GET /a/<asset>
+// answers the record as JSON (see AssetRecordJSON), so an edge fronting
+// several nodes can find the one holding an asset.
+const httpAssetPrefix = "/a/"
+
 // httpOrigin serves objects over HTTP for the edge: GET and HEAD on
 // /o/<path>, with ranges and conditional requests handled by
 // http.ServeContent.
@@ -35,14 +40,18 @@ func NewHTTPHandler(s *Store, log hclog.Logger) http.Handler {
 
 // ServeHTTP serves one object request.
 func (h *httpOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path, ok := strings.CutPrefix(r.URL.Path, httpObjectPrefix)
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if id, ok := strings.CutPrefix(r.URL.Path, httpAssetPrefix); ok {
+		h.serveAsset(w, r, id)
+		return
+	}
+	path, ok := strings.CutPrefix(r.URL.Path, httpObjectPrefix)
+	if !ok {
+		http.NotFound(w, r)
 		return
 	}
 	obj, rc, err := h.store.Open(path)

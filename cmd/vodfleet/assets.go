@@ -7,9 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/vodfleet/vodfleet/edge"
 	"github.com/vodfleet/vodfleet/storage"
@@ -23,21 +27,32 @@ type storageFlags struct {
 }
 
 func (s *storageFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.addr, "storage", envOr("VODFLEET_STORAGE", "127.0.0.1:7001"), "storage gRPC address")
+	fs.StringVar(&s.addr, "storage", envOr("VODFLEET_STORAGE", "127.0.0.1:7001"), "storage nodes: a gRPC address, or id=address,... (every node is asked)")
 	fs.BoolVar(&s.json, "json", false, "print JSON")
 	fs.DurationVar(&s.timeout, "timeout", 30*time.Second, "deadline for the request")
 }
 
-// withStorage dials the storage node and calls f.
-func (s *storageFlags) withStorage(f func(ctx context.Context, st *storage.Client) error) error {
-	conn, err := dial(s.addr)
+// eachNode calls f for every storage node in --storage, in order, under
+// one deadline, and stops at the first error.
+func (s *storageFlags) eachNode(f func(ctx context.Context, n storage.Node, st *storage.Client) error) error {
+	nodes, err := storage.ParseNodes(s.addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("--storage: %w", err)
 	}
-	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
-	return f(ctx, storage.NewClient(conn))
+	for _, n := range nodes {
+		conn, err := dial(n.Address)
+		if err != nil {
+			return err
+		}
+		err = f(ctx, n, storage.NewClient(conn))
+		conn.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // assetOut is the JSON shape of an asset.
@@ -57,17 +72,21 @@ func runAssets(args []string, stdout io.Writer) error {
 		return err
 	}
 	var out []assetOut
-	err := sf.withStorage(func(ctx context.Context, st *storage.Client) error {
+	err := sf.eachNode(func(ctx context.Context, n storage.Node, st *storage.Client) error {
 		assets, err := st.ListAssets(ctx)
 		for _, a := range assets {
 			out = append(out, assetOut{AssetID: a.GetAssetId(), Objects: a.GetObjects(), Bytes: a.GetBytes(),
 				UpdatedAt: a.GetUpdatedAt().AsTime(), Node: a.GetNode()})
 		}
-		return err
+		if err != nil {
+			return fmt.Errorf("node %s (%s): %w", n.ID, n.Address, err)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("assets: %w", err)
 	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].AssetID < out[j].AssetID })
 	if sf.json {
 		if out == nil {
 			out = []assetOut{}
@@ -90,18 +109,36 @@ func runDelete(args []string, stdout io.Writer) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return errors.New("usage: vodfleet delete [--storage ADDR] ASSET")
+		return errors.New("usage: vodfleet delete [--storage ADDR|id=ADDR,...] ASSET")
 	}
-	var n int
-	err := sf.withStorage(func(ctx context.Context, st *storage.Client) (err error) {
-		n, err = st.DeleteAsset(ctx, fs.Arg(0))
-		return err
+	found := false
+	err := sf.eachNode(func(ctx context.Context, node storage.Node, st *storage.Client) error {
+		n, err := st.DeleteAsset(ctx, fs.Arg(0))
+		switch {
+		case status.Code(err) == codes.NotFound:
+			return nil // another node may hold it
+		case err != nil:
+			return fmt.Errorf("node %s (%s): %w", node.ID, node.Address, err)
+		}
+		found = true
+		fmt.Fprintf(stdout, "deleted asset %s (%d objects)%s\n", fs.Arg(0), n, nodeSuffix(node))
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("delete: %w", err)
 	}
-	fmt.Fprintf(stdout, "deleted asset %s (%d objects)\n", fs.Arg(0), n)
+	if !found {
+		return fmt.Errorf("delete: asset %s: not found on any storage node", fs.Arg(0))
+	}
 	return nil
+}
+
+// nodeSuffix names a node in output when it has an id.
+func nodeSuffix(n storage.Node) string {
+	if n.ID == "" {
+		return ""
+	}
+	return " on node " + n.ID
 }
 
 func runSign(args []string, stdout io.Writer) error {

@@ -29,7 +29,7 @@ type clientFlags struct {
 
 func (c *clientFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.coordinator, "coordinator", envOr("VODFLEET_COORDINATOR", "127.0.0.1:7000"), "coordinator gRPC address")
-	fs.StringVar(&c.storage, "storage", envOr("VODFLEET_STORAGE", "127.0.0.1:7001"), "storage gRPC address (for uploading local sources)")
+	fs.StringVar(&c.storage, "storage", envOr("VODFLEET_STORAGE", "127.0.0.1:7001"), "gRPC address of the storage node local sources are uploaded to (the job's asset goes to the same node)")
 	fs.BoolVar(&c.json, "json", false, "print JSON")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "deadline for each request")
 }
@@ -90,9 +90,12 @@ func runSubmit(args []string, stdout io.Writer) error {
 		defer conn.Close()
 		uctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 		defer cancel()
-		if _, err := storage.NewClient(conn).PutFile(uctx, src.GetStoragePath(), local, ""); err != nil {
+		obj, err := storage.NewClient(conn).PutFile(uctx, src.GetStoragePath(), local, "")
+		if err != nil {
 			return fmt.Errorf("upload %s: %w", local, err)
 		}
+		// The job publishes to the node holding its source.
+		src.StorageNode = obj.GetNode()
 	}
 	conn, err := dial(cf.coordinator)
 	if err != nil {

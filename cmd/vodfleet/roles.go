@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -62,7 +63,7 @@ func runCoordinator(args []string, _ io.Writer) error {
 	etcd := fs.String("etcd", envOr("VODFLEET_ETCD", "http://127.0.0.1:2379"), "comma-separated etcd endpoints")
 	listen := fs.String("listen", "127.0.0.1:7000", "gRPC listen address")
 	fs.StringVar(&cfg.AdvertiseAddress, "advertise", "", "address agents and followers use to reach this coordinator (default: the listen address)")
-	fs.StringVar(&cfg.StorageAddress, "storage", envOr("VODFLEET_STORAGE", "127.0.0.1:7001"), "storage gRPC address")
+	stSpec := fs.String("storage", envOr("VODFLEET_STORAGE", "127.0.0.1:7001"), "storage nodes: a gRPC address, or id=address,... for several (ids are the nodes' --node-id)")
 	fs.StringVar(&cfg.PlaybackBaseURL, "playback-url", "http://127.0.0.1:8080", "edge base URL for playback links")
 	fs.StringVar(&cfg.Prefix, "prefix", cfg.Prefix, "etcd key prefix")
 	fs.DurationVar(&cfg.SessionTTL, "session-ttl", cfg.SessionTTL, "leader election session TTL")
@@ -72,8 +73,12 @@ func runCoordinator(args []string, _ io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	nodes, err := storage.ParseNodes(*stSpec)
+	if err != nil {
+		return fmt.Errorf("--storage: %w", err)
+	}
 	log := newLogger(*level, *json)
-	n, err := node.StartCoordinator(cfg, splitList(*etcd), *listen, log)
+	n, err := node.StartCoordinator(cfg, nodes, splitList(*etcd), *listen, log)
 	if err != nil {
 		return err
 	}
@@ -132,7 +137,7 @@ func runStorage(args []string, _ io.Writer) error {
 func runEdge(args []string, _ io.Writer) error {
 	cfg := edge.DefaultConfig()
 	fs := flag.NewFlagSet("edge", flag.ContinueOnError)
-	origin := fs.String("storage", envOr("VODFLEET_STORAGE_HTTP", "http://127.0.0.1:7002"), "storage HTTP origin (URL or host:port)")
+	origin := fs.String("storage", envOr("VODFLEET_STORAGE_HTTP", "http://127.0.0.1:7002"), "storage HTTP origin (URL or host:port), or id=URL,... for several storage nodes")
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP listen address")
 	fs.Int64Var(&cfg.MemoryBytes, "memory", cfg.MemoryBytes, "memory cache budget in bytes")
 	fs.StringVar(&cfg.DiskDir, "disk-dir", "", "directory for the disk cache tier (the edge uses and empties its own vodfleet-edge-cache subdirectory)")
@@ -150,9 +155,14 @@ func runEdge(args []string, _ io.Writer) error {
 		}
 		cfg.SigningKey = key
 	}
-	cfg.Origin = *origin
-	if !hasScheme(cfg.Origin) {
-		cfg.Origin = "http://" + cfg.Origin
+	origins, err := edge.ParseOrigins(*origin)
+	if err != nil {
+		return fmt.Errorf("--storage: %w", err)
+	}
+	if len(origins) == 1 && origins[0].ID == "" {
+		cfg.Origin = origins[0].URL
+	} else {
+		cfg.Origins = origins
 	}
 	n, err := node.StartEdge(cfg, *listen, newLogger(*level, *json))
 	if err != nil {
@@ -162,11 +172,3 @@ func runEdge(args []string, _ io.Writer) error {
 	return n.Close()
 }
 
-func hasScheme(s string) bool {
-	for i, c := range s {
-		if c == ':' {
-			return i > 0 && len(s) > i+2 && s[i+1:i+3] == "//"
-		}
-	}
-	return false
-}

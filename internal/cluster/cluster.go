@@ -36,6 +36,9 @@ type Options struct {
 	SessionTTL, Lease time.Duration
 	// DrainTimeout is the agents' --drain-timeout.
 	DrainTimeout time.Duration
+	// StorageNodes is the number of storage processes (default 1), with
+	// node ids s1, s2, ...; coordinators and the edge are given them all.
+	StorageNodes int
 }
 
 // Cluster is a running multi-process cluster.
@@ -44,17 +47,22 @@ type Cluster struct {
 	opts Options
 	// Etcd runs inside the test process.
 	Etcd *etcdserver.Server
-	// Storage, Edge, Coordinators and Agents are the processes.
+	// Storage, Edge, Coordinators and Agents are the processes; Storage is
+	// the first of Storages.
 	Storage, Edge       *Proc
+	Storages            []*Proc
 	Coordinators, Agent []*Proc
 	// CoordAddrs are the coordinators' gRPC addresses, by index.
 	CoordAddrs []string
-	// StorageGRPC, StorageHTTP and EdgeAddr are the other addresses.
+	// StorageGRPC, StorageHTTP and EdgeAddr are the other addresses (of
+	// the first storage node); StorageHTTPs has every node's, by index.
 	StorageGRPC, StorageHTTP, EdgeAddr string
+	StorageHTTPs                       []string
 
 	etcdCli *clientv3.Client
 	conns   []*grpc.ClientConn
-	store   *storage.Client
+	store   *storage.Client   // of the first node
+	stores  []*storage.Client // by node index
 }
 
 // FreeAddr returns a loopback address whose port was free just now.
@@ -86,6 +94,9 @@ func New(t testing.TB, o Options) *Cluster {
 	if o.DrainTimeout == 0 {
 		o.DrainTimeout = 30 * time.Second
 	}
+	if o.StorageNodes == 0 {
+		o.StorageNodes = 1
+	}
 	c := &Cluster{t: t, opts: o}
 	var err error
 	if c.Etcd, err = etcdserver.Start(t.TempDir(), "127.0.0.1:0", hclog.NewNullLogger()); err != nil {
@@ -96,14 +107,25 @@ func New(t testing.TB, o Options) *Cluster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.etcdCli.Close() })
-	c.StorageGRPC, c.StorageHTTP, c.EdgeAddr = FreeAddr(t), FreeAddr(t), FreeAddr(t)
-	c.Storage = StartProc(t, "storage", "storage", "--data", t.TempDir(), "--grpc", c.StorageGRPC, "--http", c.StorageHTTP)
-	c.Edge = StartProc(t, "edge", "edge", "--storage", "http://"+c.StorageHTTP, "--listen", c.EdgeAddr)
+	var grpcNodes, httpNodes []string
+	for i := 1; i <= o.StorageNodes; i++ {
+		id, ga, ha := fmt.Sprintf("s%d", i), FreeAddr(t), FreeAddr(t)
+		name := "storage"
+		if i > 1 {
+			name = "storage-" + id
+		}
+		c.Storages = append(c.Storages, StartProc(t, name, "storage", "--data", t.TempDir(), "--grpc", ga, "--http", ha, "--node-id", id))
+		c.StorageHTTPs = append(c.StorageHTTPs, ha)
+		grpcNodes, httpNodes = append(grpcNodes, id+"="+ga), append(httpNodes, id+"=http://"+ha)
+	}
+	c.Storage, c.StorageGRPC, c.StorageHTTP = c.Storages[0], strings.TrimPrefix(grpcNodes[0], "s1="), c.StorageHTTPs[0]
+	c.EdgeAddr = FreeAddr(t)
+	c.Edge = StartProc(t, "edge", "edge", "--storage", strings.Join(httpNodes, ","), "--listen", c.EdgeAddr)
 	for i := 0; i < o.Coordinators; i++ {
 		addr := FreeAddr(t)
 		c.CoordAddrs = append(c.CoordAddrs, addr)
 		c.Coordinators = append(c.Coordinators, StartProc(t, fmt.Sprintf("coordinator-%d", i), "coordinator",
-			"--etcd", c.Etcd.Endpoint(), "--listen", addr, "--storage", c.StorageGRPC,
+			"--etcd", c.Etcd.Endpoint(), "--listen", addr, "--storage", strings.Join(grpcNodes, ","),
 			"--playback-url", "http://"+c.EdgeAddr, "--session-ttl", o.SessionTTL.String(), "--lease", o.Lease.String(),
 			"--log-level", "debug"))
 		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -119,12 +141,15 @@ func New(t testing.TB, o Options) *Cluster {
 			"--slots", strconv.Itoa(o.AgentSlots), "--work-dir", t.TempDir(),
 			"--reconnect-max", "1s", "--drain-timeout", o.DrainTimeout.String(), "--log-level", "debug"))
 	}
-	sconn, err := grpc.NewClient(c.StorageGRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
+	for _, n := range grpcNodes {
+		sconn, err := grpc.NewClient(n[strings.Index(n, "=")+1:], grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sconn.Close() })
+		c.stores = append(c.stores, storage.NewClient(sconn))
 	}
-	t.Cleanup(func() { sconn.Close() })
-	c.store = storage.NewClient(sconn)
+	c.store = c.stores[0]
 	c.WaitLeader(30 * time.Second)
 	for _, a := range c.Agent {
 		a.WaitLog("session accepted", 30*time.Second)
@@ -216,8 +241,16 @@ func (c *Cluster) Jobs(f func(v1.JobServiceClient) error) error {
 	return err
 }
 
-// Submit uploads a local source and submits a job for it.
+// Submit uploads a local source to the first storage node and submits a
+// job for it.
 func (c *Cluster) Submit(local string, req *v1.SubmitJobRequest) string {
+	c.t.Helper()
+	return c.SubmitOn(0, local, req)
+}
+
+// SubmitOn uploads a local source to storage node i (by index) and submits
+// a job for it; the job publishes to that node.
+func (c *Cluster) SubmitOn(i int, local string, req *v1.SubmitJobRequest) string {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -226,10 +259,11 @@ func (c *Cluster) Submit(local string, req *v1.SubmitJobRequest) string {
 	}
 	if local != "" {
 		path := fmt.Sprintf("sources/%d/src.mp4", time.Now().UnixNano())
-		if _, err := c.store.PutFile(ctx, path, local, ""); err != nil {
+		obj, err := c.stores[i].PutFile(ctx, path, local, "")
+		if err != nil {
 			c.t.Fatalf("upload: %v", err)
 		}
-		req.Source = &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}}
+		req.Source = &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}, StorageNode: obj.GetNode()}
 	}
 	var id string
 	err := c.Jobs(func(j v1.JobServiceClient) error {
@@ -309,9 +343,11 @@ var publishLine = regexp.MustCompile(`published: from=(\S+) to=(\S+) objects=(\d
 // idempotent re-applies, are left out).
 func (c *Cluster) Publishes() map[string][]string {
 	out := map[string][]string{}
-	for _, m := range publishLine.FindAllStringSubmatch(c.Storage.Log(), -1) {
-		if m[3] != "0" {
-			out[m[2]] = append(out[m[2]], m[1])
+	for _, s := range c.Storages {
+		for _, m := range publishLine.FindAllStringSubmatch(s.Log(), -1) {
+			if m[3] != "0" {
+				out[m[2]] = append(out[m[2]], m[1])
+			}
 		}
 	}
 	return out

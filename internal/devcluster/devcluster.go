@@ -119,11 +119,10 @@ func Start(cfg Config, log hclog.Logger) (_ *Cluster, err error) {
 		return nil, err
 	}
 	ccfg := cfg.Coordinator
-	ccfg.StorageAddress = c.Storage.GRPCAddr
 	if ccfg.PlaybackBaseURL == "" {
 		ccfg.PlaybackBaseURL = c.EdgeURL()
 	}
-	if c.Coordinator, err = node.StartCoordinator(ccfg, []string{c.Etcd.Endpoint()}, cfg.CoordinatorAddr, log); err != nil {
+	if c.Coordinator, err = node.StartCoordinator(ccfg, []storage.Node{{ID: scfg.NodeID, Address: c.Storage.GRPCAddr}}, []string{c.Etcd.Endpoint()}, cfg.CoordinatorAddr, log); err != nil {
 		return nil, err
 	}
 	for i := 1; i <= cfg.Agents; i++ {

@@ -25,46 +25,46 @@ type Coordinator struct {
 
 	grpc   *grpc.Server
 	etcd   *clientv3.Client
-	stConn *grpc.ClientConn
+	pool   *storage.Pool
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// StartCoordinator connects to etcd and storage, serves the job and agent
-// APIs on addr and campaigns for leadership. An empty
+// StartCoordinator connects to etcd and the storage nodes, serves the job
+// and agent APIs on addr and campaigns for leadership. An empty
 // cfg.AdvertiseAddress becomes the bound address.
-func StartCoordinator(cfg coordinator.Config, etcdEndpoints []string, addr string, log hclog.Logger) (*Coordinator, error) {
+func StartCoordinator(cfg coordinator.Config, nodes []storage.Node, etcdEndpoints []string, addr string, log hclog.Logger) (*Coordinator, error) {
 	cli, err := clientv3.New(clientv3.Config{Endpoints: etcdEndpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		return nil, fmt.Errorf("etcd client: %w", err)
 	}
-	stConn, err := grpc.NewClient(cfg.StorageAddress, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	pool, err := storage.NewPool(nodes, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		_ = cli.Close()
-		return nil, fmt.Errorf("storage client: %w", err)
+		return nil, fmt.Errorf("storage: %w", err)
 	}
 	gs := newGRPCServer()
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		err = fmt.Errorf("listen %s: %w", addr, err)
-		_ = stConn.Close()
+		_ = pool.Close()
 		_ = cli.Close()
 		return nil, err
 	}
 	if cfg.AdvertiseAddress == "" {
 		cfg.AdvertiseAddress = lis.Addr().String()
 	}
-	c, err := coordinator.New(cfg, cli, storage.NewClient(stConn), log)
+	c, err := coordinator.New(cfg, cli, pool, log)
 	if err != nil {
 		_ = lis.Close()
-		_ = stConn.Close()
+		_ = pool.Close()
 		_ = cli.Close()
 		return nil, err
 	}
 	c.Register(gs)
 	go func() { _ = gs.Serve(lis) }()
 	ctx, cancel := context.WithCancel(context.Background())
-	n := &Coordinator{Addr: lis.Addr().String(), C: c, grpc: gs, etcd: cli, stConn: stConn, cancel: cancel, done: make(chan struct{})}
+	n := &Coordinator{Addr: lis.Addr().String(), C: c, grpc: gs, etcd: cli, pool: pool, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(n.done)
 		_ = c.Run(ctx)
@@ -78,6 +78,6 @@ func (n *Coordinator) Close() error {
 	n.cancel()
 	<-n.done
 	stopGRPC(n.grpc, 5*time.Second)
-	_ = n.stConn.Close()
+	_ = n.pool.Close()
 	return n.etcd.Close()
 }

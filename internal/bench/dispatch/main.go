@@ -28,13 +28,14 @@ import (
 
 	"github.com/vodfleet/vodfleet/coordinator"
 	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	"github.com/vodfleet/vodfleet/storage"
 	"github.com/vodfleet/vodfleet/internal/simagent"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
-type nopPublisher struct{}
+type nopPublisher struct{ *storage.Pool }
 
-func (nopPublisher) Publish(context.Context, string, string) (int, error) { return 1, nil }
+func (nopPublisher) Publish(context.Context, string, string, string) (int, error) { return 1, nil }
 
 func main() {
 	jobs := flag.Int("jobs", 1000, "jobs in the throughput phase (3 grants each)")
@@ -81,8 +82,12 @@ func run(jobs, agents, slots, rawN, latN int) error {
 		return fmt.Errorf("raw phase: %w", err)
 	}
 
-	c, err := coordinator.New(coordinator.Config{Prefix: "/bench", StorageAddress: "unused:1", LeaseDuration: time.Minute},
-		cli, nopPublisher{}, hclog.NewNullLogger())
+	pool, err := storage.NewPool([]storage.Node{{Address: "unused:1"}})
+	if err != nil {
+		return err
+	}
+	c, err := coordinator.New(coordinator.Config{Prefix: "/bench", LeaseDuration: time.Minute},
+		cli, nopPublisher{pool}, hclog.NewNullLogger())
 	if err != nil {
 		return err
 	}

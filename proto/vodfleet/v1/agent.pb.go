@@ -617,8 +617,12 @@ type LeaseGrant struct {
 	Deadline *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=deadline,proto3" json:"deadline,omitempty"`
 	// Storage prefix the agent uploads its outputs to.
 	StagingPrefix string `protobuf:"bytes,5,opt,name=staging_prefix,json=stagingPrefix,proto3" json:"staging_prefix,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Id of the storage node the task reads its source from and uploads to.
+	StorageNode string `protobuf:"bytes,6,opt,name=storage_node,json=storageNode,proto3" json:"storage_node,omitempty"`
+	// gRPC address of that node.
+	StorageAddress string `protobuf:"bytes,7,opt,name=storage_address,json=storageAddress,proto3" json:"storage_address,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *LeaseGrant) Reset() {
@@ -682,6 +686,20 @@ func (x *LeaseGrant) GetDeadline() *timestamppb.Timestamp {
 func (x *LeaseGrant) GetStagingPrefix() string {
 	if x != nil {
 		return x.StagingPrefix
+	}
+	return ""
+}
+
+func (x *LeaseGrant) GetStorageNode() string {
+	if x != nil {
+		return x.StorageNode
+	}
+	return ""
+}
+
+func (x *LeaseGrant) GetStorageAddress() string {
+	if x != nil {
+		return x.StorageAddress
 	}
 	return ""
 }
@@ -1019,7 +1037,7 @@ const file_vodfleet_v1_agent_proto_rawDesc = "" +
 	"\x05drain\x18\x05 \x01(\v2\x17.vodfleet.v1.AgentDrainH\x00R\x05drainB\x05\n" +
 	"\x03msgJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05\"\f\n" +
 	"\n" +
-	"AgentDrain\"\xcd\x01\n" +
+	"AgentDrain\"\x99\x02\n" +
 	"\n" +
 	"LeaseGrant\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.vodfleet.v1.TaskR\x04task\x12\x18\n" +
@@ -1027,7 +1045,9 @@ const file_vodfleet_v1_agent_proto_rawDesc = "" +
 	"\vlease_token\x18\x03 \x01(\x03R\n" +
 	"leaseToken\x126\n" +
 	"\bdeadline\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12%\n" +
-	"\x0estaging_prefix\x18\x05 \x01(\tR\rstagingPrefix\"^\n" +
+	"\x0estaging_prefix\x18\x05 \x01(\tR\rstagingPrefix\x12!\n" +
+	"\fstorage_node\x18\x06 \x01(\tR\vstorageNode\x12'\n" +
+	"\x0fstorage_address\x18\a \x01(\tR\x0estorageAddress\"^\n" +
 	"\n" +
 	"CancelTask\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x16\n" +

@@ -280,7 +280,11 @@ type Source struct {
 	//	*Source_Url
 	Location isSource_Location `protobuf_oneof:"location"`
 	// Original name of the file, for display.
-	DisplayName   string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	DisplayName string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// Id of the storage node holding storage_path (its --node-id). The job
+	// then publishes to that node too. Empty means the coordinator's first
+	// storage node.
+	StorageNode   string `protobuf:"bytes,4,opt,name=storage_node,json=storageNode,proto3" json:"storage_node,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -343,6 +347,13 @@ func (x *Source) GetUrl() string {
 func (x *Source) GetDisplayName() string {
 	if x != nil {
 		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Source) GetStorageNode() string {
+	if x != nil {
+		return x.StorageNode
 	}
 	return ""
 }
@@ -1367,6 +1378,8 @@ type Job struct {
 	Priority Priority `protobuf:"varint,17,opt,name=priority,proto3,enum=vodfleet.v1.Priority" json:"priority,omitempty"`
 	// Agent labels every task of the job needs (see TaskSpec.requires).
 	AgentSelector map[string]string `protobuf:"bytes,18,rep,name=agent_selector,json=agentSelector,proto3" json:"agent_selector,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Id of the storage node the asset is published to, chosen at submit.
+	StorageNode   string `protobuf:"bytes,19,opt,name=storage_node,json=storageNode,proto3" json:"storage_node,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1525,6 +1538,13 @@ func (x *Job) GetAgentSelector() map[string]string {
 		return x.AgentSelector
 	}
 	return nil
+}
+
+func (x *Job) GetStorageNode() string {
+	if x != nil {
+		return x.StorageNode
+	}
+	return ""
 }
 
 // SubmitJobRequest is the body of SubmitJob.
@@ -2155,11 +2175,12 @@ var File_vodfleet_v1_job_proto protoreflect.FileDescriptor
 
 const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\n" +
-	"\x15vodfleet/v1/job.proto\x12\vvodfleet.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"p\n" +
+	"\x15vodfleet/v1/job.proto\x12\vvodfleet.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x01\n" +
 	"\x06Source\x12#\n" +
 	"\fstorage_path\x18\x01 \x01(\tH\x00R\vstoragePath\x12\x12\n" +
 	"\x03url\x18\x02 \x01(\tH\x00R\x03url\x12!\n" +
-	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayNameB\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12!\n" +
+	"\fstorage_node\x18\x04 \x01(\tR\vstorageNodeB\n" +
 	"\n" +
 	"\blocation\"\xc3\x01\n" +
 	"\tRendition\x12\x12\n" +
@@ -2256,7 +2277,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\n" +
 	"updated_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x1c\n" +
 	"\tpublished\x18\x11 \x01(\bR\tpublished\x122\n" +
-	"\x15attempts_before_retry\x18\x12 \x01(\x05R\x13attemptsBeforeRetry\"\xff\x05\n" +
+	"\x15attempts_before_retry\x18\x12 \x01(\x05R\x13attemptsBeforeRetry\"\xa2\x06\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x15.vodfleet.v1.JobStateR\x05state\x12+\n" +
@@ -2279,7 +2300,8 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\ahls_url\x18\x0f \x01(\tR\x06hlsUrl\x12\x19\n" +
 	"\bdash_url\x18\x10 \x01(\tR\adashUrl\x121\n" +
 	"\bpriority\x18\x11 \x01(\x0e2\x15.vodfleet.v1.PriorityR\bpriority\x12J\n" +
-	"\x0eagent_selector\x18\x12 \x03(\v2#.vodfleet.v1.Job.AgentSelectorEntryR\ragentSelector\x1a@\n" +
+	"\x0eagent_selector\x18\x12 \x03(\v2#.vodfleet.v1.Job.AgentSelectorEntryR\ragentSelector\x12!\n" +
+	"\fstorage_node\x18\x13 \x01(\tR\vstorageNode\x1a@\n" +
 	"\x12AgentSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf1\x02\n" +

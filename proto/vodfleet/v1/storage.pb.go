@@ -309,7 +309,9 @@ type ObjectInfo struct {
 	// MIME type.
 	ContentType string `protobuf:"bytes,4,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
 	// When the object was written.
-	ModifiedAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=modified_at,json=modifiedAt,proto3" json:"modified_at,omitempty"`
+	ModifiedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=modified_at,json=modifiedAt,proto3" json:"modified_at,omitempty"`
+	// Id of the storage node that holds it.
+	Node          string `protobuf:"bytes,6,opt,name=node,proto3" json:"node,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -377,6 +379,13 @@ func (x *ObjectInfo) GetModifiedAt() *timestamppb.Timestamp {
 		return x.ModifiedAt
 	}
 	return nil
+}
+
+func (x *ObjectInfo) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
 }
 
 // PutHeader opens an upload.
@@ -1019,7 +1028,7 @@ const file_vodfleet_v1_storage_proto_rawDesc = "" +
 	"\x12DeleteAssetRequest\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\"/\n" +
 	"\x13DeleteAssetResponse\x12\x18\n" +
-	"\adeleted\x18\x01 \x01(\x05R\adeleted\"\xac\x01\n" +
+	"\adeleted\x18\x01 \x01(\x05R\adeleted\"\xc0\x01\n" +
 	"\n" +
 	"ObjectInfo\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
@@ -1027,7 +1036,8 @@ const file_vodfleet_v1_storage_proto_rawDesc = "" +
 	"\x06sha256\x18\x03 \x01(\tR\x06sha256\x12!\n" +
 	"\fcontent_type\x18\x04 \x01(\tR\vcontentType\x12;\n" +
 	"\vmodified_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"modifiedAt\"V\n" +
+	"modifiedAt\x12\x12\n" +
+	"\x04node\x18\x06 \x01(\tR\x04node\"V\n" +
 	"\tPutHeader\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12!\n" +
 	"\fcontent_type\x18\x02 \x01(\tR\vcontentType\x12\x12\n" +
