@@ -376,4 +376,3 @@ func (a *Agent) deliver(ctx context.Context, taskID string, call func(context.Co
 		wait = min(wait*2, 2*time.Second)
 	}
 }
-

@@ -171,4 +171,3 @@ func runEdge(args []string, _ io.Writer) error {
 	waitForSignal()
 	return n.Close()
 }
-

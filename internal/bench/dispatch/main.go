@@ -28,9 +28,9 @@ import (
 
 	"github.com/vodfleet/vodfleet/coordinator"
 	"github.com/vodfleet/vodfleet/internal/etcdserver"
-	"github.com/vodfleet/vodfleet/storage"
 	"github.com/vodfleet/vodfleet/internal/simagent"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+	"github.com/vodfleet/vodfleet/storage"
 )
 
 type nopPublisher struct{ *storage.Pool }
