@@ -160,7 +160,11 @@ type TaskProgress struct {
 	// Fraction done, 0..1.
 	Progress float64 `protobuf:"fixed64,3,opt,name=progress,proto3" json:"progress,omitempty"`
 	// Encoding speed in frames per second, when known.
-	Fps           float64 `protobuf:"fixed64,4,opt,name=fps,proto3" json:"fps,omitempty"`
+	Fps float64 `protobuf:"fixed64,4,opt,name=fps,proto3" json:"fps,omitempty"`
+	// Encoding speed relative to real time, when known.
+	Speed float64 `protobuf:"fixed64,5,opt,name=speed,proto3" json:"speed,omitempty"`
+	// Estimated seconds left, when known.
+	EtaSeconds    float64 `protobuf:"fixed64,6,opt,name=eta_seconds,json=etaSeconds,proto3" json:"eta_seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -219,6 +223,20 @@ func (x *TaskProgress) GetProgress() float64 {
 func (x *TaskProgress) GetFps() float64 {
 	if x != nil {
 		return x.Fps
+	}
+	return 0
+}
+
+func (x *TaskProgress) GetSpeed() float64 {
+	if x != nil {
+		return x.Speed
+	}
+	return 0
+}
+
+func (x *TaskProgress) GetEtaSeconds() float64 {
+	if x != nil {
+		return x.EtaSeconds
 	}
 	return 0
 }
@@ -1008,13 +1026,16 @@ const file_vodfleet_v1_agent_proto_rawDesc = "" +
 	"\tHeldLease\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x1f\n" +
 	"\vlease_token\x18\x02 \x01(\x03R\n" +
-	"leaseToken\"v\n" +
+	"leaseToken\"\xad\x01\n" +
 	"\fTaskProgress\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x1f\n" +
 	"\vlease_token\x18\x02 \x01(\x03R\n" +
 	"leaseToken\x12\x1a\n" +
 	"\bprogress\x18\x03 \x01(\x01R\bprogress\x12\x10\n" +
-	"\x03fps\x18\x04 \x01(\x01R\x03fps\"\x9b\x01\n" +
+	"\x03fps\x18\x04 \x01(\x01R\x03fps\x12\x14\n" +
+	"\x05speed\x18\x05 \x01(\x01R\x05speed\x12\x1f\n" +
+	"\veta_seconds\x18\x06 \x01(\x01R\n" +
+	"etaSeconds\"\x9b\x01\n" +
 	"\x13CompleteTaskRequest\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\tR\x06taskId\x12\x1f\n" +

@@ -99,6 +99,13 @@ const (
 	TaskKind_TASK_KIND_ENCODE_AUDIO TaskKind = 3
 	// Write the HLS playlists and the DASH MPD for the encoded renditions.
 	TaskKind_TASK_KIND_PACKAGE TaskKind = 4
+	// Make the poster, the sprite sheet and its WebVTT thumbnail track.
+	TaskKind_TASK_KIND_THUMBNAILS TaskKind = 5
+	// Convert the source's text subtitle streams to WebVTT.
+	TaskKind_TASK_KIND_SUBTITLES TaskKind = 6
+	// Remux one finished rendition (all its chunks, plus the main audio)
+	// into a progressive MP4 and/or MPEG-TS segments, without re-encoding.
+	TaskKind_TASK_KIND_MUX TaskKind = 7
 )
 
 // Enum value maps for TaskKind.
@@ -109,6 +116,9 @@ var (
 		2: "TASK_KIND_ENCODE_VIDEO",
 		3: "TASK_KIND_ENCODE_AUDIO",
 		4: "TASK_KIND_PACKAGE",
+		5: "TASK_KIND_THUMBNAILS",
+		6: "TASK_KIND_SUBTITLES",
+		7: "TASK_KIND_MUX",
 	}
 	TaskKind_value = map[string]int32{
 		"TASK_KIND_UNSPECIFIED":  0,
@@ -116,6 +126,9 @@ var (
 		"TASK_KIND_ENCODE_VIDEO": 2,
 		"TASK_KIND_ENCODE_AUDIO": 3,
 		"TASK_KIND_PACKAGE":      4,
+		"TASK_KIND_THUMBNAILS":   5,
+		"TASK_KIND_SUBTITLES":    6,
+		"TASK_KIND_MUX":          7,
 	}
 )
 
@@ -144,6 +157,116 @@ func (x TaskKind) Number() protoreflect.EnumNumber {
 // Deprecated: Use TaskKind.Descriptor instead.
 func (TaskKind) EnumDescriptor() ([]byte, []int) {
 	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{1}
+}
+
+// VideoCodec is the video codec of a rendition.
+type VideoCodec int32
+
+const (
+	// Treated as H264.
+	VideoCodec_VIDEO_CODEC_UNSPECIFIED VideoCodec = 0
+	// H.264/AVC with libx264.
+	VideoCodec_VIDEO_CODEC_H264 VideoCodec = 1
+	// H.265/HEVC with libx265, tagged hvc1.
+	VideoCodec_VIDEO_CODEC_HEVC VideoCodec = 2
+	// AV1 with libsvtav1.
+	VideoCodec_VIDEO_CODEC_AV1 VideoCodec = 3
+)
+
+// Enum value maps for VideoCodec.
+var (
+	VideoCodec_name = map[int32]string{
+		0: "VIDEO_CODEC_UNSPECIFIED",
+		1: "VIDEO_CODEC_H264",
+		2: "VIDEO_CODEC_HEVC",
+		3: "VIDEO_CODEC_AV1",
+	}
+	VideoCodec_value = map[string]int32{
+		"VIDEO_CODEC_UNSPECIFIED": 0,
+		"VIDEO_CODEC_H264":        1,
+		"VIDEO_CODEC_HEVC":        2,
+		"VIDEO_CODEC_AV1":         3,
+	}
+)
+
+func (x VideoCodec) Enum() *VideoCodec {
+	p := new(VideoCodec)
+	*p = x
+	return p
+}
+
+func (x VideoCodec) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (VideoCodec) Descriptor() protoreflect.EnumDescriptor {
+	return file_vodfleet_v1_job_proto_enumTypes[2].Descriptor()
+}
+
+func (VideoCodec) Type() protoreflect.EnumType {
+	return &file_vodfleet_v1_job_proto_enumTypes[2]
+}
+
+func (x VideoCodec) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use VideoCodec.Descriptor instead.
+func (VideoCodec) EnumDescriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{2}
+}
+
+// SegmentFormat is the segment container of the HLS output.
+type SegmentFormat int32
+
+const (
+	// Treated as CMAF.
+	SegmentFormat_SEGMENT_FORMAT_UNSPECIFIED SegmentFormat = 0
+	// Fragmented MP4 (CMAF), shared with DASH.
+	SegmentFormat_SEGMENT_FORMAT_CMAF SegmentFormat = 1
+	// MPEG-TS, remuxed from the CMAF segments (same boundaries).
+	SegmentFormat_SEGMENT_FORMAT_TS SegmentFormat = 2
+)
+
+// Enum value maps for SegmentFormat.
+var (
+	SegmentFormat_name = map[int32]string{
+		0: "SEGMENT_FORMAT_UNSPECIFIED",
+		1: "SEGMENT_FORMAT_CMAF",
+		2: "SEGMENT_FORMAT_TS",
+	}
+	SegmentFormat_value = map[string]int32{
+		"SEGMENT_FORMAT_UNSPECIFIED": 0,
+		"SEGMENT_FORMAT_CMAF":        1,
+		"SEGMENT_FORMAT_TS":          2,
+	}
+)
+
+func (x SegmentFormat) Enum() *SegmentFormat {
+	p := new(SegmentFormat)
+	*p = x
+	return p
+}
+
+func (x SegmentFormat) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SegmentFormat) Descriptor() protoreflect.EnumDescriptor {
+	return file_vodfleet_v1_job_proto_enumTypes[3].Descriptor()
+}
+
+func (SegmentFormat) Type() protoreflect.EnumType {
+	return &file_vodfleet_v1_job_proto_enumTypes[3]
+}
+
+func (x SegmentFormat) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SegmentFormat.Descriptor instead.
+func (SegmentFormat) EnumDescriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{3}
 }
 
 // TaskState is the life cycle of a task.
@@ -194,11 +317,11 @@ func (x TaskState) String() string {
 }
 
 func (TaskState) Descriptor() protoreflect.EnumDescriptor {
-	return file_vodfleet_v1_job_proto_enumTypes[2].Descriptor()
+	return file_vodfleet_v1_job_proto_enumTypes[4].Descriptor()
 }
 
 func (TaskState) Type() protoreflect.EnumType {
-	return &file_vodfleet_v1_job_proto_enumTypes[2]
+	return &file_vodfleet_v1_job_proto_enumTypes[4]
 }
 
 func (x TaskState) Number() protoreflect.EnumNumber {
@@ -207,7 +330,7 @@ func (x TaskState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TaskState.Descriptor instead.
 func (TaskState) EnumDescriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{2}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{4}
 }
 
 // Priority is a job's scheduling class. Higher classes are served first;
@@ -252,11 +375,11 @@ func (x Priority) String() string {
 }
 
 func (Priority) Descriptor() protoreflect.EnumDescriptor {
-	return file_vodfleet_v1_job_proto_enumTypes[3].Descriptor()
+	return file_vodfleet_v1_job_proto_enumTypes[5].Descriptor()
 }
 
 func (Priority) Type() protoreflect.EnumType {
-	return &file_vodfleet_v1_job_proto_enumTypes[3]
+	return &file_vodfleet_v1_job_proto_enumTypes[5]
 }
 
 func (x Priority) Number() protoreflect.EnumNumber {
@@ -265,7 +388,7 @@ func (x Priority) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Priority.Descriptor instead.
 func (Priority) EnumDescriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{3}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{5}
 }
 
 // Source says where a job's input comes from.
@@ -392,7 +515,11 @@ type Rendition struct {
 	// H.264 profile, e.g. "high".
 	Profile string `protobuf:"bytes,6,opt,name=profile,proto3" json:"profile,omitempty"`
 	// H.264 level, e.g. "4.0".
-	Level         string `protobuf:"bytes,7,opt,name=level,proto3" json:"level,omitempty"`
+	Level string `protobuf:"bytes,7,opt,name=level,proto3" json:"level,omitempty"`
+	// Codec; UNSPECIFIED is H264.
+	Codec VideoCodec `protobuf:"varint,8,opt,name=codec,proto3,enum=vodfleet.v1.VideoCodec" json:"codec,omitempty"`
+	// VBV buffer size in bits; 0 means twice max_bitrate.
+	BufferSize    int64 `protobuf:"varint,9,opt,name=buffer_size,json=bufferSize,proto3" json:"buffer_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -476,6 +603,308 @@ func (x *Rendition) GetLevel() string {
 	return ""
 }
 
+func (x *Rendition) GetCodec() VideoCodec {
+	if x != nil {
+		return x.Codec
+	}
+	return VideoCodec_VIDEO_CODEC_UNSPECIFIED
+}
+
+func (x *Rendition) GetBufferSize() int64 {
+	if x != nil {
+		return x.BufferSize
+	}
+	return 0
+}
+
+// RenditionRequest is a custom rendition in a job spec. Give the height
+// (the width then keeps the source's display aspect ratio) or both; odd
+// sizes are rounded down to even. Renditions taller than the source are
+// dropped (never upscale).
+type RenditionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name used in paths and manifests; empty means "<height>p".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Output width; 0 derives it from height and the source aspect ratio.
+	Width int32 `protobuf:"varint,2,opt,name=width,proto3" json:"width,omitempty"`
+	// Output height; required.
+	Height int32 `protobuf:"varint,3,opt,name=height,proto3" json:"height,omitempty"`
+	// Target video bitrate in bits per second; 0 picks one from the size.
+	VideoBitrate int64 `protobuf:"varint,4,opt,name=video_bitrate,json=videoBitrate,proto3" json:"video_bitrate,omitempty"`
+	// Peak bitrate in bits per second; 0 means 1.5x video_bitrate.
+	MaxBitrate int64 `protobuf:"varint,5,opt,name=max_bitrate,json=maxBitrate,proto3" json:"max_bitrate,omitempty"`
+	// VBV buffer in bits; 0 means twice max_bitrate.
+	BufferSize int64 `protobuf:"varint,6,opt,name=buffer_size,json=bufferSize,proto3" json:"buffer_size,omitempty"`
+	// Codec; UNSPECIFIED means the job's codec.
+	Codec         VideoCodec `protobuf:"varint,7,opt,name=codec,proto3,enum=vodfleet.v1.VideoCodec" json:"codec,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenditionRequest) Reset() {
+	*x = RenditionRequest{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenditionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenditionRequest) ProtoMessage() {}
+
+func (x *RenditionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenditionRequest.ProtoReflect.Descriptor instead.
+func (*RenditionRequest) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RenditionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RenditionRequest) GetWidth() int32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *RenditionRequest) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *RenditionRequest) GetVideoBitrate() int64 {
+	if x != nil {
+		return x.VideoBitrate
+	}
+	return 0
+}
+
+func (x *RenditionRequest) GetMaxBitrate() int64 {
+	if x != nil {
+		return x.MaxBitrate
+	}
+	return 0
+}
+
+func (x *RenditionRequest) GetBufferSize() int64 {
+	if x != nil {
+		return x.BufferSize
+	}
+	return 0
+}
+
+func (x *RenditionRequest) GetCodec() VideoCodec {
+	if x != nil {
+		return x.Codec
+	}
+	return VideoCodec_VIDEO_CODEC_UNSPECIFIED
+}
+
+// Outputs selects what a job produces. Unset optional fields take their
+// defaults: HLS and DASH on, thumbnails and subtitles on, MP4 off.
+type Outputs struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// HLS master and media playlists.
+	Hls *bool `protobuf:"varint,1,opt,name=hls,proto3,oneof" json:"hls,omitempty"`
+	// Segment container for HLS; DASH always uses the CMAF segments.
+	HlsSegments SegmentFormat `protobuf:"varint,2,opt,name=hls_segments,json=hlsSegments,proto3,enum=vodfleet.v1.SegmentFormat" json:"hls_segments,omitempty"`
+	// DASH MPD over the CMAF segments.
+	Dash *bool `protobuf:"varint,3,opt,name=dash,proto3,oneof" json:"dash,omitempty"`
+	// A progressive, faststart MP4 per rendition for download.
+	Mp4 bool `protobuf:"varint,4,opt,name=mp4,proto3" json:"mp4,omitempty"`
+	// Poster, sprite sheet and WebVTT thumbnail track.
+	Thumbnails *bool `protobuf:"varint,5,opt,name=thumbnails,proto3,oneof" json:"thumbnails,omitempty"`
+	// WebVTT subtitles from the source's text subtitle streams.
+	Subtitles     *bool `protobuf:"varint,6,opt,name=subtitles,proto3,oneof" json:"subtitles,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Outputs) Reset() {
+	*x = Outputs{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Outputs) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Outputs) ProtoMessage() {}
+
+func (x *Outputs) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Outputs.ProtoReflect.Descriptor instead.
+func (*Outputs) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Outputs) GetHls() bool {
+	if x != nil && x.Hls != nil {
+		return *x.Hls
+	}
+	return false
+}
+
+func (x *Outputs) GetHlsSegments() SegmentFormat {
+	if x != nil {
+		return x.HlsSegments
+	}
+	return SegmentFormat_SEGMENT_FORMAT_UNSPECIFIED
+}
+
+func (x *Outputs) GetDash() bool {
+	if x != nil && x.Dash != nil {
+		return *x.Dash
+	}
+	return false
+}
+
+func (x *Outputs) GetMp4() bool {
+	if x != nil {
+		return x.Mp4
+	}
+	return false
+}
+
+func (x *Outputs) GetThumbnails() bool {
+	if x != nil && x.Thumbnails != nil {
+		return *x.Thumbnails
+	}
+	return false
+}
+
+func (x *Outputs) GetSubtitles() bool {
+	if x != nil && x.Subtitles != nil {
+		return *x.Subtitles
+	}
+	return false
+}
+
+// EncodeOptions is the encoding part of a job spec.
+type EncodeOptions struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Custom renditions; when set they replace the named ladder.
+	Renditions []*RenditionRequest `protobuf:"bytes,1,rep,name=renditions,proto3" json:"renditions,omitempty"`
+	// Codec of the ladder's renditions; UNSPECIFIED is H264.
+	Codec VideoCodec `protobuf:"varint,2,opt,name=codec,proto3,enum=vodfleet.v1.VideoCodec" json:"codec,omitempty"`
+	// Frame-rate cap; 0 means 60. Faster sources are resampled.
+	MaxFrameRate float64 `protobuf:"fixed64,3,opt,name=max_frame_rate,json=maxFrameRate,proto3" json:"max_frame_rate,omitempty"`
+	// Chunk length in seconds for chunk-parallel encoding; rounded down to
+	// a multiple of the segment duration. 0 means the coordinator default;
+	// a negative value disables chunking.
+	ChunkSeconds float64 `protobuf:"fixed64,4,opt,name=chunk_seconds,json=chunkSeconds,proto3" json:"chunk_seconds,omitempty"`
+	// What to produce.
+	Outputs *Outputs `protobuf:"bytes,5,opt,name=outputs,proto3" json:"outputs,omitempty"`
+	// AAC bitrate per audio track in bits per second; 0 means 128000.
+	AudioBitrate  int64 `protobuf:"varint,6,opt,name=audio_bitrate,json=audioBitrate,proto3" json:"audio_bitrate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EncodeOptions) Reset() {
+	*x = EncodeOptions{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EncodeOptions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EncodeOptions) ProtoMessage() {}
+
+func (x *EncodeOptions) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EncodeOptions.ProtoReflect.Descriptor instead.
+func (*EncodeOptions) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *EncodeOptions) GetRenditions() []*RenditionRequest {
+	if x != nil {
+		return x.Renditions
+	}
+	return nil
+}
+
+func (x *EncodeOptions) GetCodec() VideoCodec {
+	if x != nil {
+		return x.Codec
+	}
+	return VideoCodec_VIDEO_CODEC_UNSPECIFIED
+}
+
+func (x *EncodeOptions) GetMaxFrameRate() float64 {
+	if x != nil {
+		return x.MaxFrameRate
+	}
+	return 0
+}
+
+func (x *EncodeOptions) GetChunkSeconds() float64 {
+	if x != nil {
+		return x.ChunkSeconds
+	}
+	return 0
+}
+
+func (x *EncodeOptions) GetOutputs() *Outputs {
+	if x != nil {
+		return x.Outputs
+	}
+	return nil
+}
+
+func (x *EncodeOptions) GetAudioBitrate() int64 {
+	if x != nil {
+		return x.AudioBitrate
+	}
+	return 0
+}
+
 // AudioSpec describes the AAC track of an asset.
 type AudioSpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -484,14 +913,21 @@ type AudioSpec struct {
 	// Channel count (2 for stereo).
 	Channels int32 `protobuf:"varint,2,opt,name=channels,proto3" json:"channels,omitempty"`
 	// Sample rate in Hz.
-	SampleRate    int32 `protobuf:"varint,3,opt,name=sample_rate,json=sampleRate,proto3" json:"sample_rate,omitempty"`
+	SampleRate int32 `protobuf:"varint,3,opt,name=sample_rate,json=sampleRate,proto3" json:"sample_rate,omitempty"`
+	// Index of the source audio stream among the audio streams (0 is the
+	// first).
+	StreamIndex int32 `protobuf:"varint,4,opt,name=stream_index,json=streamIndex,proto3" json:"stream_index,omitempty"`
+	// ISO 639 language of the track, from the source; empty if unknown.
+	Language string `protobuf:"bytes,5,opt,name=language,proto3" json:"language,omitempty"`
+	// Track name used in paths ("audio", "audio_2", ...).
+	Name          string `protobuf:"bytes,6,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AudioSpec) Reset() {
 	*x = AudioSpec{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[2]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -503,7 +939,7 @@ func (x *AudioSpec) String() string {
 func (*AudioSpec) ProtoMessage() {}
 
 func (x *AudioSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[2]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -516,7 +952,7 @@ func (x *AudioSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AudioSpec.ProtoReflect.Descriptor instead.
 func (*AudioSpec) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{2}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *AudioSpec) GetBitrate() int64 {
@@ -540,6 +976,421 @@ func (x *AudioSpec) GetSampleRate() int32 {
 	return 0
 }
 
+func (x *AudioSpec) GetStreamIndex() int32 {
+	if x != nil {
+		return x.StreamIndex
+	}
+	return 0
+}
+
+func (x *AudioSpec) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *AudioSpec) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// AudioStream is one audio stream found by the probe.
+type AudioStream struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Index among the source's audio streams.
+	Index int32 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// Codec name.
+	Codec string `protobuf:"bytes,2,opt,name=codec,proto3" json:"codec,omitempty"`
+	// ISO 639 language tag, empty if unknown.
+	Language string `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
+	// Channel count.
+	Channels int32 `protobuf:"varint,4,opt,name=channels,proto3" json:"channels,omitempty"`
+	// Sample rate in Hz.
+	SampleRate int32 `protobuf:"varint,5,opt,name=sample_rate,json=sampleRate,proto3" json:"sample_rate,omitempty"`
+	// Title tag, if any.
+	Title         string `protobuf:"bytes,6,opt,name=title,proto3" json:"title,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AudioStream) Reset() {
+	*x = AudioStream{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AudioStream) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AudioStream) ProtoMessage() {}
+
+func (x *AudioStream) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AudioStream.ProtoReflect.Descriptor instead.
+func (*AudioStream) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *AudioStream) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *AudioStream) GetCodec() string {
+	if x != nil {
+		return x.Codec
+	}
+	return ""
+}
+
+func (x *AudioStream) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *AudioStream) GetChannels() int32 {
+	if x != nil {
+		return x.Channels
+	}
+	return 0
+}
+
+func (x *AudioStream) GetSampleRate() int32 {
+	if x != nil {
+		return x.SampleRate
+	}
+	return 0
+}
+
+func (x *AudioStream) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+// SubtitleStream is one subtitle stream found by the probe.
+type SubtitleStream struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Absolute stream index in the source (as ffprobe numbers streams).
+	Index int32 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// Codec name, e.g. "subrip", "ass", "mov_text", "hdmv_pgs_subtitle".
+	Codec string `protobuf:"bytes,2,opt,name=codec,proto3" json:"codec,omitempty"`
+	// ISO 639 language tag, empty if unknown.
+	Language string `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
+	// Title tag, if any.
+	Title         string `protobuf:"bytes,4,opt,name=title,proto3" json:"title,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubtitleStream) Reset() {
+	*x = SubtitleStream{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubtitleStream) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubtitleStream) ProtoMessage() {}
+
+func (x *SubtitleStream) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubtitleStream.ProtoReflect.Descriptor instead.
+func (*SubtitleStream) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SubtitleStream) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *SubtitleStream) GetCodec() string {
+	if x != nil {
+		return x.Codec
+	}
+	return ""
+}
+
+func (x *SubtitleStream) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *SubtitleStream) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+// Chunk is the slice of the timeline an ENCODE_VIDEO task encodes.
+type Chunk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Position of the chunk, from 0.
+	Index int32 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// Number of chunks of the rendition.
+	Count int32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	// Start on the source timeline, a multiple of the segment duration.
+	StartSeconds float64 `protobuf:"fixed64,3,opt,name=start_seconds,json=startSeconds,proto3" json:"start_seconds,omitempty"`
+	// Length; 0 means to the end of the source.
+	DurationSeconds float64 `protobuf:"fixed64,4,opt,name=duration_seconds,json=durationSeconds,proto3" json:"duration_seconds,omitempty"`
+	// Number of the chunk's first segment, so segment names are unique and
+	// consecutive across chunks.
+	FirstSegment  int32 `protobuf:"varint,5,opt,name=first_segment,json=firstSegment,proto3" json:"first_segment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Chunk) Reset() {
+	*x = Chunk{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Chunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Chunk) ProtoMessage() {}
+
+func (x *Chunk) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Chunk.ProtoReflect.Descriptor instead.
+func (*Chunk) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Chunk) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *Chunk) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *Chunk) GetStartSeconds() float64 {
+	if x != nil {
+		return x.StartSeconds
+	}
+	return 0
+}
+
+func (x *Chunk) GetDurationSeconds() float64 {
+	if x != nil {
+		return x.DurationSeconds
+	}
+	return 0
+}
+
+func (x *Chunk) GetFirstSegment() int32 {
+	if x != nil {
+		return x.FirstSegment
+	}
+	return 0
+}
+
+// ThumbnailSpec shapes the thumbnails of a job.
+type ThumbnailSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Seconds between sprite tiles; 0 picks one (at most 100 tiles).
+	IntervalSeconds float64 `protobuf:"fixed64,1,opt,name=interval_seconds,json=intervalSeconds,proto3" json:"interval_seconds,omitempty"`
+	// Tile width in pixels; 0 means 160.
+	TileWidth int32 `protobuf:"varint,2,opt,name=tile_width,json=tileWidth,proto3" json:"tile_width,omitempty"`
+	// Tiles per sprite row; 0 means 10.
+	Columns int32 `protobuf:"varint,3,opt,name=columns,proto3" json:"columns,omitempty"`
+	// Poster time in seconds; it is clamped inside the source.
+	PosterSeconds float64 `protobuf:"fixed64,4,opt,name=poster_seconds,json=posterSeconds,proto3" json:"poster_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThumbnailSpec) Reset() {
+	*x = ThumbnailSpec{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThumbnailSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThumbnailSpec) ProtoMessage() {}
+
+func (x *ThumbnailSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThumbnailSpec.ProtoReflect.Descriptor instead.
+func (*ThumbnailSpec) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ThumbnailSpec) GetIntervalSeconds() float64 {
+	if x != nil {
+		return x.IntervalSeconds
+	}
+	return 0
+}
+
+func (x *ThumbnailSpec) GetTileWidth() int32 {
+	if x != nil {
+		return x.TileWidth
+	}
+	return 0
+}
+
+func (x *ThumbnailSpec) GetColumns() int32 {
+	if x != nil {
+		return x.Columns
+	}
+	return 0
+}
+
+func (x *ThumbnailSpec) GetPosterSeconds() float64 {
+	if x != nil {
+		return x.PosterSeconds
+	}
+	return 0
+}
+
+// MuxSpec says what a MUX task makes of one rendition.
+type MuxSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rendition's video track, chunks merged (dir inside the asset).
+	Video *TrackOutput `protobuf:"bytes,1,opt,name=video,proto3" json:"video,omitempty"`
+	// The main audio track, if any.
+	Audio *TrackOutput `protobuf:"bytes,2,opt,name=audio,proto3" json:"audio,omitempty"`
+	// Write a progressive MP4, "download/<rendition>.mp4" in the asset.
+	Mp4 bool `protobuf:"varint,3,opt,name=mp4,proto3" json:"mp4,omitempty"`
+	// Write MPEG-TS segments with video and main audio muxed together and
+	// their media playlist, in "ts/<rendition>/" in the asset.
+	Ts            bool `protobuf:"varint,4,opt,name=ts,proto3" json:"ts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MuxSpec) Reset() {
+	*x = MuxSpec{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MuxSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MuxSpec) ProtoMessage() {}
+
+func (x *MuxSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MuxSpec.ProtoReflect.Descriptor instead.
+func (*MuxSpec) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *MuxSpec) GetVideo() *TrackOutput {
+	if x != nil {
+		return x.Video
+	}
+	return nil
+}
+
+func (x *MuxSpec) GetAudio() *TrackOutput {
+	if x != nil {
+		return x.Audio
+	}
+	return nil
+}
+
+func (x *MuxSpec) GetMp4() bool {
+	if x != nil {
+		return x.Mp4
+	}
+	return false
+}
+
+func (x *MuxSpec) GetTs() bool {
+	if x != nil {
+		return x.Ts
+	}
+	return false
+}
+
 // ProbeResult is what ffprobe found in a source.
 type ProbeResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -560,14 +1411,22 @@ type ProbeResult struct {
 	// Codec name of the first audio stream.
 	AudioCodec string `protobuf:"bytes,8,opt,name=audio_codec,json=audioCodec,proto3" json:"audio_codec,omitempty"`
 	// Container format name(s) as ffprobe reports them.
-	FormatName    string `protobuf:"bytes,9,opt,name=format_name,json=formatName,proto3" json:"format_name,omitempty"`
+	FormatName string `protobuf:"bytes,9,opt,name=format_name,json=formatName,proto3" json:"format_name,omitempty"`
+	// Every audio stream, in source order.
+	AudioStreams []*AudioStream `protobuf:"bytes,10,rep,name=audio_streams,json=audioStreams,proto3" json:"audio_streams,omitempty"`
+	// Every subtitle stream, in source order.
+	SubtitleStreams []*SubtitleStream `protobuf:"bytes,11,rep,name=subtitle_streams,json=subtitleStreams,proto3" json:"subtitle_streams,omitempty"`
+	// Size of the source in bytes, when known.
+	SizeBytes int64 `protobuf:"varint,12,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// Pixel format of the first video stream, e.g. "yuv420p10le".
+	PixelFormat   string `protobuf:"bytes,13,opt,name=pixel_format,json=pixelFormat,proto3" json:"pixel_format,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProbeResult) Reset() {
 	*x = ProbeResult{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[3]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -579,7 +1438,7 @@ func (x *ProbeResult) String() string {
 func (*ProbeResult) ProtoMessage() {}
 
 func (x *ProbeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[3]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -592,7 +1451,7 @@ func (x *ProbeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeResult.ProtoReflect.Descriptor instead.
 func (*ProbeResult) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{3}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ProbeResult) GetDurationSeconds() float64 {
@@ -658,6 +1517,34 @@ func (x *ProbeResult) GetFormatName() string {
 	return ""
 }
 
+func (x *ProbeResult) GetAudioStreams() []*AudioStream {
+	if x != nil {
+		return x.AudioStreams
+	}
+	return nil
+}
+
+func (x *ProbeResult) GetSubtitleStreams() []*SubtitleStream {
+	if x != nil {
+		return x.SubtitleStreams
+	}
+	return nil
+}
+
+func (x *ProbeResult) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *ProbeResult) GetPixelFormat() string {
+	if x != nil {
+		return x.PixelFormat
+	}
+	return ""
+}
+
 // Segment is one CMAF media segment of a track.
 type Segment struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -673,7 +1560,7 @@ type Segment struct {
 
 func (x *Segment) Reset() {
 	*x = Segment{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[4]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -685,7 +1572,7 @@ func (x *Segment) String() string {
 func (*Segment) ProtoMessage() {}
 
 func (x *Segment) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[4]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -698,7 +1585,7 @@ func (x *Segment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Segment.ProtoReflect.Descriptor instead.
 func (*Segment) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{4}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Segment) GetName() string {
@@ -746,14 +1633,18 @@ type TrackOutput struct {
 	// Sample rate for audio tracks.
 	SampleRate int32 `protobuf:"varint,10,opt,name=sample_rate,json=sampleRate,proto3" json:"sample_rate,omitempty"`
 	// Channel count for audio tracks.
-	Channels      int32 `protobuf:"varint,11,opt,name=channels,proto3" json:"channels,omitempty"`
+	Channels int32 `protobuf:"varint,11,opt,name=channels,proto3" json:"channels,omitempty"`
+	// Language of audio and subtitle tracks.
+	Language string `protobuf:"bytes,12,opt,name=language,proto3" json:"language,omitempty"`
+	// Number of the first segment (segment names are numbered from it).
+	FirstSegment  int32 `protobuf:"varint,13,opt,name=first_segment,json=firstSegment,proto3" json:"first_segment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TrackOutput) Reset() {
 	*x = TrackOutput{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[5]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -765,7 +1656,7 @@ func (x *TrackOutput) String() string {
 func (*TrackOutput) ProtoMessage() {}
 
 func (x *TrackOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[5]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -778,7 +1669,7 @@ func (x *TrackOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackOutput.ProtoReflect.Descriptor instead.
 func (*TrackOutput) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{5}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *TrackOutput) GetDir() string {
@@ -858,20 +1749,353 @@ func (x *TrackOutput) GetChannels() int32 {
 	return 0
 }
 
+func (x *TrackOutput) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *TrackOutput) GetFirstSegment() int32 {
+	if x != nil {
+		return x.FirstSegment
+	}
+	return 0
+}
+
+// ThumbnailOutput lists what a THUMBNAILS task wrote (paths inside the
+// asset).
+type ThumbnailOutput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Poster JPEG.
+	Poster string `protobuf:"bytes,1,opt,name=poster,proto3" json:"poster,omitempty"`
+	// Sprite sheet JPEG.
+	Sprite string `protobuf:"bytes,2,opt,name=sprite,proto3" json:"sprite,omitempty"`
+	// WebVTT thumbnail track pointing into the sprite.
+	Vtt string `protobuf:"bytes,3,opt,name=vtt,proto3" json:"vtt,omitempty"`
+	// Tile size in pixels.
+	TileWidth int32 `protobuf:"varint,4,opt,name=tile_width,json=tileWidth,proto3" json:"tile_width,omitempty"`
+	// Tile height in pixels.
+	TileHeight int32 `protobuf:"varint,5,opt,name=tile_height,json=tileHeight,proto3" json:"tile_height,omitempty"`
+	// Tiles per row and rows.
+	Columns int32 `protobuf:"varint,6,opt,name=columns,proto3" json:"columns,omitempty"`
+	// Rows of the sprite.
+	Rows int32 `protobuf:"varint,7,opt,name=rows,proto3" json:"rows,omitempty"`
+	// Number of tiles.
+	Count int32 `protobuf:"varint,8,opt,name=count,proto3" json:"count,omitempty"`
+	// Seconds between tiles.
+	IntervalSeconds float64 `protobuf:"fixed64,9,opt,name=interval_seconds,json=intervalSeconds,proto3" json:"interval_seconds,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ThumbnailOutput) Reset() {
+	*x = ThumbnailOutput{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThumbnailOutput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThumbnailOutput) ProtoMessage() {}
+
+func (x *ThumbnailOutput) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThumbnailOutput.ProtoReflect.Descriptor instead.
+func (*ThumbnailOutput) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ThumbnailOutput) GetPoster() string {
+	if x != nil {
+		return x.Poster
+	}
+	return ""
+}
+
+func (x *ThumbnailOutput) GetSprite() string {
+	if x != nil {
+		return x.Sprite
+	}
+	return ""
+}
+
+func (x *ThumbnailOutput) GetVtt() string {
+	if x != nil {
+		return x.Vtt
+	}
+	return ""
+}
+
+func (x *ThumbnailOutput) GetTileWidth() int32 {
+	if x != nil {
+		return x.TileWidth
+	}
+	return 0
+}
+
+func (x *ThumbnailOutput) GetTileHeight() int32 {
+	if x != nil {
+		return x.TileHeight
+	}
+	return 0
+}
+
+func (x *ThumbnailOutput) GetColumns() int32 {
+	if x != nil {
+		return x.Columns
+	}
+	return 0
+}
+
+func (x *ThumbnailOutput) GetRows() int32 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *ThumbnailOutput) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *ThumbnailOutput) GetIntervalSeconds() float64 {
+	if x != nil {
+		return x.IntervalSeconds
+	}
+	return 0
+}
+
+// SubtitleTrack is one WebVTT subtitle file inside the asset.
+type SubtitleTrack struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Path inside the asset, e.g. "subs/sub_fra.vtt".
+	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// ISO 639 language tag.
+	Language string `protobuf:"bytes,2,opt,name=language,proto3" json:"language,omitempty"`
+	// Display name.
+	Name          string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubtitleTrack) Reset() {
+	*x = SubtitleTrack{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubtitleTrack) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubtitleTrack) ProtoMessage() {}
+
+func (x *SubtitleTrack) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubtitleTrack.ProtoReflect.Descriptor instead.
+func (*SubtitleTrack) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SubtitleTrack) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *SubtitleTrack) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *SubtitleTrack) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// SubtitleOutput lists what a SUBTITLES task wrote.
+type SubtitleOutput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Converted tracks.
+	Tracks []*SubtitleTrack `protobuf:"bytes,1,rep,name=tracks,proto3" json:"tracks,omitempty"`
+	// Streams left out, with the reason (e.g. bitmap subtitles).
+	Skipped       []string `protobuf:"bytes,2,rep,name=skipped,proto3" json:"skipped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubtitleOutput) Reset() {
+	*x = SubtitleOutput{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubtitleOutput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubtitleOutput) ProtoMessage() {}
+
+func (x *SubtitleOutput) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubtitleOutput.ProtoReflect.Descriptor instead.
+func (*SubtitleOutput) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *SubtitleOutput) GetTracks() []*SubtitleTrack {
+	if x != nil {
+		return x.Tracks
+	}
+	return nil
+}
+
+func (x *SubtitleOutput) GetSkipped() []string {
+	if x != nil {
+		return x.Skipped
+	}
+	return nil
+}
+
+// MuxOutput lists what a MUX task wrote (paths inside the asset).
+type MuxOutput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Rendition name.
+	Rendition string `protobuf:"bytes,1,opt,name=rendition,proto3" json:"rendition,omitempty"`
+	// Progressive MP4, if made.
+	Mp4 string `protobuf:"bytes,2,opt,name=mp4,proto3" json:"mp4,omitempty"`
+	// MPEG-TS track (dir and segments), if made.
+	Ts *TrackOutput `protobuf:"bytes,3,opt,name=ts,proto3" json:"ts,omitempty"`
+	// Size of the MP4 in bytes.
+	Mp4Size       int64 `protobuf:"varint,4,opt,name=mp4_size,json=mp4Size,proto3" json:"mp4_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MuxOutput) Reset() {
+	*x = MuxOutput{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MuxOutput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MuxOutput) ProtoMessage() {}
+
+func (x *MuxOutput) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MuxOutput.ProtoReflect.Descriptor instead.
+func (*MuxOutput) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *MuxOutput) GetRendition() string {
+	if x != nil {
+		return x.Rendition
+	}
+	return ""
+}
+
+func (x *MuxOutput) GetMp4() string {
+	if x != nil {
+		return x.Mp4
+	}
+	return ""
+}
+
+func (x *MuxOutput) GetTs() *TrackOutput {
+	if x != nil {
+		return x.Ts
+	}
+	return nil
+}
+
+func (x *MuxOutput) GetMp4Size() int64 {
+	if x != nil {
+		return x.Mp4Size
+	}
+	return 0
+}
+
 // PackageResult lists the manifests written by a package task.
 type PackageResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Path of the HLS master playlist inside the asset.
 	HlsMaster string `protobuf:"bytes,1,opt,name=hls_master,json=hlsMaster,proto3" json:"hls_master,omitempty"`
 	// Path of the DASH MPD inside the asset.
-	DashManifest  string `protobuf:"bytes,2,opt,name=dash_manifest,json=dashManifest,proto3" json:"dash_manifest,omitempty"`
+	DashManifest string `protobuf:"bytes,2,opt,name=dash_manifest,json=dashManifest,proto3" json:"dash_manifest,omitempty"`
+	// Progressive MP4 downloads inside the asset.
+	Mp4 []string `protobuf:"bytes,3,rep,name=mp4,proto3" json:"mp4,omitempty"`
+	// Poster inside the asset.
+	Poster string `protobuf:"bytes,4,opt,name=poster,proto3" json:"poster,omitempty"`
+	// WebVTT thumbnail track inside the asset.
+	ThumbnailsVtt string `protobuf:"bytes,5,opt,name=thumbnails_vtt,json=thumbnailsVtt,proto3" json:"thumbnails_vtt,omitempty"`
+	// WebVTT subtitle files inside the asset.
+	Subtitles     []*SubtitleTrack `protobuf:"bytes,6,rep,name=subtitles,proto3" json:"subtitles,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PackageResult) Reset() {
 	*x = PackageResult{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[6]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -883,7 +2107,7 @@ func (x *PackageResult) String() string {
 func (*PackageResult) ProtoMessage() {}
 
 func (x *PackageResult) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[6]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -896,7 +2120,7 @@ func (x *PackageResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PackageResult.ProtoReflect.Descriptor instead.
 func (*PackageResult) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{6}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PackageResult) GetHlsMaster() string {
@@ -911,6 +2135,34 @@ func (x *PackageResult) GetDashManifest() string {
 		return x.DashManifest
 	}
 	return ""
+}
+
+func (x *PackageResult) GetMp4() []string {
+	if x != nil {
+		return x.Mp4
+	}
+	return nil
+}
+
+func (x *PackageResult) GetPoster() string {
+	if x != nil {
+		return x.Poster
+	}
+	return ""
+}
+
+func (x *PackageResult) GetThumbnailsVtt() string {
+	if x != nil {
+		return x.ThumbnailsVtt
+	}
+	return ""
+}
+
+func (x *PackageResult) GetSubtitles() []*SubtitleTrack {
+	if x != nil {
+		return x.Subtitles
+	}
+	return nil
 }
 
 // TaskSpec is everything an agent needs to run a task.
@@ -934,14 +2186,26 @@ type TaskSpec struct {
 	FrameRate float64 `protobuf:"fixed64,8,opt,name=frame_rate,json=frameRate,proto3" json:"frame_rate,omitempty"`
 	// Agent labels the task needs (every key with this exact value), e.g.
 	// "encoder.libx264": "true" or an operator label such as "gpu": "nvidia".
-	Requires      map[string]string `protobuf:"bytes,9,rep,name=requires,proto3" json:"requires,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Requires map[string]string `protobuf:"bytes,9,rep,name=requires,proto3" json:"requires,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// For ENCODE_VIDEO: the slice of the timeline; unset means all of it.
+	Chunk *Chunk `protobuf:"bytes,10,opt,name=chunk,proto3" json:"chunk,omitempty"`
+	// For THUMBNAILS.
+	Thumbnails *ThumbnailSpec `protobuf:"bytes,11,opt,name=thumbnails,proto3" json:"thumbnails,omitempty"`
+	// For SUBTITLES: the text streams to convert.
+	Subtitles []*SubtitleStream `protobuf:"bytes,12,rep,name=subtitles,proto3" json:"subtitles,omitempty"`
+	// For MUX.
+	Mux *MuxSpec `protobuf:"bytes,13,opt,name=mux,proto3" json:"mux,omitempty"`
+	// For PACKAGE: what to write.
+	Outputs *Outputs `protobuf:"bytes,14,opt,name=outputs,proto3" json:"outputs,omitempty"`
+	// For PACKAGE: results of the THUMBNAILS, SUBTITLES and MUX tasks.
+	Extras        []*TaskResult `protobuf:"bytes,15,rep,name=extras,proto3" json:"extras,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TaskSpec) Reset() {
 	*x = TaskSpec{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[7]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -953,7 +2217,7 @@ func (x *TaskSpec) String() string {
 func (*TaskSpec) ProtoMessage() {}
 
 func (x *TaskSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[7]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -966,7 +2230,7 @@ func (x *TaskSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskSpec.ProtoReflect.Descriptor instead.
 func (*TaskSpec) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{7}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *TaskSpec) GetKind() TaskKind {
@@ -1032,6 +2296,48 @@ func (x *TaskSpec) GetRequires() map[string]string {
 	return nil
 }
 
+func (x *TaskSpec) GetChunk() *Chunk {
+	if x != nil {
+		return x.Chunk
+	}
+	return nil
+}
+
+func (x *TaskSpec) GetThumbnails() *ThumbnailSpec {
+	if x != nil {
+		return x.Thumbnails
+	}
+	return nil
+}
+
+func (x *TaskSpec) GetSubtitles() []*SubtitleStream {
+	if x != nil {
+		return x.Subtitles
+	}
+	return nil
+}
+
+func (x *TaskSpec) GetMux() *MuxSpec {
+	if x != nil {
+		return x.Mux
+	}
+	return nil
+}
+
+func (x *TaskSpec) GetOutputs() *Outputs {
+	if x != nil {
+		return x.Outputs
+	}
+	return nil
+}
+
+func (x *TaskSpec) GetExtras() []*TaskResult {
+	if x != nil {
+		return x.Extras
+	}
+	return nil
+}
+
 // TaskResult is what a task produced.
 type TaskResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1042,6 +2348,9 @@ type TaskResult struct {
 	//	*TaskResult_Probe
 	//	*TaskResult_Track
 	//	*TaskResult_Package
+	//	*TaskResult_Thumbnails
+	//	*TaskResult_Subtitles
+	//	*TaskResult_Mux
 	Result        isTaskResult_Result `protobuf_oneof:"result"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1049,7 +2358,7 @@ type TaskResult struct {
 
 func (x *TaskResult) Reset() {
 	*x = TaskResult{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[8]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1061,7 +2370,7 @@ func (x *TaskResult) String() string {
 func (*TaskResult) ProtoMessage() {}
 
 func (x *TaskResult) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[8]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1074,7 +2383,7 @@ func (x *TaskResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskResult.ProtoReflect.Descriptor instead.
 func (*TaskResult) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{8}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *TaskResult) GetResult() isTaskResult_Result {
@@ -1111,6 +2420,33 @@ func (x *TaskResult) GetPackage() *PackageResult {
 	return nil
 }
 
+func (x *TaskResult) GetThumbnails() *ThumbnailOutput {
+	if x != nil {
+		if x, ok := x.Result.(*TaskResult_Thumbnails); ok {
+			return x.Thumbnails
+		}
+	}
+	return nil
+}
+
+func (x *TaskResult) GetSubtitles() *SubtitleOutput {
+	if x != nil {
+		if x, ok := x.Result.(*TaskResult_Subtitles); ok {
+			return x.Subtitles
+		}
+	}
+	return nil
+}
+
+func (x *TaskResult) GetMux() *MuxOutput {
+	if x != nil {
+		if x, ok := x.Result.(*TaskResult_Mux); ok {
+			return x.Mux
+		}
+	}
+	return nil
+}
+
 type isTaskResult_Result interface {
 	isTaskResult_Result()
 }
@@ -1130,11 +2466,32 @@ type TaskResult_Package struct {
 	Package *PackageResult `protobuf:"bytes,3,opt,name=package,proto3,oneof"`
 }
 
+type TaskResult_Thumbnails struct {
+	// Output of a THUMBNAILS task.
+	Thumbnails *ThumbnailOutput `protobuf:"bytes,4,opt,name=thumbnails,proto3,oneof"`
+}
+
+type TaskResult_Subtitles struct {
+	// Output of a SUBTITLES task.
+	Subtitles *SubtitleOutput `protobuf:"bytes,5,opt,name=subtitles,proto3,oneof"`
+}
+
+type TaskResult_Mux struct {
+	// Output of a MUX task.
+	Mux *MuxOutput `protobuf:"bytes,6,opt,name=mux,proto3,oneof"`
+}
+
 func (*TaskResult_Probe) isTaskResult_Result() {}
 
 func (*TaskResult_Track) isTaskResult_Result() {}
 
 func (*TaskResult_Package) isTaskResult_Result() {}
+
+func (*TaskResult_Thumbnails) isTaskResult_Result() {}
+
+func (*TaskResult_Subtitles) isTaskResult_Result() {}
+
+func (*TaskResult_Mux) isTaskResult_Result() {}
 
 // Task is one leased unit of work of a job.
 type Task struct {
@@ -1175,6 +2532,10 @@ type Task struct {
 	// Success is committed in etcd first; publishing is then applied (and
 	// re-applied by a new leader after a crash), which is idempotent.
 	Published bool `protobuf:"varint,17,opt,name=published,proto3" json:"published,omitempty"`
+	// Encoding speed relative to real time (ffmpeg's speed), when known.
+	Speed float64 `protobuf:"fixed64,19,opt,name=speed,proto3" json:"speed,omitempty"`
+	// Estimated seconds left for the current attempt, when known.
+	EtaSeconds float64 `protobuf:"fixed64,20,opt,name=eta_seconds,json=etaSeconds,proto3" json:"eta_seconds,omitempty"`
 	// Attempts made before the last `vodfleet retry`; the attempt budget
 	// counts from here, while attempt numbers (and staging prefixes) keep
 	// growing so a retried attempt never reuses an old staging area.
@@ -1185,7 +2546,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[9]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1197,7 +2558,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[9]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1210,7 +2571,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{9}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Task) GetId() string {
@@ -1332,6 +2693,20 @@ func (x *Task) GetPublished() bool {
 	return false
 }
 
+func (x *Task) GetSpeed() float64 {
+	if x != nil {
+		return x.Speed
+	}
+	return 0
+}
+
+func (x *Task) GetEtaSeconds() float64 {
+	if x != nil {
+		return x.EtaSeconds
+	}
+	return 0
+}
+
 func (x *Task) GetAttemptsBeforeRetry() int32 {
 	if x != nil {
 		return x.AttemptsBeforeRetry
@@ -1379,14 +2754,24 @@ type Job struct {
 	// Agent labels every task of the job needs (see TaskSpec.requires).
 	AgentSelector map[string]string `protobuf:"bytes,18,rep,name=agent_selector,json=agentSelector,proto3" json:"agent_selector,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Id of the storage node the asset is published to, chosen at submit.
-	StorageNode   string `protobuf:"bytes,19,opt,name=storage_node,json=storageNode,proto3" json:"storage_node,omitempty"`
+	StorageNode string `protobuf:"bytes,19,opt,name=storage_node,json=storageNode,proto3" json:"storage_node,omitempty"`
+	// Encoding options.
+	Encode *EncodeOptions `protobuf:"bytes,20,opt,name=encode,proto3" json:"encode,omitempty"`
+	// Estimated seconds until the job is done, while it runs.
+	EtaSeconds float64 `protobuf:"fixed64,21,opt,name=eta_seconds,json=etaSeconds,proto3" json:"eta_seconds,omitempty"`
+	// Paths inside the asset of the progressive MP4 downloads, once published.
+	Mp4 []string `protobuf:"bytes,22,rep,name=mp4,proto3" json:"mp4,omitempty"`
+	// Path of the poster inside the asset, once published.
+	Poster string `protobuf:"bytes,23,opt,name=poster,proto3" json:"poster,omitempty"`
+	// Path of the WebVTT thumbnail track inside the asset, once published.
+	ThumbnailsVtt string `protobuf:"bytes,24,opt,name=thumbnails_vtt,json=thumbnailsVtt,proto3" json:"thumbnails_vtt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Job) Reset() {
 	*x = Job{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[10]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1398,7 +2783,7 @@ func (x *Job) String() string {
 func (*Job) ProtoMessage() {}
 
 func (x *Job) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[10]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1411,7 +2796,7 @@ func (x *Job) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Job.ProtoReflect.Descriptor instead.
 func (*Job) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{10}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Job) GetId() string {
@@ -1547,6 +2932,41 @@ func (x *Job) GetStorageNode() string {
 	return ""
 }
 
+func (x *Job) GetEncode() *EncodeOptions {
+	if x != nil {
+		return x.Encode
+	}
+	return nil
+}
+
+func (x *Job) GetEtaSeconds() float64 {
+	if x != nil {
+		return x.EtaSeconds
+	}
+	return 0
+}
+
+func (x *Job) GetMp4() []string {
+	if x != nil {
+		return x.Mp4
+	}
+	return nil
+}
+
+func (x *Job) GetPoster() string {
+	if x != nil {
+		return x.Poster
+	}
+	return ""
+}
+
+func (x *Job) GetThumbnailsVtt() string {
+	if x != nil {
+		return x.ThumbnailsVtt
+	}
+	return ""
+}
+
 // SubmitJobRequest is the body of SubmitJob.
 type SubmitJobRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1562,13 +2982,15 @@ type SubmitJobRequest struct {
 	Priority Priority `protobuf:"varint,5,opt,name=priority,proto3,enum=vodfleet.v1.Priority" json:"priority,omitempty"`
 	// Agent labels every task of the job needs, e.g. {"gpu": "nvidia"}.
 	AgentSelector map[string]string `protobuf:"bytes,6,rep,name=agent_selector,json=agentSelector,proto3" json:"agent_selector,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Encoding options; unset means the ladder with default outputs.
+	Encode        *EncodeOptions `protobuf:"bytes,7,opt,name=encode,proto3" json:"encode,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SubmitJobRequest) Reset() {
 	*x = SubmitJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[11]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1580,7 +3002,7 @@ func (x *SubmitJobRequest) String() string {
 func (*SubmitJobRequest) ProtoMessage() {}
 
 func (x *SubmitJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[11]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1593,7 +3015,7 @@ func (x *SubmitJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitJobRequest.ProtoReflect.Descriptor instead.
 func (*SubmitJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{11}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SubmitJobRequest) GetSource() *Source {
@@ -1638,6 +3060,13 @@ func (x *SubmitJobRequest) GetAgentSelector() map[string]string {
 	return nil
 }
 
+func (x *SubmitJobRequest) GetEncode() *EncodeOptions {
+	if x != nil {
+		return x.Encode
+	}
+	return nil
+}
+
 // SubmitJobResponse is the result of SubmitJob.
 type SubmitJobResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1649,7 +3078,7 @@ type SubmitJobResponse struct {
 
 func (x *SubmitJobResponse) Reset() {
 	*x = SubmitJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[12]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1661,7 +3090,7 @@ func (x *SubmitJobResponse) String() string {
 func (*SubmitJobResponse) ProtoMessage() {}
 
 func (x *SubmitJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[12]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1674,7 +3103,7 @@ func (x *SubmitJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitJobResponse.ProtoReflect.Descriptor instead.
 func (*SubmitJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{12}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SubmitJobResponse) GetJob() *Job {
@@ -1695,7 +3124,7 @@ type GetJobRequest struct {
 
 func (x *GetJobRequest) Reset() {
 	*x = GetJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[13]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1707,7 +3136,7 @@ func (x *GetJobRequest) String() string {
 func (*GetJobRequest) ProtoMessage() {}
 
 func (x *GetJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[13]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1720,7 +3149,7 @@ func (x *GetJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobRequest.ProtoReflect.Descriptor instead.
 func (*GetJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{13}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetJobRequest) GetJobId() string {
@@ -1743,7 +3172,7 @@ type GetJobResponse struct {
 
 func (x *GetJobResponse) Reset() {
 	*x = GetJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[14]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1755,7 +3184,7 @@ func (x *GetJobResponse) String() string {
 func (*GetJobResponse) ProtoMessage() {}
 
 func (x *GetJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[14]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1768,7 +3197,7 @@ func (x *GetJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobResponse.ProtoReflect.Descriptor instead.
 func (*GetJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{14}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetJobResponse) GetJob() *Job {
@@ -1798,7 +3227,7 @@ type ListJobsRequest struct {
 
 func (x *ListJobsRequest) Reset() {
 	*x = ListJobsRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[15]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1810,7 +3239,7 @@ func (x *ListJobsRequest) String() string {
 func (*ListJobsRequest) ProtoMessage() {}
 
 func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[15]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1823,7 +3252,7 @@ func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsRequest.ProtoReflect.Descriptor instead.
 func (*ListJobsRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{15}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListJobsRequest) GetState() JobState {
@@ -1851,7 +3280,7 @@ type ListJobsResponse struct {
 
 func (x *ListJobsResponse) Reset() {
 	*x = ListJobsResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[16]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1863,7 +3292,7 @@ func (x *ListJobsResponse) String() string {
 func (*ListJobsResponse) ProtoMessage() {}
 
 func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[16]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1876,7 +3305,7 @@ func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsResponse.ProtoReflect.Descriptor instead.
 func (*ListJobsResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{16}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListJobsResponse) GetJobs() []*Job {
@@ -1897,7 +3326,7 @@ type CancelJobRequest struct {
 
 func (x *CancelJobRequest) Reset() {
 	*x = CancelJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[17]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1909,7 +3338,7 @@ func (x *CancelJobRequest) String() string {
 func (*CancelJobRequest) ProtoMessage() {}
 
 func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[17]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1922,7 +3351,7 @@ func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobRequest.ProtoReflect.Descriptor instead.
 func (*CancelJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{17}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CancelJobRequest) GetJobId() string {
@@ -1943,7 +3372,7 @@ type CancelJobResponse struct {
 
 func (x *CancelJobResponse) Reset() {
 	*x = CancelJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[18]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1955,7 +3384,7 @@ func (x *CancelJobResponse) String() string {
 func (*CancelJobResponse) ProtoMessage() {}
 
 func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[18]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1968,7 +3397,7 @@ func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobResponse.ProtoReflect.Descriptor instead.
 func (*CancelJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{18}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CancelJobResponse) GetJob() *Job {
@@ -1989,7 +3418,7 @@ type RetryJobRequest struct {
 
 func (x *RetryJobRequest) Reset() {
 	*x = RetryJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[19]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2001,7 +3430,7 @@ func (x *RetryJobRequest) String() string {
 func (*RetryJobRequest) ProtoMessage() {}
 
 func (x *RetryJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[19]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2014,7 +3443,7 @@ func (x *RetryJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryJobRequest.ProtoReflect.Descriptor instead.
 func (*RetryJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{19}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RetryJobRequest) GetJobId() string {
@@ -2035,7 +3464,7 @@ type RetryJobResponse struct {
 
 func (x *RetryJobResponse) Reset() {
 	*x = RetryJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[20]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2047,7 +3476,7 @@ func (x *RetryJobResponse) String() string {
 func (*RetryJobResponse) ProtoMessage() {}
 
 func (x *RetryJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[20]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2060,7 +3489,7 @@ func (x *RetryJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryJobResponse.ProtoReflect.Descriptor instead.
 func (*RetryJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{20}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RetryJobResponse) GetJob() *Job {
@@ -2081,7 +3510,7 @@ type WatchJobRequest struct {
 
 func (x *WatchJobRequest) Reset() {
 	*x = WatchJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[21]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2093,7 +3522,7 @@ func (x *WatchJobRequest) String() string {
 func (*WatchJobRequest) ProtoMessage() {}
 
 func (x *WatchJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[21]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2106,7 +3535,7 @@ func (x *WatchJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchJobRequest.ProtoReflect.Descriptor instead.
 func (*WatchJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{21}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *WatchJobRequest) GetJobId() string {
@@ -2129,7 +3558,7 @@ type WatchJobResponse struct {
 
 func (x *WatchJobResponse) Reset() {
 	*x = WatchJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[22]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2141,7 +3570,7 @@ func (x *WatchJobResponse) String() string {
 func (*WatchJobResponse) ProtoMessage() {}
 
 func (x *WatchJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[22]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2154,7 +3583,7 @@ func (x *WatchJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchJobResponse.ProtoReflect.Descriptor instead.
 func (*WatchJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{22}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *WatchJobResponse) GetJob() *Job {
@@ -2182,7 +3611,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12!\n" +
 	"\fstorage_node\x18\x04 \x01(\tR\vstorageNodeB\n" +
 	"\n" +
-	"\blocation\"\xc3\x01\n" +
+	"\blocation\"\x93\x02\n" +
 	"\tRendition\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05width\x18\x02 \x01(\x05R\x05width\x12\x16\n" +
@@ -2191,12 +3620,81 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\vmax_bitrate\x18\x05 \x01(\x03R\n" +
 	"maxBitrate\x12\x18\n" +
 	"\aprofile\x18\x06 \x01(\tR\aprofile\x12\x14\n" +
-	"\x05level\x18\a \x01(\tR\x05level\"b\n" +
+	"\x05level\x18\a \x01(\tR\x05level\x12-\n" +
+	"\x05codec\x18\b \x01(\x0e2\x17.vodfleet.v1.VideoCodecR\x05codec\x12\x1f\n" +
+	"\vbuffer_size\x18\t \x01(\x03R\n" +
+	"bufferSize\"\xea\x01\n" +
+	"\x10RenditionRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05width\x18\x02 \x01(\x05R\x05width\x12\x16\n" +
+	"\x06height\x18\x03 \x01(\x05R\x06height\x12#\n" +
+	"\rvideo_bitrate\x18\x04 \x01(\x03R\fvideoBitrate\x12\x1f\n" +
+	"\vmax_bitrate\x18\x05 \x01(\x03R\n" +
+	"maxBitrate\x12\x1f\n" +
+	"\vbuffer_size\x18\x06 \x01(\x03R\n" +
+	"bufferSize\x12-\n" +
+	"\x05codec\x18\a \x01(\x0e2\x17.vodfleet.v1.VideoCodecR\x05codec\"\x80\x02\n" +
+	"\aOutputs\x12\x15\n" +
+	"\x03hls\x18\x01 \x01(\bH\x00R\x03hls\x88\x01\x01\x12=\n" +
+	"\fhls_segments\x18\x02 \x01(\x0e2\x1a.vodfleet.v1.SegmentFormatR\vhlsSegments\x12\x17\n" +
+	"\x04dash\x18\x03 \x01(\bH\x01R\x04dash\x88\x01\x01\x12\x10\n" +
+	"\x03mp4\x18\x04 \x01(\bR\x03mp4\x12#\n" +
+	"\n" +
+	"thumbnails\x18\x05 \x01(\bH\x02R\n" +
+	"thumbnails\x88\x01\x01\x12!\n" +
+	"\tsubtitles\x18\x06 \x01(\bH\x03R\tsubtitles\x88\x01\x01B\x06\n" +
+	"\x04_hlsB\a\n" +
+	"\x05_dashB\r\n" +
+	"\v_thumbnailsB\f\n" +
+	"\n" +
+	"_subtitles\"\x9d\x02\n" +
+	"\rEncodeOptions\x12=\n" +
+	"\n" +
+	"renditions\x18\x01 \x03(\v2\x1d.vodfleet.v1.RenditionRequestR\n" +
+	"renditions\x12-\n" +
+	"\x05codec\x18\x02 \x01(\x0e2\x17.vodfleet.v1.VideoCodecR\x05codec\x12$\n" +
+	"\x0emax_frame_rate\x18\x03 \x01(\x01R\fmaxFrameRate\x12#\n" +
+	"\rchunk_seconds\x18\x04 \x01(\x01R\fchunkSeconds\x12.\n" +
+	"\aoutputs\x18\x05 \x01(\v2\x14.vodfleet.v1.OutputsR\aoutputs\x12#\n" +
+	"\raudio_bitrate\x18\x06 \x01(\x03R\faudioBitrate\"\xb5\x01\n" +
 	"\tAudioSpec\x12\x18\n" +
 	"\abitrate\x18\x01 \x01(\x03R\abitrate\x12\x1a\n" +
 	"\bchannels\x18\x02 \x01(\x05R\bchannels\x12\x1f\n" +
 	"\vsample_rate\x18\x03 \x01(\x05R\n" +
-	"sampleRate\"\xa2\x02\n" +
+	"sampleRate\x12!\n" +
+	"\fstream_index\x18\x04 \x01(\x05R\vstreamIndex\x12\x1a\n" +
+	"\blanguage\x18\x05 \x01(\tR\blanguage\x12\x12\n" +
+	"\x04name\x18\x06 \x01(\tR\x04name\"\xa8\x01\n" +
+	"\vAudioStream\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x14\n" +
+	"\x05codec\x18\x02 \x01(\tR\x05codec\x12\x1a\n" +
+	"\blanguage\x18\x03 \x01(\tR\blanguage\x12\x1a\n" +
+	"\bchannels\x18\x04 \x01(\x05R\bchannels\x12\x1f\n" +
+	"\vsample_rate\x18\x05 \x01(\x05R\n" +
+	"sampleRate\x12\x14\n" +
+	"\x05title\x18\x06 \x01(\tR\x05title\"n\n" +
+	"\x0eSubtitleStream\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x14\n" +
+	"\x05codec\x18\x02 \x01(\tR\x05codec\x12\x1a\n" +
+	"\blanguage\x18\x03 \x01(\tR\blanguage\x12\x14\n" +
+	"\x05title\x18\x04 \x01(\tR\x05title\"\xa8\x01\n" +
+	"\x05Chunk\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x05R\x05count\x12#\n" +
+	"\rstart_seconds\x18\x03 \x01(\x01R\fstartSeconds\x12)\n" +
+	"\x10duration_seconds\x18\x04 \x01(\x01R\x0fdurationSeconds\x12#\n" +
+	"\rfirst_segment\x18\x05 \x01(\x05R\ffirstSegment\"\x9a\x01\n" +
+	"\rThumbnailSpec\x12)\n" +
+	"\x10interval_seconds\x18\x01 \x01(\x01R\x0fintervalSeconds\x12\x1d\n" +
+	"\n" +
+	"tile_width\x18\x02 \x01(\x05R\ttileWidth\x12\x18\n" +
+	"\acolumns\x18\x03 \x01(\x05R\acolumns\x12%\n" +
+	"\x0eposter_seconds\x18\x04 \x01(\x01R\rposterSeconds\"\x8b\x01\n" +
+	"\aMuxSpec\x12.\n" +
+	"\x05video\x18\x01 \x01(\v2\x18.vodfleet.v1.TrackOutputR\x05video\x12.\n" +
+	"\x05audio\x18\x02 \x01(\v2\x18.vodfleet.v1.TrackOutputR\x05audio\x12\x10\n" +
+	"\x03mp4\x18\x03 \x01(\bR\x03mp4\x12\x0e\n" +
+	"\x02ts\x18\x04 \x01(\bR\x02ts\"\xeb\x03\n" +
 	"\vProbeResult\x12)\n" +
 	"\x10duration_seconds\x18\x01 \x01(\x01R\x0fdurationSeconds\x12\x1b\n" +
 	"\thas_video\x18\x02 \x01(\bR\bhasVideo\x12\x14\n" +
@@ -2210,11 +3708,17 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\vaudio_codec\x18\b \x01(\tR\n" +
 	"audioCodec\x12\x1f\n" +
 	"\vformat_name\x18\t \x01(\tR\n" +
-	"formatName\"\\\n" +
+	"formatName\x12=\n" +
+	"\raudio_streams\x18\n" +
+	" \x03(\v2\x18.vodfleet.v1.AudioStreamR\faudioStreams\x12F\n" +
+	"\x10subtitle_streams\x18\v \x03(\v2\x1b.vodfleet.v1.SubtitleStreamR\x0fsubtitleStreams\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\f \x01(\x03R\tsizeBytes\x12!\n" +
+	"\fpixel_format\x18\r \x01(\tR\vpixelFormat\"\\\n" +
 	"\aSegment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12)\n" +
 	"\x10duration_seconds\x18\x02 \x01(\x01R\x0fdurationSeconds\x12\x12\n" +
-	"\x04size\x18\x03 \x01(\x03R\x04size\"\xdc\x02\n" +
+	"\x04size\x18\x03 \x01(\x03R\x04size\"\x9d\x03\n" +
 	"\vTrackOutput\x12\x10\n" +
 	"\x03dir\x18\x01 \x01(\tR\x03dir\x12\x1b\n" +
 	"\tinit_name\x18\x02 \x01(\tR\binitName\x120\n" +
@@ -2229,11 +3733,41 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\vsample_rate\x18\n" +
 	" \x01(\x05R\n" +
 	"sampleRate\x12\x1a\n" +
-	"\bchannels\x18\v \x01(\x05R\bchannels\"S\n" +
+	"\bchannels\x18\v \x01(\x05R\bchannels\x12\x1a\n" +
+	"\blanguage\x18\f \x01(\tR\blanguage\x12#\n" +
+	"\rfirst_segment\x18\r \x01(\x05R\ffirstSegment\"\x82\x02\n" +
+	"\x0fThumbnailOutput\x12\x16\n" +
+	"\x06poster\x18\x01 \x01(\tR\x06poster\x12\x16\n" +
+	"\x06sprite\x18\x02 \x01(\tR\x06sprite\x12\x10\n" +
+	"\x03vtt\x18\x03 \x01(\tR\x03vtt\x12\x1d\n" +
+	"\n" +
+	"tile_width\x18\x04 \x01(\x05R\ttileWidth\x12\x1f\n" +
+	"\vtile_height\x18\x05 \x01(\x05R\n" +
+	"tileHeight\x12\x18\n" +
+	"\acolumns\x18\x06 \x01(\x05R\acolumns\x12\x12\n" +
+	"\x04rows\x18\a \x01(\x05R\x04rows\x12\x14\n" +
+	"\x05count\x18\b \x01(\x05R\x05count\x12)\n" +
+	"\x10interval_seconds\x18\t \x01(\x01R\x0fintervalSeconds\"S\n" +
+	"\rSubtitleTrack\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1a\n" +
+	"\blanguage\x18\x02 \x01(\tR\blanguage\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"^\n" +
+	"\x0eSubtitleOutput\x122\n" +
+	"\x06tracks\x18\x01 \x03(\v2\x1a.vodfleet.v1.SubtitleTrackR\x06tracks\x12\x18\n" +
+	"\askipped\x18\x02 \x03(\tR\askipped\"\x80\x01\n" +
+	"\tMuxOutput\x12\x1c\n" +
+	"\trendition\x18\x01 \x01(\tR\trendition\x12\x10\n" +
+	"\x03mp4\x18\x02 \x01(\tR\x03mp4\x12(\n" +
+	"\x02ts\x18\x03 \x01(\v2\x18.vodfleet.v1.TrackOutputR\x02ts\x12\x19\n" +
+	"\bmp4_size\x18\x04 \x01(\x03R\amp4Size\"\xde\x01\n" +
 	"\rPackageResult\x12\x1d\n" +
 	"\n" +
 	"hls_master\x18\x01 \x01(\tR\thlsMaster\x12#\n" +
-	"\rdash_manifest\x18\x02 \x01(\tR\fdashManifest\"\xf6\x03\n" +
+	"\rdash_manifest\x18\x02 \x01(\tR\fdashManifest\x12\x10\n" +
+	"\x03mp4\x18\x03 \x03(\tR\x03mp4\x12\x16\n" +
+	"\x06poster\x18\x04 \x01(\tR\x06poster\x12%\n" +
+	"\x0ethumbnails_vtt\x18\x05 \x01(\tR\rthumbnailsVtt\x128\n" +
+	"\tsubtitles\x18\x06 \x03(\v2\x1a.vodfleet.v1.SubtitleTrackR\tsubtitles\"\xa0\x06\n" +
 	"\bTaskSpec\x12)\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.vodfleet.v1.TaskKindR\x04kind\x12+\n" +
 	"\x06source\x18\x02 \x01(\v2\x13.vodfleet.v1.SourceR\x06source\x124\n" +
@@ -2244,16 +3778,30 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x17source_duration_seconds\x18\a \x01(\x01R\x15sourceDurationSeconds\x12\x1d\n" +
 	"\n" +
 	"frame_rate\x18\b \x01(\x01R\tframeRate\x12?\n" +
-	"\brequires\x18\t \x03(\v2#.vodfleet.v1.TaskSpec.RequiresEntryR\brequires\x1a;\n" +
+	"\brequires\x18\t \x03(\v2#.vodfleet.v1.TaskSpec.RequiresEntryR\brequires\x12(\n" +
+	"\x05chunk\x18\n" +
+	" \x01(\v2\x12.vodfleet.v1.ChunkR\x05chunk\x12:\n" +
+	"\n" +
+	"thumbnails\x18\v \x01(\v2\x1a.vodfleet.v1.ThumbnailSpecR\n" +
+	"thumbnails\x129\n" +
+	"\tsubtitles\x18\f \x03(\v2\x1b.vodfleet.v1.SubtitleStreamR\tsubtitles\x12&\n" +
+	"\x03mux\x18\r \x01(\v2\x14.vodfleet.v1.MuxSpecR\x03mux\x12.\n" +
+	"\aoutputs\x18\x0e \x01(\v2\x14.vodfleet.v1.OutputsR\aoutputs\x12/\n" +
+	"\x06extras\x18\x0f \x03(\v2\x17.vodfleet.v1.TaskResultR\x06extras\x1a;\n" +
 	"\rRequiresEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb2\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xdb\x02\n" +
 	"\n" +
 	"TaskResult\x120\n" +
 	"\x05probe\x18\x01 \x01(\v2\x18.vodfleet.v1.ProbeResultH\x00R\x05probe\x120\n" +
 	"\x05track\x18\x02 \x01(\v2\x18.vodfleet.v1.TrackOutputH\x00R\x05track\x126\n" +
-	"\apackage\x18\x03 \x01(\v2\x1a.vodfleet.v1.PackageResultH\x00R\apackageB\b\n" +
-	"\x06result\"\x8f\x05\n" +
+	"\apackage\x18\x03 \x01(\v2\x1a.vodfleet.v1.PackageResultH\x00R\apackage\x12>\n" +
+	"\n" +
+	"thumbnails\x18\x04 \x01(\v2\x1c.vodfleet.v1.ThumbnailOutputH\x00R\n" +
+	"thumbnails\x12;\n" +
+	"\tsubtitles\x18\x05 \x01(\v2\x1b.vodfleet.v1.SubtitleOutputH\x00R\tsubtitles\x12*\n" +
+	"\x03mux\x18\x06 \x01(\v2\x16.vodfleet.v1.MuxOutputH\x00R\x03muxB\b\n" +
+	"\x06result\"\xc6\x05\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06job_id\x18\x02 \x01(\tR\x05jobId\x12\x12\n" +
@@ -2276,8 +3824,11 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"depends_on\x18\x0f \x03(\tR\tdependsOn\x129\n" +
 	"\n" +
 	"updated_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x1c\n" +
-	"\tpublished\x18\x11 \x01(\bR\tpublished\x122\n" +
-	"\x15attempts_before_retry\x18\x12 \x01(\x05R\x13attemptsBeforeRetry\"\xa2\x06\n" +
+	"\tpublished\x18\x11 \x01(\bR\tpublished\x12\x14\n" +
+	"\x05speed\x18\x13 \x01(\x01R\x05speed\x12\x1f\n" +
+	"\veta_seconds\x18\x14 \x01(\x01R\n" +
+	"etaSeconds\x122\n" +
+	"\x15attempts_before_retry\x18\x12 \x01(\x05R\x13attemptsBeforeRetry\"\xc8\a\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x15.vodfleet.v1.JobStateR\x05state\x12+\n" +
@@ -2301,17 +3852,24 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\bdash_url\x18\x10 \x01(\tR\adashUrl\x121\n" +
 	"\bpriority\x18\x11 \x01(\x0e2\x15.vodfleet.v1.PriorityR\bpriority\x12J\n" +
 	"\x0eagent_selector\x18\x12 \x03(\v2#.vodfleet.v1.Job.AgentSelectorEntryR\ragentSelector\x12!\n" +
-	"\fstorage_node\x18\x13 \x01(\tR\vstorageNode\x1a@\n" +
+	"\fstorage_node\x18\x13 \x01(\tR\vstorageNode\x122\n" +
+	"\x06encode\x18\x14 \x01(\v2\x1a.vodfleet.v1.EncodeOptionsR\x06encode\x12\x1f\n" +
+	"\veta_seconds\x18\x15 \x01(\x01R\n" +
+	"etaSeconds\x12\x10\n" +
+	"\x03mp4\x18\x16 \x03(\tR\x03mp4\x12\x16\n" +
+	"\x06poster\x18\x17 \x01(\tR\x06poster\x12%\n" +
+	"\x0ethumbnails_vtt\x18\x18 \x01(\tR\rthumbnailsVtt\x1a@\n" +
 	"\x12AgentSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf1\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa5\x03\n" +
 	"\x10SubmitJobRequest\x12+\n" +
 	"\x06source\x18\x01 \x01(\v2\x13.vodfleet.v1.SourceR\x06source\x12\x16\n" +
 	"\x06ladder\x18\x02 \x01(\tR\x06ladder\x12!\n" +
 	"\fmax_attempts\x18\x03 \x01(\x05R\vmaxAttempts\x12'\n" +
 	"\x0fsegment_seconds\x18\x04 \x01(\x01R\x0esegmentSeconds\x121\n" +
 	"\bpriority\x18\x05 \x01(\x0e2\x15.vodfleet.v1.PriorityR\bpriority\x12W\n" +
-	"\x0eagent_selector\x18\x06 \x03(\v20.vodfleet.v1.SubmitJobRequest.AgentSelectorEntryR\ragentSelector\x1a@\n" +
+	"\x0eagent_selector\x18\x06 \x03(\v20.vodfleet.v1.SubmitJobRequest.AgentSelectorEntryR\ragentSelector\x122\n" +
+	"\x06encode\x18\a \x01(\v2\x1a.vodfleet.v1.EncodeOptionsR\x06encode\x1a@\n" +
 	"\x12AgentSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"7\n" +
@@ -2346,13 +3904,26 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n" +
 	"\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n" +
 	"\x10JOB_STATE_FAILED\x10\x04\x12\x17\n" +
-	"\x13JOB_STATE_CANCELLED\x10\x05*\x89\x01\n" +
+	"\x13JOB_STATE_CANCELLED\x10\x05*\xcf\x01\n" +
 	"\bTaskKind\x12\x19\n" +
 	"\x15TASK_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fTASK_KIND_PROBE\x10\x01\x12\x1a\n" +
 	"\x16TASK_KIND_ENCODE_VIDEO\x10\x02\x12\x1a\n" +
 	"\x16TASK_KIND_ENCODE_AUDIO\x10\x03\x12\x15\n" +
-	"\x11TASK_KIND_PACKAGE\x10\x04*\xa2\x01\n" +
+	"\x11TASK_KIND_PACKAGE\x10\x04\x12\x18\n" +
+	"\x14TASK_KIND_THUMBNAILS\x10\x05\x12\x17\n" +
+	"\x13TASK_KIND_SUBTITLES\x10\x06\x12\x11\n" +
+	"\rTASK_KIND_MUX\x10\a*j\n" +
+	"\n" +
+	"VideoCodec\x12\x1b\n" +
+	"\x17VIDEO_CODEC_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10VIDEO_CODEC_H264\x10\x01\x12\x14\n" +
+	"\x10VIDEO_CODEC_HEVC\x10\x02\x12\x13\n" +
+	"\x0fVIDEO_CODEC_AV1\x10\x03*_\n" +
+	"\rSegmentFormat\x12\x1e\n" +
+	"\x1aSEGMENT_FORMAT_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13SEGMENT_FORMAT_CMAF\x10\x01\x12\x15\n" +
+	"\x11SEGMENT_FORMAT_TS\x10\x02*\xa2\x01\n" +
 	"\tTaskState\x12\x1a\n" +
 	"\x16TASK_STATE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12TASK_STATE_PENDING\x10\x01\x12\x16\n" +
@@ -2386,94 +3957,132 @@ func file_vodfleet_v1_job_proto_rawDescGZIP() []byte {
 	return file_vodfleet_v1_job_proto_rawDescData
 }
 
-var file_vodfleet_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_vodfleet_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_vodfleet_v1_job_proto_goTypes = []any{
 	(JobState)(0),                 // 0: vodfleet.v1.JobState
 	(TaskKind)(0),                 // 1: vodfleet.v1.TaskKind
-	(TaskState)(0),                // 2: vodfleet.v1.TaskState
-	(Priority)(0),                 // 3: vodfleet.v1.Priority
-	(*Source)(nil),                // 4: vodfleet.v1.Source
-	(*Rendition)(nil),             // 5: vodfleet.v1.Rendition
-	(*AudioSpec)(nil),             // 6: vodfleet.v1.AudioSpec
-	(*ProbeResult)(nil),           // 7: vodfleet.v1.ProbeResult
-	(*Segment)(nil),               // 8: vodfleet.v1.Segment
-	(*TrackOutput)(nil),           // 9: vodfleet.v1.TrackOutput
-	(*PackageResult)(nil),         // 10: vodfleet.v1.PackageResult
-	(*TaskSpec)(nil),              // 11: vodfleet.v1.TaskSpec
-	(*TaskResult)(nil),            // 12: vodfleet.v1.TaskResult
-	(*Task)(nil),                  // 13: vodfleet.v1.Task
-	(*Job)(nil),                   // 14: vodfleet.v1.Job
-	(*SubmitJobRequest)(nil),      // 15: vodfleet.v1.SubmitJobRequest
-	(*SubmitJobResponse)(nil),     // 16: vodfleet.v1.SubmitJobResponse
-	(*GetJobRequest)(nil),         // 17: vodfleet.v1.GetJobRequest
-	(*GetJobResponse)(nil),        // 18: vodfleet.v1.GetJobResponse
-	(*ListJobsRequest)(nil),       // 19: vodfleet.v1.ListJobsRequest
-	(*ListJobsResponse)(nil),      // 20: vodfleet.v1.ListJobsResponse
-	(*CancelJobRequest)(nil),      // 21: vodfleet.v1.CancelJobRequest
-	(*CancelJobResponse)(nil),     // 22: vodfleet.v1.CancelJobResponse
-	(*RetryJobRequest)(nil),       // 23: vodfleet.v1.RetryJobRequest
-	(*RetryJobResponse)(nil),      // 24: vodfleet.v1.RetryJobResponse
-	(*WatchJobRequest)(nil),       // 25: vodfleet.v1.WatchJobRequest
-	(*WatchJobResponse)(nil),      // 26: vodfleet.v1.WatchJobResponse
-	nil,                           // 27: vodfleet.v1.TaskSpec.RequiresEntry
-	nil,                           // 28: vodfleet.v1.Job.AgentSelectorEntry
-	nil,                           // 29: vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
-	(*timestamppb.Timestamp)(nil), // 30: google.protobuf.Timestamp
+	(VideoCodec)(0),               // 2: vodfleet.v1.VideoCodec
+	(SegmentFormat)(0),            // 3: vodfleet.v1.SegmentFormat
+	(TaskState)(0),                // 4: vodfleet.v1.TaskState
+	(Priority)(0),                 // 5: vodfleet.v1.Priority
+	(*Source)(nil),                // 6: vodfleet.v1.Source
+	(*Rendition)(nil),             // 7: vodfleet.v1.Rendition
+	(*RenditionRequest)(nil),      // 8: vodfleet.v1.RenditionRequest
+	(*Outputs)(nil),               // 9: vodfleet.v1.Outputs
+	(*EncodeOptions)(nil),         // 10: vodfleet.v1.EncodeOptions
+	(*AudioSpec)(nil),             // 11: vodfleet.v1.AudioSpec
+	(*AudioStream)(nil),           // 12: vodfleet.v1.AudioStream
+	(*SubtitleStream)(nil),        // 13: vodfleet.v1.SubtitleStream
+	(*Chunk)(nil),                 // 14: vodfleet.v1.Chunk
+	(*ThumbnailSpec)(nil),         // 15: vodfleet.v1.ThumbnailSpec
+	(*MuxSpec)(nil),               // 16: vodfleet.v1.MuxSpec
+	(*ProbeResult)(nil),           // 17: vodfleet.v1.ProbeResult
+	(*Segment)(nil),               // 18: vodfleet.v1.Segment
+	(*TrackOutput)(nil),           // 19: vodfleet.v1.TrackOutput
+	(*ThumbnailOutput)(nil),       // 20: vodfleet.v1.ThumbnailOutput
+	(*SubtitleTrack)(nil),         // 21: vodfleet.v1.SubtitleTrack
+	(*SubtitleOutput)(nil),        // 22: vodfleet.v1.SubtitleOutput
+	(*MuxOutput)(nil),             // 23: vodfleet.v1.MuxOutput
+	(*PackageResult)(nil),         // 24: vodfleet.v1.PackageResult
+	(*TaskSpec)(nil),              // 25: vodfleet.v1.TaskSpec
+	(*TaskResult)(nil),            // 26: vodfleet.v1.TaskResult
+	(*Task)(nil),                  // 27: vodfleet.v1.Task
+	(*Job)(nil),                   // 28: vodfleet.v1.Job
+	(*SubmitJobRequest)(nil),      // 29: vodfleet.v1.SubmitJobRequest
+	(*SubmitJobResponse)(nil),     // 30: vodfleet.v1.SubmitJobResponse
+	(*GetJobRequest)(nil),         // 31: vodfleet.v1.GetJobRequest
+	(*GetJobResponse)(nil),        // 32: vodfleet.v1.GetJobResponse
+	(*ListJobsRequest)(nil),       // 33: vodfleet.v1.ListJobsRequest
+	(*ListJobsResponse)(nil),      // 34: vodfleet.v1.ListJobsResponse
+	(*CancelJobRequest)(nil),      // 35: vodfleet.v1.CancelJobRequest
+	(*CancelJobResponse)(nil),     // 36: vodfleet.v1.CancelJobResponse
+	(*RetryJobRequest)(nil),       // 37: vodfleet.v1.RetryJobRequest
+	(*RetryJobResponse)(nil),      // 38: vodfleet.v1.RetryJobResponse
+	(*WatchJobRequest)(nil),       // 39: vodfleet.v1.WatchJobRequest
+	(*WatchJobResponse)(nil),      // 40: vodfleet.v1.WatchJobResponse
+	nil,                           // 41: vodfleet.v1.TaskSpec.RequiresEntry
+	nil,                           // 42: vodfleet.v1.Job.AgentSelectorEntry
+	nil,                           // 43: vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
+	(*timestamppb.Timestamp)(nil), // 44: google.protobuf.Timestamp
 }
 var file_vodfleet_v1_job_proto_depIdxs = []int32{
-	8,  // 0: vodfleet.v1.TrackOutput.segments:type_name -> vodfleet.v1.Segment
-	1,  // 1: vodfleet.v1.TaskSpec.kind:type_name -> vodfleet.v1.TaskKind
-	4,  // 2: vodfleet.v1.TaskSpec.source:type_name -> vodfleet.v1.Source
-	5,  // 3: vodfleet.v1.TaskSpec.rendition:type_name -> vodfleet.v1.Rendition
-	6,  // 4: vodfleet.v1.TaskSpec.audio:type_name -> vodfleet.v1.AudioSpec
-	9,  // 5: vodfleet.v1.TaskSpec.tracks:type_name -> vodfleet.v1.TrackOutput
-	27, // 6: vodfleet.v1.TaskSpec.requires:type_name -> vodfleet.v1.TaskSpec.RequiresEntry
-	7,  // 7: vodfleet.v1.TaskResult.probe:type_name -> vodfleet.v1.ProbeResult
-	9,  // 8: vodfleet.v1.TaskResult.track:type_name -> vodfleet.v1.TrackOutput
-	10, // 9: vodfleet.v1.TaskResult.package:type_name -> vodfleet.v1.PackageResult
-	2,  // 10: vodfleet.v1.Task.state:type_name -> vodfleet.v1.TaskState
-	11, // 11: vodfleet.v1.Task.spec:type_name -> vodfleet.v1.TaskSpec
-	30, // 12: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
-	30, // 13: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
-	12, // 14: vodfleet.v1.Task.result:type_name -> vodfleet.v1.TaskResult
-	30, // 15: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
-	0,  // 16: vodfleet.v1.Job.state:type_name -> vodfleet.v1.JobState
-	4,  // 17: vodfleet.v1.Job.source:type_name -> vodfleet.v1.Source
-	7,  // 18: vodfleet.v1.Job.probe:type_name -> vodfleet.v1.ProbeResult
-	30, // 19: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	30, // 20: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
-	3,  // 21: vodfleet.v1.Job.priority:type_name -> vodfleet.v1.Priority
-	28, // 22: vodfleet.v1.Job.agent_selector:type_name -> vodfleet.v1.Job.AgentSelectorEntry
-	4,  // 23: vodfleet.v1.SubmitJobRequest.source:type_name -> vodfleet.v1.Source
-	3,  // 24: vodfleet.v1.SubmitJobRequest.priority:type_name -> vodfleet.v1.Priority
-	29, // 25: vodfleet.v1.SubmitJobRequest.agent_selector:type_name -> vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
-	14, // 26: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
-	14, // 27: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
-	13, // 28: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
-	0,  // 29: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
-	14, // 30: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
-	14, // 31: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
-	14, // 32: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
-	14, // 33: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
-	13, // 34: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
-	15, // 35: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
-	17, // 36: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
-	19, // 37: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
-	21, // 38: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
-	23, // 39: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
-	25, // 40: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
-	16, // 41: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
-	18, // 42: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
-	20, // 43: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
-	22, // 44: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
-	24, // 45: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
-	26, // 46: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
-	41, // [41:47] is the sub-list for method output_type
-	35, // [35:41] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	2,  // 0: vodfleet.v1.Rendition.codec:type_name -> vodfleet.v1.VideoCodec
+	2,  // 1: vodfleet.v1.RenditionRequest.codec:type_name -> vodfleet.v1.VideoCodec
+	3,  // 2: vodfleet.v1.Outputs.hls_segments:type_name -> vodfleet.v1.SegmentFormat
+	8,  // 3: vodfleet.v1.EncodeOptions.renditions:type_name -> vodfleet.v1.RenditionRequest
+	2,  // 4: vodfleet.v1.EncodeOptions.codec:type_name -> vodfleet.v1.VideoCodec
+	9,  // 5: vodfleet.v1.EncodeOptions.outputs:type_name -> vodfleet.v1.Outputs
+	19, // 6: vodfleet.v1.MuxSpec.video:type_name -> vodfleet.v1.TrackOutput
+	19, // 7: vodfleet.v1.MuxSpec.audio:type_name -> vodfleet.v1.TrackOutput
+	12, // 8: vodfleet.v1.ProbeResult.audio_streams:type_name -> vodfleet.v1.AudioStream
+	13, // 9: vodfleet.v1.ProbeResult.subtitle_streams:type_name -> vodfleet.v1.SubtitleStream
+	18, // 10: vodfleet.v1.TrackOutput.segments:type_name -> vodfleet.v1.Segment
+	21, // 11: vodfleet.v1.SubtitleOutput.tracks:type_name -> vodfleet.v1.SubtitleTrack
+	19, // 12: vodfleet.v1.MuxOutput.ts:type_name -> vodfleet.v1.TrackOutput
+	21, // 13: vodfleet.v1.PackageResult.subtitles:type_name -> vodfleet.v1.SubtitleTrack
+	1,  // 14: vodfleet.v1.TaskSpec.kind:type_name -> vodfleet.v1.TaskKind
+	6,  // 15: vodfleet.v1.TaskSpec.source:type_name -> vodfleet.v1.Source
+	7,  // 16: vodfleet.v1.TaskSpec.rendition:type_name -> vodfleet.v1.Rendition
+	11, // 17: vodfleet.v1.TaskSpec.audio:type_name -> vodfleet.v1.AudioSpec
+	19, // 18: vodfleet.v1.TaskSpec.tracks:type_name -> vodfleet.v1.TrackOutput
+	41, // 19: vodfleet.v1.TaskSpec.requires:type_name -> vodfleet.v1.TaskSpec.RequiresEntry
+	14, // 20: vodfleet.v1.TaskSpec.chunk:type_name -> vodfleet.v1.Chunk
+	15, // 21: vodfleet.v1.TaskSpec.thumbnails:type_name -> vodfleet.v1.ThumbnailSpec
+	13, // 22: vodfleet.v1.TaskSpec.subtitles:type_name -> vodfleet.v1.SubtitleStream
+	16, // 23: vodfleet.v1.TaskSpec.mux:type_name -> vodfleet.v1.MuxSpec
+	9,  // 24: vodfleet.v1.TaskSpec.outputs:type_name -> vodfleet.v1.Outputs
+	26, // 25: vodfleet.v1.TaskSpec.extras:type_name -> vodfleet.v1.TaskResult
+	17, // 26: vodfleet.v1.TaskResult.probe:type_name -> vodfleet.v1.ProbeResult
+	19, // 27: vodfleet.v1.TaskResult.track:type_name -> vodfleet.v1.TrackOutput
+	24, // 28: vodfleet.v1.TaskResult.package:type_name -> vodfleet.v1.PackageResult
+	20, // 29: vodfleet.v1.TaskResult.thumbnails:type_name -> vodfleet.v1.ThumbnailOutput
+	22, // 30: vodfleet.v1.TaskResult.subtitles:type_name -> vodfleet.v1.SubtitleOutput
+	23, // 31: vodfleet.v1.TaskResult.mux:type_name -> vodfleet.v1.MuxOutput
+	4,  // 32: vodfleet.v1.Task.state:type_name -> vodfleet.v1.TaskState
+	25, // 33: vodfleet.v1.Task.spec:type_name -> vodfleet.v1.TaskSpec
+	44, // 34: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
+	44, // 35: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
+	26, // 36: vodfleet.v1.Task.result:type_name -> vodfleet.v1.TaskResult
+	44, // 37: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
+	0,  // 38: vodfleet.v1.Job.state:type_name -> vodfleet.v1.JobState
+	6,  // 39: vodfleet.v1.Job.source:type_name -> vodfleet.v1.Source
+	17, // 40: vodfleet.v1.Job.probe:type_name -> vodfleet.v1.ProbeResult
+	44, // 41: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	44, // 42: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
+	5,  // 43: vodfleet.v1.Job.priority:type_name -> vodfleet.v1.Priority
+	42, // 44: vodfleet.v1.Job.agent_selector:type_name -> vodfleet.v1.Job.AgentSelectorEntry
+	10, // 45: vodfleet.v1.Job.encode:type_name -> vodfleet.v1.EncodeOptions
+	6,  // 46: vodfleet.v1.SubmitJobRequest.source:type_name -> vodfleet.v1.Source
+	5,  // 47: vodfleet.v1.SubmitJobRequest.priority:type_name -> vodfleet.v1.Priority
+	43, // 48: vodfleet.v1.SubmitJobRequest.agent_selector:type_name -> vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
+	10, // 49: vodfleet.v1.SubmitJobRequest.encode:type_name -> vodfleet.v1.EncodeOptions
+	28, // 50: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
+	28, // 51: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
+	27, // 52: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
+	0,  // 53: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
+	28, // 54: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
+	28, // 55: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
+	28, // 56: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
+	28, // 57: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
+	27, // 58: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
+	29, // 59: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
+	31, // 60: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
+	33, // 61: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
+	35, // 62: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
+	37, // 63: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
+	39, // 64: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
+	30, // 65: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
+	32, // 66: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
+	34, // 67: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
+	36, // 68: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
+	38, // 69: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
+	40, // 70: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
+	65, // [65:71] is the sub-list for method output_type
+	59, // [59:65] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_vodfleet_v1_job_proto_init() }
@@ -2485,18 +4094,22 @@ func file_vodfleet_v1_job_proto_init() {
 		(*Source_StoragePath)(nil),
 		(*Source_Url)(nil),
 	}
-	file_vodfleet_v1_job_proto_msgTypes[8].OneofWrappers = []any{
+	file_vodfleet_v1_job_proto_msgTypes[3].OneofWrappers = []any{}
+	file_vodfleet_v1_job_proto_msgTypes[20].OneofWrappers = []any{
 		(*TaskResult_Probe)(nil),
 		(*TaskResult_Track)(nil),
 		(*TaskResult_Package)(nil),
+		(*TaskResult_Thumbnails)(nil),
+		(*TaskResult_Subtitles)(nil),
+		(*TaskResult_Mux)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vodfleet_v1_job_proto_rawDesc), len(file_vodfleet_v1_job_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   26,
+			NumEnums:      6,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
