@@ -4,7 +4,7 @@ TOOLS     := $(GO) tool -modfile=tools/go.mod
 BIN       := bin/vodfleet
 DATA      ?= .vodfleet
 
-.PHONY: bench-dispatch bench-failover bench-edge
+.PHONY: bench-dispatch bench-failover bench-edge bench-encode
 .PHONY: all build run stop test test-short proto proto-check lint vet fmt-check check ffmpeg clean
 
 all: build
@@ -45,6 +45,9 @@ bench-failover: build
 
 bench-edge: build
 	scripts/bench-edge.sh $(BIN)
+
+bench-encode: ffmpeg build
+	scripts/bench-encode.sh $(BIN)
 
 vet:
 	$(GO) vet ./...

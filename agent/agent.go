@@ -72,7 +72,7 @@ func New(cfg Config, log hclog.Logger) (*Agent, error) {
 		cfg:     cfg,
 		stores:  stores,
 		log:     log,
-		source:  newSourceCache(cfg.WorkDir, log),
+		source:  newSourceCache(cfg, log),
 		outbox:  make(chan *v1.ConnectRequest, outboxSize),
 		running: map[string]*runningTask{},
 	}, nil

@@ -44,6 +44,26 @@ type Config struct {
 	// DrainTimeout is how long a stopping agent lets running tasks finish
 	// before it hands them back (see Agent.Run).
 	DrainTimeout time.Duration
+
+	// AllowPrivateSources lets URL sources connect to loopback, private,
+	// link-local and other non-public addresses. Off in production: a
+	// user's URL must not reach the fleet's own network (cloud metadata,
+	// etcd, storage). The agent checks every address it connects to,
+	// after name resolution and on every redirect, so this holds even
+	// when the coordinator's submit-time check was passed with a name.
+	AllowPrivateSources bool
+	// AllowedSourceCIDRs lists non-public networks URL sources may reach
+	// anyway, e.g. an internal media origin's "10.1.0.0/16".
+	AllowedSourceCIDRs []string
+	// MaxSourceBytes stops a source download (URL or storage) past this
+	// many bytes with a permanent "source too large" failure; 0 means no
+	// limit. It bounds the disk and bandwidth one job can take.
+	MaxSourceBytes int64
+	// TaskTimeout bounds one task attempt, download included; when it
+	// passes, ffmpeg's whole process group is killed and the task fails
+	// permanently with "task timed out after ...". 0 derives it per task:
+	// the larger of 10 minutes and 20 times the source duration.
+	TaskTimeout time.Duration
 }
 
 // WithDefaults fills zero fields.
@@ -93,6 +113,12 @@ func (c Config) Validate() error {
 	}
 	if c.ProgressInterval <= 0 || c.ReconnectMin <= 0 || c.ReconnectMax < c.ReconnectMin {
 		errs = append(errs, errors.New("intervals must be positive and reconnect max >= min"))
+	}
+	if err := c.sourcePolicy().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.TaskTimeout < 0 {
+		errs = append(errs, fmt.Errorf("task timeout %s is negative", c.TaskTimeout))
 	}
 	return errors.Join(errs...)
 }

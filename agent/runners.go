@@ -33,9 +33,6 @@ func (a *Agent) probe(ctx context.Context, run *taskRun) (*v1.TaskResult, error)
 	if err != nil {
 		return nil, err
 	}
-	if !res.GetHasVideo() {
-		return nil, fmt.Errorf("%w", ffmpeg.ErrNoVideo)
-	}
 	run.setProgress(1, 0)
 	return &v1.TaskResult{Result: &v1.TaskResult_Probe{Probe: res}}, nil
 }
@@ -56,19 +53,26 @@ func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error
 		return nil, fmt.Errorf("output dir: %w", err)
 	}
 	var args []string
-	track := &v1.TrackOutput{}
+	track := &v1.TrackOutput{FirstSegment: ffmpeg.FirstSegmentNumber}
+	total := spec.GetSourceDurationSeconds()
+	chunk := spec.GetChunk()
 	if spec.GetKind() == v1.TaskKind_TASK_KIND_ENCODE_VIDEO {
 		r := spec.GetRendition()
-		args = ffmpeg.VideoArgs(ffmpeg.VideoJob{Input: in, Whitelist: wl, Rendition: r, FrameRate: spec.GetFrameRate(), SegmentSeconds: spec.GetSegmentSeconds(), OutDir: out})
-		track.Codecs = ffmpeg.H264Codecs(r.GetProfile(), r.GetLevel())
+		job := ffmpeg.VideoJob{Input: in, Whitelist: wl, Rendition: r, FrameRate: spec.GetFrameRate(), SegmentSeconds: spec.GetSegmentSeconds(), OutDir: out}
+		if chunk != nil {
+			job.Chunk = &ffmpeg.Chunk{Start: chunk.GetStartSeconds(), Duration: chunk.GetDurationSeconds(), FirstSegment: int(chunk.GetFirstSegment())}
+			track.FirstSegment = chunk.GetFirstSegment()
+			total = chunkLength(chunk, total)
+		}
+		args = ffmpeg.VideoArgs(job)
+		track.Codecs = ffmpeg.VideoCodecs(r)
 		track.Width, track.Height, track.FrameRate = r.GetWidth(), r.GetHeight(), spec.GetFrameRate()
 	} else {
 		au := spec.GetAudio()
-		args = ffmpeg.AudioArgs(ffmpeg.AudioJob{Input: in, Whitelist: wl, Audio: au, SegmentSeconds: spec.GetSegmentSeconds(), OutDir: out})
+		args = ffmpeg.AudioArgs(ffmpeg.AudioJob{Input: in, Whitelist: wl, Audio: au, SegmentSeconds: spec.GetSegmentSeconds(), OutDir: out, StreamIndex: int(au.GetStreamIndex())})
 		track.Codecs = ffmpeg.AACCodecs
-		track.SampleRate, track.Channels = au.GetSampleRate(), au.GetChannels()
+		track.SampleRate, track.Channels, track.Language = au.GetSampleRate(), au.GetChannels(), au.GetLanguage()
 	}
-	total := spec.GetSourceDurationSeconds()
 	video := spec.GetKind() == v1.TaskKind_TASK_KIND_ENCODE_VIDEO
 	err = ffmpeg.Run(ctx, run.log, a.cfg.FFmpeg, args, func(p ffmpeg.Progress) {
 		fps := 0.0
@@ -76,7 +80,9 @@ func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error
 			fps = p.FPS // audio runs count copied video frames; not a speed
 		}
 		if total > 0 {
-			run.setProgress(min(p.OutTime.Seconds()/total, 1)*0.95, fps)
+			done := min(p.OutTime.Seconds(), total)
+			run.setProgress(done/total*0.95, fps)
+			run.setSpeed(p.Speed, eta(total-done, p.Speed))
 		}
 	})
 	if err != nil {
@@ -95,7 +101,11 @@ func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error
 	}
 	track.InitName = initName
 	track.Segments = segs
-	names := []string{initName}
+	var names []string
+	if chunk.GetIndex() == 0 {
+		// Every chunk writes the same init segment; the first uploads it.
+		names = append(names, initName)
+	}
 	var bits, secs float64
 	for _, s := range segs {
 		st, err := os.Stat(filepath.Join(out, s.GetName()))
@@ -119,7 +129,6 @@ func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error
 	run.setProgress(1, 0)
 	return &v1.TaskResult{Result: &v1.TaskResult_Track{Track: track}}, nil
 }
-
 
 // upload sends files (slash paths relative to dir) to the lease's staging
 // prefix. Staging is per (task, attempt), so a stale attempt can never

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -12,43 +14,121 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/vodfleet/vodfleet/internal/urlpolicy"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
 )
 
-// Protocol whitelists handed to ffmpeg/ffprobe: a stored source may only be
-// read as a local file; a URL source only over http(s).
-const (
-	whitelistFile = "file"
-	whitelistHTTP = "http,https,tcp,tls"
-)
+// whitelistFile is the -protocol_whitelist of every source: the agent
+// fetches each source itself (URL sources through the source policy) and
+// ffmpeg/ffprobe only ever read the local copy. Handing ffmpeg a URL would
+// let it resolve names and follow redirects and playlists unchecked.
+const whitelistFile = "file"
 
-// sourceCache downloads stored sources once per agent, so the probe and
-// every encode of a job on this machine share one copy.
+// sourceCache downloads sources once per agent, so the probe and every
+// encode of a job on this machine share one copy.
 type sourceCache struct {
-	dir string
-	log hclog.Logger
+	dir    string
+	log    hclog.Logger
+	policy urlpolicy.Policy
+	client *http.Client
+	// idle is downloadIdleTimeout; tests shorten it.
+	idle time.Duration
 
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex
 }
 
-func newSourceCache(workDir string, log hclog.Logger) *sourceCache {
-	return &sourceCache{dir: filepath.Join(workDir, "sources"), log: log, locks: map[string]*sync.Mutex{}}
+// newSourceCache returns the cache under cfg.WorkDir, downloading URL
+// sources under cfg's source policy.
+func newSourceCache(cfg Config, log hclog.Logger) *sourceCache {
+	p := cfg.sourcePolicy()
+	return &sourceCache{
+		dir:    filepath.Join(cfg.WorkDir, "sources"),
+		log:    log,
+		policy: p,
+		// No overall timeout: sources can be large. The transport bounds
+		// connecting and the headers; the body is bounded by the task
+		// context and downloadIdleTimeout.
+		client: p.HTTPClient(0),
+		idle:   downloadIdleTimeout,
+		locks:  map[string]*sync.Mutex{},
+	}
 }
 
-// input returns what to pass to ffmpeg's -i for src and the protocol
-// whitelist that goes with it.
+// input returns what to pass to ffmpeg's -i for src, always a local file,
+// and the protocol whitelist that goes with it ("file"). Storage sources
+// are fetched from storage, URL sources downloaded under the source
+// policy; both are checked against the size limit.
 func (c *sourceCache) input(ctx context.Context, st *storage.Client, src *v1.Source) (string, string, error) {
 	switch loc := src.GetLocation().(type) {
 	case *v1.Source_Url:
-		return loc.Url, whitelistHTTP, nil
+		p, err := c.download(ctx, loc.Url)
+		return p, whitelistFile, err
 	case *v1.Source_StoragePath:
 		p, err := c.fetch(ctx, st, loc.StoragePath)
 		return p, whitelistFile, err
 	default:
 		return "", "", fmt.Errorf("task has no source: %w", errPermanent)
 	}
+}
+
+// cacheKey names the cache directory of a source.
+func cacheKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:12])
+}
+
+// cached reports whether local exists, marking it in use so the sweep
+// keeps it.
+func cached(local string) bool {
+	if _, err := os.Stat(local); err != nil {
+		return false
+	}
+	now := time.Now()
+	_ = os.Chtimes(local, now, now)
+	return true
+}
+
+// download fetches a URL source unless it is already here (see
+// sourceDownload). A partial download left by an earlier attempt is
+// resumed.
+func (c *sourceCache) download(ctx context.Context, raw string) (string, error) {
+	u, err := c.policy.CheckURL(raw)
+	if err != nil {
+		return "", classifyDownload(err)
+	}
+	key := cacheKey("url:" + raw)
+	local := filepath.Join(c.dir, key, "source")
+	l := c.lock(key)
+	l.Lock()
+	defer l.Unlock()
+	defer c.sweep(key)
+	if cached(local) {
+		return local, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(local), 0o755); err != nil {
+		return "", fmt.Errorf("source dir: %w", err)
+	}
+	d := &sourceDownload{client: c.client, policy: c.policy, url: u, local: local, log: c.log.With("source", redactURL(u)), idle: c.idle}
+	if err := d.run(ctx); err != nil {
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("download source: %w", context.Cause(ctx))
+		}
+		return "", classifyDownload(err)
+	}
+	c.log.Debug("source downloaded", "source", redactURL(u), "local", local)
+	return local, nil
+}
+
+// redactURL returns u without user information and query, for logs.
+func redactURL(u *url.URL) string {
+	r := *u
+	r.User = nil
+	if r.RawQuery != "" {
+		r.RawQuery = "REDACTED"
+	}
+	return r.String()
 }
 
 // lock returns the mutex serialising downloads of one cache key.
@@ -85,6 +165,10 @@ func (c *sourceCache) sweep(keep string) {
 			continue
 		}
 		st, err := os.Stat(filepath.Join(c.dir, e.Name(), "source"))
+		if err != nil {
+			// A partial download waits for the next attempt to resume it.
+			st, err = os.Stat(filepath.Join(c.dir, e.Name(), "source.part"))
+		}
 		if err != nil || st.ModTime().Before(cutoff) {
 			if err := os.RemoveAll(filepath.Join(c.dir, e.Name())); err == nil {
 				c.log.Debug("evicted cached source", "key", e.Name())
@@ -94,22 +178,29 @@ func (c *sourceCache) sweep(keep string) {
 	}
 }
 
-// fetch downloads a stored object unless it is already here.
+// fetch downloads a stored object unless it is already here. An object
+// over the size limit is refused before it is downloaded.
 func (c *sourceCache) fetch(ctx context.Context, st *storage.Client, path string) (string, error) {
-	sum := sha256.Sum256([]byte(path))
-	key := hex.EncodeToString(sum[:12])
+	key := cacheKey(path)
 	local := filepath.Join(c.dir, key, "source")
 	l := c.lock(key)
 	l.Lock()
 	defer l.Unlock()
 	defer c.sweep(key)
-	if _, err := os.Stat(local); err == nil {
-		now := time.Now()
-		_ = os.Chtimes(local, now, now) // in use: keep it past the sweep
+	if cached(local) {
 		return local, nil
 	}
 	if st == nil {
 		return "", fmt.Errorf("no storage connection to fetch %s", path)
+	}
+	if c.policy.MaxBytes > 0 {
+		info, err := st.Stat(ctx, path)
+		if err != nil {
+			return "", fmt.Errorf("fetch source %s: %w", path, err)
+		}
+		if err := c.policy.CheckSize(info.GetSize()); err != nil {
+			return "", permanent(err)
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(local), 0o755); err != nil {
 		return "", fmt.Errorf("source dir: %w", err)

@@ -21,13 +21,19 @@ type taskRun struct {
 	grant *v1.LeaseGrant
 	dir   string // private scratch directory, removed afterwards
 	log   hclog.Logger
-	// progress holds math.Float64bits of the fraction done and fps.
-	progress, fps atomic.Uint64
+	// progress holds math.Float64bits of the fraction done and fps;
+	// speed and eta those of the speed (x real time) and seconds left.
+	progress, fps, speed, eta atomic.Uint64
 }
 
 func (r *taskRun) setProgress(p, fps float64) {
 	r.progress.Store(math.Float64bits(p))
 	r.fps.Store(math.Float64bits(fps))
+}
+
+func (r *taskRun) setSpeed(speed, eta float64) {
+	r.speed.Store(math.Float64bits(speed))
+	r.eta.Store(math.Float64bits(eta))
 }
 
 // errPermanent marks failures that retrying cannot fix.
@@ -153,6 +159,8 @@ func (a *Agent) heartbeat(ctx context.Context, run *taskRun) {
 				LeaseToken: run.grant.GetLeaseToken(),
 				Progress:   math.Float64frombits(run.progress.Load()),
 				Fps:        math.Float64frombits(run.fps.Load()),
+				Speed:      math.Float64frombits(run.speed.Load()),
+				EtaSeconds: math.Float64frombits(run.eta.Load()),
 			}}})
 		}
 	}
@@ -170,6 +178,12 @@ func (a *Agent) runTask(ctx context.Context, run *taskRun) (*v1.TaskResult, erro
 		return a.encode(ctx, run)
 	case v1.TaskKind_TASK_KIND_PACKAGE:
 		return a.pack(ctx, run)
+	case v1.TaskKind_TASK_KIND_THUMBNAILS:
+		return a.thumbnails(ctx, run)
+	case v1.TaskKind_TASK_KIND_SUBTITLES:
+		return a.subtitles(ctx, run)
+	case v1.TaskKind_TASK_KIND_MUX:
+		return a.mux(ctx, run)
 	default:
 		return nil, fmt.Errorf("task kind %s not supported by this agent: %w", k, errPermanent)
 	}

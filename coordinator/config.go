@@ -38,6 +38,27 @@ type Config struct {
 	PlaybackBaseURL string
 	// DefaultSegmentSeconds is the segment duration of jobs that set none.
 	DefaultSegmentSeconds float64
+
+	// AllowPrivateSources lets source URLs name loopback, private,
+	// link-local and other non-public addresses (see urlpolicy.Policy).
+	// Off in production, where a user's URL must not reach the fleet's own
+	// network; `vodfleet dev` turns it on because it is a local sandbox.
+	// Agents enforce their own copy of this at connect time.
+	AllowPrivateSources bool
+	// AllowedSourceCIDRs lists non-public networks (e.g. "10.1.0.0/16")
+	// that source URLs may name anyway: an internal media origin, without
+	// opening the whole private network.
+	AllowedSourceCIDRs []string
+	// MaxSourceDuration fails jobs whose probed source runs longer; 0 means
+	// no limit. It bounds the encode time one job can take.
+	MaxSourceDuration time.Duration
+	// MaxSourceBytes fails jobs whose probed source is larger; 0 means no
+	// limit. Agents also stop downloads past their own limit.
+	MaxSourceBytes int64
+	// MaxSourceWidth and MaxSourceHeight fail jobs whose source picture is
+	// larger, in either orientation (see checkSourceLimits); 0 means no
+	// limit. They bound the memory and time a decode can take.
+	MaxSourceWidth, MaxSourceHeight int
 }
 
 // DefaultConfig returns the defaults used by `vodfleet dev`.
@@ -108,5 +129,6 @@ func (c Config) Validate() error {
 	if c.DefaultSegmentSeconds < 1 || c.DefaultSegmentSeconds > 30 {
 		errs = append(errs, fmt.Errorf("segment duration %gs is outside 1..30", c.DefaultSegmentSeconds))
 	}
+	errs = append(errs, c.validateSourceLimits())
 	return errors.Join(errs...)
 }

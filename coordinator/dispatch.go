@@ -123,6 +123,8 @@ func (l *leader) progress(s *session, p *v1.TaskProgress) {
 	now := l.clock.Now()
 	tr.task.Progress = clamp(p.GetProgress(), 0, 1)
 	tr.task.Fps = clamp(p.GetFps(), 0, 1e6)
+	tr.task.Speed = clamp(p.GetSpeed(), 0, 1e6)
+	tr.task.EtaSeconds = clamp(p.GetEtaSeconds(), 0, 1e9)
 	tr.task.LeaseDeadline = timestamp(now.Add(l.cfg.LeaseDuration))
 	if now.Sub(tr.persisted) < progressPersistEvery {
 		return
@@ -174,6 +176,14 @@ func (l *leader) completed(c *v1.CompleteTaskRequest) error {
 			return nil
 		}
 		l.succeed(jr, tr, res)
+	case v1.TaskKind_TASK_KIND_THUMBNAILS, v1.TaskKind_TASK_KIND_SUBTITLES, v1.TaskKind_TASK_KIND_MUX:
+		if res.GetResult() == nil {
+			l.fail(jr, tr, t.GetSpec().GetKind().String()+" returned no result", false)
+			return nil
+		}
+		l.succeed(jr, tr, res)
+	default:
+		l.fail(jr, tr, "unknown task kind "+t.GetSpec().GetKind().String(), false)
 	}
 	return nil
 }
@@ -227,8 +237,12 @@ func (l *leader) published(jr *jobRecord, tr *taskRecord, n int, err error) {
 	l.log.Debug("published", "task", tr.task.GetId(), "objects", n)
 	tr.task.Published = true
 	if tr.task.GetSpec().GetKind() == v1.TaskKind_TASK_KIND_PACKAGE {
-		jr.job.HlsMaster = tr.task.GetResult().GetPackage().GetHlsMaster()
-		jr.job.DashManifest = tr.task.GetResult().GetPackage().GetDashManifest()
+		pkg := tr.task.GetResult().GetPackage()
+		jr.job.HlsMaster = pkg.GetHlsMaster()
+		jr.job.DashManifest = pkg.GetDashManifest()
+		jr.job.Mp4 = pkg.GetMp4()
+		jr.job.Poster = pkg.GetPoster()
+		jr.job.ThumbnailsVtt = pkg.GetThumbnailsVtt()
 		l.finishJob(jr, v1.JobState_JOB_STATE_SUCCEEDED, "", l.taskWrite(jr.job.GetId(), tr))
 		return
 	}
@@ -267,8 +281,15 @@ func (l *leader) succeed(jr *jobRecord, tr *taskRecord, res *v1.TaskResult) {
 	})
 }
 
-// probed records the probe and plans the encodes in one write.
+// probed records the probe and plans the encodes in one write. A source
+// that breaks the configured limits (see checkSourceLimits) fails the job
+// at once: retrying cannot change the source.
 func (l *leader) probed(jr *jobRecord, tr *taskRecord, res *v1.TaskResult) {
+	if err := checkSourceLimits(l.cfg, res.GetProbe()); err != nil {
+		jr.job.Probe = res.GetProbe() // lets clients see what was measured
+		l.fail(jr, tr, err.Error(), false)
+		return
+	}
 	tasks, err := planEncodes(jr.job, res.GetProbe())
 	if err != nil {
 		l.fail(jr, tr, err.Error(), false)

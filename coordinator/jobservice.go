@@ -3,12 +3,12 @@ package coordinator
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/vodfleet/vodfleet/internal/ids"
+	"github.com/vodfleet/vodfleet/internal/urlpolicy"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
@@ -22,7 +22,10 @@ type jobService struct {
 
 // SubmitJob validates and records a job.
 func (j *jobService) SubmitJob(ctx context.Context, req *v1.SubmitJobRequest) (*v1.SubmitJobResponse, error) {
-	if err := validateSubmit(req); err != nil {
+	if err := validateSubmit(req, j.c.cfg.SourcePolicy()); err != nil {
+		return nil, toStatus(err)
+	}
+	if err := validateEncode(req.GetEncode()); err != nil {
 		return nil, toStatus(err)
 	}
 	ladder := req.GetLadder()
@@ -50,6 +53,7 @@ func (j *jobService) SubmitJob(ctx context.Context, req *v1.SubmitJobRequest) (*
 		Priority:       effectivePriority(req.GetPriority()),
 		AgentSelector:  req.GetAgentSelector(),
 		StorageNode:    node,
+		Encode:         req.GetEncode(),
 		CreatedAt:      now,
 		UpdatedAt:      now,
 	}
@@ -61,7 +65,11 @@ func (j *jobService) SubmitJob(ctx context.Context, req *v1.SubmitJobRequest) (*
 }
 
 // validateSubmit rejects malformed submissions before anything is stored.
-func validateSubmit(req *v1.SubmitJobRequest) error {
+// A source URL must pass policy's CheckURL (the coordinator's
+// SourcePolicy; without one, urlpolicy.Default(), which refuses every
+// non-public address). That check is on the URL's form only; agents check
+// the addresses a name resolves to when they connect.
+func validateSubmit(req *v1.SubmitJobRequest, policy ...urlpolicy.Policy) error {
 	src := req.GetSource()
 	switch loc := src.GetLocation().(type) {
 	case *v1.Source_StoragePath:
@@ -70,9 +78,14 @@ func validateSubmit(req *v1.SubmitJobRequest) error {
 			return fmt.Errorf("storage path %q must be under sources/: %w", p, ErrInvalid)
 		}
 	case *v1.Source_Url:
-		u, err := url.Parse(loc.Url)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("source url %q must be an absolute http(s) URL: %w", loc.Url, ErrInvalid)
+		p := urlpolicy.Default()
+		if len(policy) > 0 {
+			p = policy[0]
+		}
+		// The error names the problem but not the URL, which may carry a
+		// signed query.
+		if _, err := p.CheckURL(loc.Url); err != nil {
+			return fmt.Errorf("source url refused: %w: %w", err, ErrInvalid)
 		}
 	default:
 		return fmt.Errorf("source is required: %w", ErrInvalid)
@@ -118,10 +131,15 @@ func validLabel(k string) bool {
 // view completes a job read from etcd with derived fields.
 func (j *jobService) view(job *v1.Job, tasks []*v1.Task) *v1.Job {
 	job.Progress = jobProgress(job, tasks)
+	job.EtaSeconds = jobETA(job, tasks, j.c.clock.Now())
 	if job.GetState() == v1.JobState_JOB_STATE_SUCCEEDED && j.c.cfg.PlaybackBaseURL != "" {
 		base := strings.TrimSuffix(j.c.cfg.PlaybackBaseURL, "/") + "/v/" + job.GetAssetId() + "/"
-		job.HlsUrl = base + job.GetHlsMaster()
-		job.DashUrl = base + job.GetDashManifest()
+		if job.GetHlsMaster() != "" {
+			job.HlsUrl = base + job.GetHlsMaster()
+		}
+		if job.GetDashManifest() != "" {
+			job.DashUrl = base + job.GetDashManifest()
+		}
 	}
 	return job
 }

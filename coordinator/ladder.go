@@ -101,14 +101,18 @@ func evenDown(v int32) int32 {
 	return max(v&^1, 2)
 }
 
-// outputFrameRate is the source rate capped at maxFrameRate; unknown rates
+// outputFrameRate is the source rate capped at the job's cap (0 means
+// maxFrameRate); unknown rates
 // become 25.
-func outputFrameRate(src float64) float64 {
+func outputFrameRate(src, limit float64) float64 {
+	if limit <= 0 || limit > maxFrameRate {
+		limit = maxFrameRate
+	}
 	switch {
 	case src <= 0 || math.IsNaN(src) || math.IsInf(src, 0):
-		return 25
-	case src > maxFrameRate:
-		return maxFrameRate
+		return min(25, limit)
+	case src > limit:
+		return limit
 	default:
 		return src
 	}

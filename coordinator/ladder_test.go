@@ -65,7 +65,7 @@ func TestSelectRenditionsErrors(t *testing.T) {
 
 func TestOutputFrameRate(t *testing.T) {
 	for in, want := range map[float64]float64{0: 25, -1: 25, 29.97: 29.97, 120: 60, 60: 60} {
-		if got := outputFrameRate(in); got != want {
+		if got := outputFrameRate(in, 0); got != want {
 			t.Errorf("outputFrameRate(%g) = %g, want %g", in, got, want)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/vodfleet/vodfleet/internal/clock"
 	"github.com/vodfleet/vodfleet/internal/etcdserver"
@@ -112,7 +113,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h.send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: &v1.AgentHello{AgentId: "a1", Slots: 4,
-		Labels: map[string]string{labelH264: "true", labelAAC: "true"}}}})
+		Labels: map[string]string{"encoder.libx264": "true", labelAAC: "true"}}}})
 	if m := h.recv(); m.GetAccepted() == nil {
 		t.Fatalf("hello answered with %v", m)
 	}
@@ -226,6 +227,7 @@ func TestLeasesExpireRetryAndFenceStaleCompletions(t *testing.T) {
 	resp, err := h.jobs.SubmitJob(ctx, &v1.SubmitJobRequest{
 		Source:      &v1.Source{Location: &v1.Source_Url{Url: "http://example.invalid/a.mp4"}},
 		MaxAttempts: 2,
+		Encode:      &v1.EncodeOptions{Outputs: &v1.Outputs{Thumbnails: proto.Bool(false)}},
 	})
 	if err != nil {
 		t.Fatal(err)

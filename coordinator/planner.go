@@ -3,28 +3,32 @@ package coordinator
 import (
 	"fmt"
 	"sort"
+	"strings"
 
-	"google.golang.org/protobuf/proto"
-
+	"github.com/vodfleet/vodfleet/internal/ffmpeg"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
-// Task names inside a job. Video tasks are "video-<rendition>".
+// Task names inside a job. Video tasks are "video-<rendition>", or
+// "video-<rendition>-cNN" per chunk; audio tasks "audio", "audio-2", ...;
+// mux tasks "mux-<rendition>".
 const (
-	taskProbe   = "probe"
-	taskAudio   = "audio"
-	taskPackage = "package"
+	taskProbe      = "probe"
+	taskAudio      = "audio"
+	taskPackage    = "package"
+	taskThumbnails = "thumbnails"
+	taskSubtitles  = "subtitles"
 )
 
-// defaultAudio is the single AAC stereo track of every asset.
-var defaultAudio = &v1.AudioSpec{Bitrate: 128_000, Channels: 2, SampleRate: 48_000}
+// Audio defaults: AAC stereo at 48 kHz.
+const (
+	defaultAudioBitrate = 128_000
+	maxAudioTracks      = 8
+)
 
 // Labels agents announce for the encoders their ffmpeg has; encode tasks
 // require the one they use.
-const (
-	labelH264 = "encoder.libx264"
-	labelAAC  = "encoder.aac"
-)
+const labelAAC = "encoder.aac"
 
 // newTask makes a PENDING task of job. The task requires the job's agent
 // selector plus what its kind needs.
@@ -35,7 +39,7 @@ func newTask(job *v1.Job, name string, spec *v1.TaskSpec, deps ...string) *v1.Ta
 	}
 	switch spec.GetKind() {
 	case v1.TaskKind_TASK_KIND_ENCODE_VIDEO:
-		req[labelH264] = "true"
+		req["encoder."+ffmpeg.EncoderFor(spec.GetRendition().GetCodec())] = "true"
 	case v1.TaskKind_TASK_KIND_ENCODE_AUDIO:
 		req[labelAAC] = "true"
 	}
@@ -60,57 +64,150 @@ func planProbe(job *v1.Job) *v1.Task {
 	})
 }
 
-// planEncodes turns a probed job into its encode tasks (one per rendition,
-// one for audio when the source has any) and the package task that depends
-// on all of them.
+// planEncodes turns a probed job into its tasks: per rendition one video
+// encode per chunk of the timeline, one audio encode per source audio
+// track, thumbnails and subtitles when asked for, a mux per rendition
+// when MP4 or MPEG-TS output is asked for, and the package task that
+// depends on all of them. A source without video makes an audio-only
+// asset.
 func planEncodes(job *v1.Job, probe *v1.ProbeResult) ([]*v1.Task, error) {
-	if !probe.GetHasVideo() {
-		return nil, fmt.Errorf("source has no video stream: %w", ErrInvalid)
+	if !probe.GetHasVideo() && !probe.GetHasAudio() {
+		return nil, fmt.Errorf("source has no video or audio stream: %w", ErrInvalid)
 	}
-	renditions, err := selectRenditions(job.GetLadder(), probe.GetWidth(), probe.GetHeight())
-	if err != nil {
-		return nil, err
-	}
-	fps := outputFrameRate(probe.GetFrameRate())
+	opts := job.GetEncode()
+	outputs := resolveOutputs(opts.GetOutputs())
+	seg, dur := job.GetSegmentSeconds(), probe.GetDurationSeconds()
 	var tasks []*v1.Task
 	var deps []string
-	for _, r := range renditions {
-		t := newTask(job, "video-"+r.GetName(), &v1.TaskSpec{
-			Kind:                  v1.TaskKind_TASK_KIND_ENCODE_VIDEO,
-			Source:                job.GetSource(),
-			Rendition:             r,
-			SegmentSeconds:        job.GetSegmentSeconds(),
-			SourceDurationSeconds: probe.GetDurationSeconds(),
-			FrameRate:             fps,
-		})
+	add := func(t *v1.Task) {
 		tasks = append(tasks, t)
 		deps = append(deps, t.GetName())
 	}
-	if probe.GetHasAudio() {
-		t := newTask(job, taskAudio, &v1.TaskSpec{
+	var renditions []*v1.Rendition
+	videoTasks := map[string][]string{} // rendition -> its chunk task names
+	if probe.GetHasVideo() {
+		var err error
+		renditions, err = planRenditions(job, probe)
+		if err != nil {
+			return nil, err
+		}
+		fps := outputFrameRate(probe.GetFrameRate(), opts.GetMaxFrameRate())
+		chunks := planChunks(dur, seg, chunkSeconds(opts), len(renditions))
+		for _, r := range renditions {
+			for _, c := range chunks {
+				name := "video-" + r.GetName()
+				if c != nil {
+					name = fmt.Sprintf("%s-c%02d", name, c.GetIndex()+1)
+				}
+				add(newTask(job, name, &v1.TaskSpec{
+					Kind:                  v1.TaskKind_TASK_KIND_ENCODE_VIDEO,
+					Source:                job.GetSource(),
+					Rendition:             r,
+					SegmentSeconds:        seg,
+					SourceDurationSeconds: dur,
+					FrameRate:             fps,
+					Chunk:                 c,
+				}))
+				videoTasks[r.GetName()] = append(videoTasks[r.GetName()], name)
+			}
+		}
+	}
+	audio := planAudio(probe, opts.GetAudioBitrate())
+	for i, a := range audio {
+		name := taskAudio
+		if i > 0 {
+			name = fmt.Sprintf("%s-%d", taskAudio, i+1)
+		}
+		add(newTask(job, name, &v1.TaskSpec{
 			Kind:                  v1.TaskKind_TASK_KIND_ENCODE_AUDIO,
 			Source:                job.GetSource(),
-			Audio:                 proto.Clone(defaultAudio).(*v1.AudioSpec),
-			SegmentSeconds:        job.GetSegmentSeconds(),
-			SourceDurationSeconds: probe.GetDurationSeconds(),
-		})
-		tasks = append(tasks, t)
-		deps = append(deps, t.GetName())
+			Audio:                 a,
+			SegmentSeconds:        seg,
+			SourceDurationSeconds: dur,
+		}))
+	}
+	if probe.GetHasVideo() && outputs.GetThumbnails() {
+		add(newTask(job, taskThumbnails, &v1.TaskSpec{
+			Kind:                  v1.TaskKind_TASK_KIND_THUMBNAILS,
+			Source:                job.GetSource(),
+			Thumbnails:            &v1.ThumbnailSpec{PosterSeconds: min(dur/3, 10)},
+			SourceDurationSeconds: dur,
+		}))
+	}
+	if subs := probe.GetSubtitleStreams(); len(subs) > 0 && outputs.GetSubtitles() {
+		add(newTask(job, taskSubtitles, &v1.TaskSpec{
+			Kind:                  v1.TaskKind_TASK_KIND_SUBTITLES,
+			Source:                job.GetSource(),
+			Subtitles:             subs,
+			SourceDurationSeconds: dur,
+		}))
+	}
+	ts := outputs.GetHls() && outputs.GetHlsSegments() == v1.SegmentFormat_SEGMENT_FORMAT_TS
+	if outputs.GetMp4() || ts {
+		for _, r := range renditions {
+			muxDeps := append([]string(nil), videoTasks[r.GetName()]...)
+			if len(audio) > 0 {
+				muxDeps = append(muxDeps, taskAudio)
+			}
+			add(newTask(job, "mux-"+r.GetName(), &v1.TaskSpec{
+				Kind:                  v1.TaskKind_TASK_KIND_MUX,
+				Rendition:             r,
+				Mux:                   &v1.MuxSpec{Mp4: outputs.GetMp4(), Ts: ts},
+				SegmentSeconds:        seg,
+				SourceDurationSeconds: dur,
+			}, muxDeps...))
+		}
 	}
 	tasks = append(tasks, newTask(job, taskPackage, &v1.TaskSpec{
 		Kind:                  v1.TaskKind_TASK_KIND_PACKAGE,
-		SegmentSeconds:        job.GetSegmentSeconds(),
-		SourceDurationSeconds: probe.GetDurationSeconds(),
+		SegmentSeconds:        seg,
+		SourceDurationSeconds: dur,
+		Outputs:               outputs,
 	}, deps...))
 	return tasks, nil
 }
 
-// trackDir is where a task's outputs land inside the asset.
+// planAudio is one AAC stereo track per source audio track (at most
+// maxAudioTracks), keeping each track's language.
+func planAudio(probe *v1.ProbeResult, bitrate int64) []*v1.AudioSpec {
+	if !probe.GetHasAudio() {
+		return nil
+	}
+	if bitrate <= 0 {
+		bitrate = defaultAudioBitrate
+	}
+	streams := probe.GetAudioStreams()
+	if len(streams) == 0 {
+		streams = []*v1.AudioStream{{Index: 0}}
+	}
+	var out []*v1.AudioSpec
+	for i, s := range streams[:min(len(streams), maxAudioTracks)] {
+		name := "audio"
+		if i > 0 {
+			name = fmt.Sprintf("audio_%d", i+1)
+		}
+		out = append(out, &v1.AudioSpec{
+			Bitrate:     bitrate,
+			Channels:    2,
+			SampleRate:  48_000,
+			StreamIndex: s.GetIndex(),
+			Language:    s.GetLanguage(),
+			Name:        name,
+		})
+	}
+	return out
+}
+
+// trackDir is where a task's outputs land inside the asset ("" is the
+// asset root, for the tasks that name their paths themselves).
 func trackDir(t *v1.Task) string {
 	switch t.GetSpec().GetKind() {
 	case v1.TaskKind_TASK_KIND_ENCODE_VIDEO:
 		return "v" + t.GetSpec().GetRendition().GetName()
 	case v1.TaskKind_TASK_KIND_ENCODE_AUDIO:
+		if n := t.GetSpec().GetAudio().GetName(); n != "" {
+			return n
+		}
 		return "audio"
 	default:
 		return ""
@@ -118,7 +215,7 @@ func trackDir(t *v1.Task) string {
 }
 
 // sortTasks orders tasks as planned: probe, video renditions from the
-// tallest, audio, package.
+// tallest (chunks in order), audio, extras, package.
 func sortTasks(tasks []*v1.Task) {
 	sort.SliceStable(tasks, func(i, j int) bool { return taskLess(tasks[i], tasks[j]) })
 }
@@ -126,17 +223,29 @@ func sortTasks(tasks []*v1.Task) {
 // taskLess is plan order.
 func taskLess(x, y *v1.Task) bool {
 	a, b := x.GetSpec(), y.GetSpec()
-	if a.GetKind() != b.GetKind() {
-		return a.GetKind() < b.GetKind()
+	if ka, kb := kindOrder(a.GetKind()), kindOrder(b.GetKind()); ka != kb {
+		return ka < kb
 	}
 	if ha, hb := a.GetRendition().GetHeight(), b.GetRendition().GetHeight(); ha != hb {
 		return ha > hb
 	}
+	if ca, cb := a.GetChunk().GetIndex(), b.GetChunk().GetIndex(); ca != cb {
+		return ca < cb
+	}
 	return x.GetName() < y.GetName()
 }
 
+// kindOrder puts the package task last whatever its enum value.
+func kindOrder(k v1.TaskKind) int {
+	if k == v1.TaskKind_TASK_KIND_PACKAGE {
+		return 100
+	}
+	return int(k)
+}
+
 // jobProgress derives a job's progress from its tasks: probing is the
-// first 5%, packaging the last 5%, encodes the rest weighted equally.
+// first 5%, packaging the last 5%, the other tasks the rest weighted
+// equally.
 func jobProgress(job *v1.Job, tasks []*v1.Task) float64 {
 	if job.GetState() == v1.JobState_JOB_STATE_SUCCEEDED {
 		return 1
@@ -163,6 +272,11 @@ func jobProgress(job *v1.Job, tasks []*v1.Task) float64 {
 		enc = encSum / float64(encN)
 	}
 	return 0.05*probe + 0.9*enc + 0.05*pkg
+}
+
+// renditionDirName is a rendition name usable as a path segment.
+func renditionDirName(s string) bool {
+	return s != "" && len(s) <= 32 && !strings.ContainsAny(s, "/\\. \x00") && !strings.HasPrefix(s, "-")
 }
 
 func isTerminal(s v1.JobState) bool {

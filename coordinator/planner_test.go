@@ -5,15 +5,20 @@ import (
 	"math"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
+// testJob is a job with thumbnails off, so plans hold encodes and the
+// package only (extras have tests of their own).
 func testJob() *v1.Job {
 	return &v1.Job{
 		Id:             "job1",
 		Ladder:         "default",
 		SegmentSeconds: 4,
 		Source:         &v1.Source{Location: &v1.Source_StoragePath{StoragePath: "sources/x/a.mp4"}},
+		Encode:         &v1.EncodeOptions{Outputs: &v1.Outputs{Thumbnails: proto.Bool(false)}},
 	}
 }
 
@@ -65,8 +70,8 @@ func TestPlanEncodesWithoutAudio(t *testing.T) {
 	}
 }
 
-func TestPlanEncodesRejectsNoVideo(t *testing.T) {
-	_, err := planEncodes(testJob(), &v1.ProbeResult{HasAudio: true})
+func TestPlanEncodesRejectsNoStreams(t *testing.T) {
+	_, err := planEncodes(testJob(), &v1.ProbeResult{})
 	if !errors.Is(err, ErrInvalid) {
 		t.Fatalf("want ErrInvalid, got %v", err)
 	}

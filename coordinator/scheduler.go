@@ -178,10 +178,18 @@ func (l *leader) leaseFor(jr *jobRecord, tr *taskRecord, s *session, now time.Ti
 	t.NotBefore = nil
 	t.Progress = 0
 	t.Fps = 0
-	if t.GetSpec().GetKind() == v1.TaskKind_TASK_KIND_PACKAGE {
-		t.Spec.Tracks = nil
-		for _, d := range t.GetDependsOn() {
-			t.Spec.Tracks = append(t.Spec.Tracks, jr.tasks[d].task.GetResult().GetTrack())
+	switch t.GetSpec().GetKind() {
+	case v1.TaskKind_TASK_KIND_PACKAGE:
+		t.Spec.Tracks, t.Spec.Extras = depOutputs(jr, t)
+	case v1.TaskKind_TASK_KIND_MUX:
+		tracks, _ := depOutputs(jr, t)
+		t.Spec.Mux.Video, t.Spec.Mux.Audio = nil, nil
+		for _, tk := range tracks {
+			if tk.GetWidth() > 0 {
+				t.Spec.Mux.Video = tk
+			} else if t.Spec.Mux.Audio == nil {
+				t.Spec.Mux.Audio = tk
+			}
 		}
 	}
 	return t

@@ -53,12 +53,12 @@ func TestPlanBatchServesHigherClassesFirst(t *testing.T) {
 }
 
 func TestPlanBatchMatchesLabels(t *testing.T) {
-	cpu := agentSession("cpu", map[string]string{labelH264: "true"})
-	gpu := agentSession("gpu", map[string]string{labelH264: "true", "gpu": "nvidia"})
+	cpu := agentSession("cpu", map[string]string{"encoder.libx264": "true"})
+	gpu := agentSession("gpu", map[string]string{"encoder.libx264": "true", "gpu": "nvidia"})
 	classes := [][]jobQueue{{
 		queue("needsgpu", 2, map[string]string{"gpu": "nvidia"}),
 		queue("needsav1", 1, map[string]string{"encoder.libsvtav1": "true"}),
-		queue("any", 2, map[string]string{labelH264: "true"}),
+		queue("any", 2, map[string]string{"encoder.libx264": "true"}),
 	}}
 	got := granted(planBatch(classes, map[*session]int{cpu: 2, gpu: 1}, 100))
 	// The GPU job only ever lands on the GPU agent (one slot); nothing can

@@ -66,17 +66,56 @@ func runSubmit(args []string, stdout io.Writer) error {
 	prio := fs.String("priority", "normal", "scheduling class: high, normal, low")
 	var selector labelFlag
 	fs.Var(&selector, "require", "agent label every task needs, KEY=VALUE (repeatable), e.g. gpu=nvidia")
+	specFile := fs.String("spec", "", "job file (JSON or YAML SubmitJobRequest, see README); flags override it")
+	var ef encodeFlags
+	ef.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	pv, ok := v1.Priority_value["PRIORITY_"+strings.ToUpper(*prio)]
-	if !ok {
-		return fmt.Errorf("unknown priority %q (high, normal, low)", *prio)
+	req := &v1.SubmitJobRequest{}
+	if *specFile != "" {
+		var err error
+		if req, err = loadSpec(*specFile); err != nil {
+			return err
+		}
 	}
-	if fs.NArg() != 1 {
-		return errors.New("usage: vodfleet submit [--wait] [--json] [--ladder NAME] SOURCE (a local file or an http(s) URL)")
+	if err := ef.apply(fs, req); err != nil {
+		return err
 	}
-	src, local, err := sourceOf(fs.Arg(0))
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["priority"] || req.GetPriority() == v1.Priority_PRIORITY_UNSPECIFIED {
+		pv, ok := v1.Priority_value["PRIORITY_"+strings.ToUpper(*prio)]
+		if !ok {
+			return fmt.Errorf("unknown priority %q (high, normal, low)", *prio)
+		}
+		req.Priority = v1.Priority(pv)
+	}
+	if set["ladder"] {
+		req.Ladder = *ladder
+	}
+	if set["max-attempts"] {
+		req.MaxAttempts = int32(*attempts)
+	}
+	if set["segment"] {
+		req.SegmentSeconds = *seg
+	}
+	if len(selector.m) > 0 {
+		req.AgentSelector = selector.m
+	}
+	var src *v1.Source
+	var local string
+	var err error
+	switch {
+	case fs.NArg() == 1:
+		if src, local, err = sourceOf(fs.Arg(0)); err != nil {
+			return err
+		}
+	case fs.NArg() == 0 && req.GetSource().GetUrl() != "":
+		src = req.GetSource()
+	default:
+		return errors.New("usage: vodfleet submit [flags] [--spec FILE] SOURCE (a local file or an http(s) URL)")
+	}
 	if err != nil {
 		return err
 	}
@@ -105,10 +144,8 @@ func runSubmit(args []string, stdout io.Writer) error {
 	jobs := v1.NewJobServiceClient(conn)
 	rctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
-	resp, err := jobs.SubmitJob(rctx, &v1.SubmitJobRequest{
-		Source: src, Ladder: *ladder, MaxAttempts: int32(*attempts), SegmentSeconds: *seg,
-		Priority: v1.Priority(pv), AgentSelector: selector.m,
-	})
+	req.Source = src
+	resp, err := jobs.SubmitJob(rctx, req)
 	if err != nil {
 		return fmt.Errorf("submit: %w", err)
 	}

@@ -26,6 +26,10 @@ type jobOut struct {
 	AssetID   string    `json:"asset_id"`
 	HLSURL    string    `json:"hls_url"`
 	DASHURL   string    `json:"dash_url"`
+	ETA       float64   `json:"eta_seconds"`
+	MP4       []string  `json:"mp4,omitempty"`
+	Poster    string    `json:"poster,omitempty"`
+	Thumbs    string    `json:"thumbnails_vtt,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Tasks     []taskOut `json:"tasks,omitempty"`
@@ -39,6 +43,8 @@ type taskOut struct {
 	Agent    string  `json:"agent"`
 	Progress float64 `json:"progress"`
 	FPS      float64 `json:"fps"`
+	Speed    float64 `json:"speed"`
+	ETA      float64 `json:"eta_seconds"`
 	Error    string  `json:"error"`
 }
 
@@ -60,13 +66,14 @@ func jobJSON(j *v1.Job, tasks []*v1.Task) jobOut {
 	out := jobOut{
 		JobID: j.GetId(), State: stateName(j.GetState(), "JOB_STATE_"), Error: j.GetError(),
 		Progress: j.GetProgress(), Source: sourceName(j.GetSource()), Ladder: j.GetLadder(),
-		AssetID: j.GetAssetId(), HLSURL: j.GetHlsUrl(), DASHURL: j.GetDashUrl(),
+		AssetID: j.GetAssetId(), HLSURL: j.GetHlsUrl(), DASHURL: j.GetDashUrl(), ETA: j.GetEtaSeconds(),
+		MP4: j.GetMp4(), Poster: j.GetPoster(), Thumbs: j.GetThumbnailsVtt(),
 		CreatedAt: j.GetCreatedAt().AsTime(), UpdatedAt: j.GetUpdatedAt().AsTime(),
 	}
 	for _, t := range tasks {
 		out.Tasks = append(out.Tasks, taskOut{
 			Name: t.GetName(), State: stateName(t.GetState(), "TASK_STATE_"), Attempt: t.GetAttempt(),
-			Agent: t.GetAgentId(), Progress: t.GetProgress(), FPS: t.GetFps(), Error: t.GetError(),
+			Agent: t.GetAgentId(), Progress: t.GetProgress(), FPS: t.GetFps(), Speed: t.GetSpeed(), ETA: t.GetEtaSeconds(), Error: t.GetError(),
 		})
 	}
 	return out
@@ -102,10 +109,10 @@ func printJobDetail(w io.Writer, j *v1.Job, tasks []*v1.Task) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TASK\tSTATE\tATTEMPT\tAGENT\tPROGRESS\tFPS\tERROR")
+	fmt.Fprintln(tw, "TASK\tSTATE\tATTEMPT\tAGENT\tPROGRESS\tFPS\tSPEED\tETA\tERROR")
 	for _, t := range tasks {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%3.0f%%\t%.0f\t%s\n", t.GetName(), stateName(t.GetState(), "TASK_STATE_"),
-			t.GetAttempt(), t.GetAgentId(), 100*t.GetProgress(), t.GetFps(), t.GetError())
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%3.0f%%\t%.0f\t%.1fx\t%s\t%s\n", t.GetName(), stateName(t.GetState(), "TASK_STATE_"),
+			t.GetAttempt(), t.GetAgentId(), 100*t.GetProgress(), t.GetFps(), t.GetSpeed(), etaText(t.GetEtaSeconds()), t.GetError())
 	}
 	_ = tw.Flush()
 }
@@ -113,7 +120,20 @@ func printJobDetail(w io.Writer, j *v1.Job, tasks []*v1.Task) {
 func printOutcome(w io.Writer, j *v1.Job) {
 	switch j.GetState() {
 	case v1.JobState_JOB_STATE_SUCCEEDED:
-		fmt.Fprintf(w, "job %s succeeded\nHLS:  %s\nDASH: %s\n", j.GetId(), j.GetHlsUrl(), j.GetDashUrl())
+		fmt.Fprintf(w, "job %s succeeded\n", j.GetId())
+		if j.GetHlsUrl() != "" {
+			fmt.Fprintf(w, "HLS:  %s\n", j.GetHlsUrl())
+		}
+		if j.GetDashUrl() != "" {
+			fmt.Fprintf(w, "DASH: %s\n", j.GetDashUrl())
+		}
+		base := strings.TrimSuffix(strings.TrimSuffix(firstNonEmpty(j.GetHlsUrl(), j.GetDashUrl()), j.GetHlsMaster()), j.GetDashManifest())
+		for _, m := range j.GetMp4() {
+			fmt.Fprintf(w, "MP4:  %s%s\n", base, m)
+		}
+		if j.GetPoster() != "" {
+			fmt.Fprintf(w, "Poster: %s%s\n", base, j.GetPoster())
+		}
 	default:
 		fmt.Fprintf(w, "job %s %s: %s\n", j.GetId(), stateName(j.GetState(), "JOB_STATE_"), j.GetError())
 	}
@@ -140,10 +160,18 @@ func (p *progressPrinter) update(j *v1.Job, tasks []*v1.Task) {
 	var running []string
 	for _, t := range tasks {
 		if t.GetState() == v1.TaskState_TASK_STATE_RUNNING {
-			running = append(running, fmt.Sprintf("%s %.0f%%", t.GetName(), 100*t.GetProgress()))
+			s := fmt.Sprintf("%s %.0f%%", t.GetName(), 100*t.GetProgress())
+			if t.GetSpeed() > 0 {
+				s += fmt.Sprintf(" %.1fx", t.GetSpeed())
+			}
+			running = append(running, s)
 		}
 	}
-	line := fmt.Sprintf("%-9s %3.0f%%  %s", stateName(j.GetState(), "JOB_STATE_"), 100*j.GetProgress(), strings.Join(running, ", "))
+	eta := ""
+	if e := j.GetEtaSeconds(); e > 0 {
+		eta = "  ETA " + etaText(e)
+	}
+	line := fmt.Sprintf("%-9s %3.0f%%%s  %s", stateName(j.GetState(), "JOB_STATE_"), 100*j.GetProgress(), eta, strings.Join(running, ", "))
 	if line == p.last {
 		return
 	}
@@ -164,4 +192,21 @@ func (p *progressPrinter) done() {
 // signalContext is cancelled by SIGINT or SIGTERM.
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// etaText formats seconds left as 1m05s, or "-" when unknown.
+func etaText(sec float64) string {
+	if sec <= 0 {
+		return "-"
+	}
+	return (time.Duration(sec+0.5) * time.Second).String()
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
 }

@@ -37,10 +37,19 @@ func runDev(args []string, _ io.Writer) error {
 	fs.StringVar(&d.StorageGRPCAddr, "storage-grpc", d.StorageGRPCAddr, "storage gRPC address")
 	fs.StringVar(&d.StorageHTTPAddr, "storage-http", d.StorageHTTPAddr, "storage HTTP origin address")
 	fs.StringVar(&d.EdgeAddr, "http", d.EdgeAddr, "edge HTTP address (players)")
+	fs.BoolVar(&d.Coordinator.AllowPrivateSources, "allow-private-sources", d.Coordinator.AllowPrivateSources,
+		"let source URLs reach loopback and private addresses (dev is a local sandbox)")
+	devCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may reach, e.g. 10.1.0.0/16")
+	limitFlags(fs, &d.Coordinator)
+	fs.DurationVar(&d.Agent.TaskTimeout, "task-timeout", 0, "time limit of one task attempt (0: max(10m, 20 x source duration))")
 	level, json := logFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	d.Coordinator.AllowedSourceCIDRs = splitList(*devCIDRs)
+	d.Agent.AllowPrivateSources = d.Coordinator.AllowPrivateSources
+	d.Agent.AllowedSourceCIDRs = d.Coordinator.AllowedSourceCIDRs
+	d.Agent.MaxSourceBytes = d.Coordinator.MaxSourceBytes
 	log := newLogger(*level, *json)
 	c, err := devcluster.Start(d, log)
 	if err != nil {
@@ -69,10 +78,15 @@ func runCoordinator(args []string, _ io.Writer) error {
 	fs.DurationVar(&cfg.SessionTTL, "session-ttl", cfg.SessionTTL, "leader election session TTL")
 	fs.DurationVar(&cfg.LeaseDuration, "lease", cfg.LeaseDuration, "task lease duration without progress")
 	fs.IntVar(&cfg.MaxAttempts, "max-attempts", cfg.MaxAttempts, "default attempts per task")
+	fs.BoolVar(&cfg.AllowPrivateSources, "allow-private-sources", false,
+		"accept source URLs naming loopback, private or link-local addresses (only for single-host setups)")
+	coordCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may name, e.g. 10.1.0.0/16")
+	limitFlags(fs, &cfg)
 	level, json := logFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	cfg.AllowedSourceCIDRs = splitList(*coordCIDRs)
 	nodes, err := storage.ParseNodes(*stSpec)
 	if err != nil {
 		return fmt.Errorf("--storage: %w", err)
@@ -100,10 +114,16 @@ func runAgent(args []string, _ io.Writer) error {
 	fs.DurationVar(&cfg.ReconnectMax, "reconnect-max", 5*time.Second, "longest wait between reconnect attempts")
 	var labels labelFlag
 	fs.Var(&labels, "label", "capability label KEY=VALUE announced to the scheduler (repeatable), e.g. gpu=nvidia")
+	fs.BoolVar(&cfg.AllowPrivateSources, "allow-private-sources", false,
+		"let URL sources connect to loopback, private or link-local addresses (only for single-host setups)")
+	agentCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks URL sources may connect to, e.g. 10.1.0.0/16")
+	fs.Int64Var(&cfg.MaxSourceBytes, "max-source-bytes", 0, "stop source downloads past this many bytes (0: no limit)")
+	fs.DurationVar(&cfg.TaskTimeout, "task-timeout", 0, "time limit of one task attempt (0: max(10m, 20 x source duration))")
 	level, json := logFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	cfg.AllowedSourceCIDRs = splitList(*agentCIDRs)
 	cfg.Coordinators = splitList(*coords)
 	cfg.Labels = labels.m
 	n, err := node.StartAgent(cfg, newLogger(*level, *json))
@@ -112,6 +132,14 @@ func runAgent(args []string, _ io.Writer) error {
 	}
 	waitForSignal()
 	return n.Close()
+}
+
+// limitFlags adds the source limit flags of the coordinator (and dev).
+func limitFlags(fs *flag.FlagSet, cfg *coordinator.Config) {
+	fs.DurationVar(&cfg.MaxSourceDuration, "max-source-duration", cfg.MaxSourceDuration, "fail jobs whose source runs longer (0: no limit)")
+	fs.Int64Var(&cfg.MaxSourceBytes, "max-source-bytes", cfg.MaxSourceBytes, "fail jobs whose source has more bytes (0: no limit)")
+	fs.IntVar(&cfg.MaxSourceWidth, "max-source-width", cfg.MaxSourceWidth, "fail jobs whose source picture is wider (0: no limit; with both limits set, a picture may fit them turned 90°)")
+	fs.IntVar(&cfg.MaxSourceHeight, "max-source-height", cfg.MaxSourceHeight, "fail jobs whose source picture is taller (0: no limit)")
 }
 
 func runStorage(args []string, _ io.Writer) error {

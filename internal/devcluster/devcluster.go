@@ -34,6 +34,10 @@ type Config struct {
 	EtcdAddr, CoordinatorAddr, StorageGRPCAddr, StorageHTTPAddr, EdgeAddr string
 	// Coordinator overrides coordinator settings (zero fields default).
 	Coordinator coordinator.Config
+	// Agent is the template of every agent's settings (source policy,
+	// limits, task timeout; zero fields default). Start sets the id,
+	// coordinator address, slots and work dir of each agent itself.
+	Agent agent.Config
 }
 
 // DefaultConfig is what `vodfleet dev` uses without flags.
@@ -47,6 +51,10 @@ func DefaultConfig() Config {
 		StorageGRPCAddr: "127.0.0.1:7001",
 		StorageHTTPAddr: "127.0.0.1:7002",
 		EdgeAddr:        "127.0.0.1:8080",
+		// A dev cluster is a local sandbox: sources on loopback and the
+		// local network (a file server on the laptop) are the point.
+		Coordinator: coordinator.Config{AllowPrivateSources: true},
+		Agent:       agent.Config{AllowPrivateSources: true},
 	}
 }
 
@@ -126,15 +134,17 @@ func Start(cfg Config, log hclog.Logger) (_ *Cluster, err error) {
 		return nil, err
 	}
 	for i := 1; i <= cfg.Agents; i++ {
-		a, err := node.StartAgent(agent.Config{
-			ID:           fmt.Sprintf("agent-%d", i),
-			Coordinators: []string{c.Coordinator.Addr},
-			Slots:        cfg.AgentSlots,
-			WorkDir:      filepath.Join(dataDir, fmt.Sprintf("agent-%d", i)),
+		acfg := cfg.Agent
+		acfg.ID = fmt.Sprintf("agent-%d", i)
+		acfg.Coordinators = []string{c.Coordinator.Addr}
+		acfg.Slots = cfg.AgentSlots
+		acfg.WorkDir = filepath.Join(dataDir, fmt.Sprintf("agent-%d", i))
+		if acfg.DrainTimeout == 0 {
 			// A dev cluster stops as a whole: unfinished tasks are handed
 			// back quickly and resume after the next start.
-			DrainTimeout: 2 * time.Second,
-		}, log)
+			acfg.DrainTimeout = 2 * time.Second
+		}
+		a, err := node.StartAgent(acfg, log)
 		if err != nil {
 			return nil, err
 		}

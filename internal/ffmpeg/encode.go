@@ -47,8 +47,25 @@ type VideoJob struct {
 	// OutDir receives PlaylistName, InitName and the segments. It must
 	// exist.
 	OutDir string
-	// Preset is the x264 preset; empty means DefaultPreset.
+	// Preset is the x264/x265 preset; empty means DefaultPreset.
 	Preset string
+	// Chunk, when set, limits the encode to a slice of the timeline.
+	Chunk *Chunk
+}
+
+// Chunk is a slice of the source timeline encoded on its own. Start is a
+// multiple of the segment duration, so the chunk's keyframes (forced at
+// every segment boundary counted from the chunk start) fall where an
+// unchunked encode puts them; output timestamps are shifted by Start and
+// fragments carry their real decode time (frag_discont), so the chunks'
+// segments concatenate into one continuous track.
+type Chunk struct {
+	// Start is the chunk start on the source timeline, in seconds.
+	Start float64
+	// Duration is the chunk length; 0 means to the end of the source.
+	Duration float64
+	// FirstSegment is the number of the chunk's first segment.
+	FirstSegment int
 }
 
 // AudioJob describes the AAC audio encode.
@@ -63,6 +80,9 @@ type AudioJob struct {
 	SegmentSeconds float64
 	// OutDir receives PlaylistName, InitName and the segments.
 	OutDir string
+	// StreamIndex selects the source audio stream among its audio
+	// streams (0 is the first).
+	StreamIndex int
 }
 
 // VideoArgs returns the ffmpeg arguments (without the binary) that encode
@@ -71,7 +91,22 @@ type AudioJob struct {
 func VideoArgs(j VideoJob) []string {
 	r := j.Rendition
 	seg := num(j.SegmentSeconds)
-	args := inputArgs(j.Input, j.Whitelist)
+	var args []string
+	first, limit := FirstSegmentNumber, ""
+	if c := j.Chunk; c != nil {
+		// -ss before -i seeks accurately when transcoding (decoding
+		// starts at the previous keyframe and frames before Start are
+		// dropped); -t bounds the chunk.
+		args = inputArgs(j.Input, j.Whitelist, "-ss", num(c.Start))
+		if c.Duration > 0 {
+			limit = num(c.Duration)
+			args = append(args, "-t", limit)
+		}
+		args = append(args, "-output_ts_offset", num(c.Start))
+		first = c.FirstSegment
+	} else {
+		args = inputArgs(j.Input, j.Whitelist)
+	}
 	args = append(args,
 		"-map", "0:v:0", "-an", "-sn", "-dn",
 		"-vf", "scale="+itoa(int64(r.GetWidth()))+":"+itoa(int64(r.GetHeight()))+",setsar=1",
@@ -87,26 +122,67 @@ func VideoArgs(j VideoJob) []string {
 	if preset == "" {
 		preset = DefaultPreset
 	}
-	args = append(args, "-c:v", "libx264", "-preset", preset)
+	gop := 0
+	if j.FrameRate > 0 {
+		gop = int(math.Max(1, math.Round(j.FrameRate*j.SegmentSeconds)))
+	}
+	args = append(args, codecArgs(r, preset, gop)...)
+	if b := r.GetVideoBitrate(); b > 0 {
+		args = append(args, "-b:v", itoa(b))
+	}
+	if m := r.GetMaxBitrate(); m > 0 {
+		buf := r.GetBufferSize()
+		if buf <= 0 {
+			buf = 2 * m
+		}
+		args = append(args, "-maxrate", itoa(m), "-bufsize", itoa(buf))
+	}
+	args = append(args, "-force_key_frames", "expr:gte(t,n_forced*"+seg+")")
+	return append(args, hlsOutputArgsFrom(j.OutDir, seg, first, limit, j.Chunk != nil)...)
+}
+
+// codecArgs selects the encoder of r's codec with closed GOPs and no
+// scene-cut keyframes, so keyframes fall only on segment boundaries.
+func codecArgs(r *vodfleetv1.Rendition, preset string, gop int) []string {
+	switch r.GetCodec() {
+	case vodfleetv1.VideoCodec_VIDEO_CODEC_HEVC:
+		params := "scenecut=0:open-gop=0:log-level=error"
+		if gop > 0 {
+			params += ":keyint=" + itoa(int64(gop)) + ":min-keyint=" + itoa(int64(gop))
+		}
+		// hvc1 (parameter sets in the init segment) is what Apple
+		// players require.
+		return []string{"-c:v", "libx265", "-preset", preset, "-profile:v", "main", "-tag:v", "hvc1", "-x265-params", params}
+	case vodfleetv1.VideoCodec_VIDEO_CODEC_AV1:
+		params := "enable-overlays=0"
+		if gop > 0 {
+			params += ":keyint=" + itoa(int64(gop))
+		}
+		return []string{"-c:v", "libsvtav1", "-preset", svtPreset(preset), "-svtav1-params", params}
+	}
+	args := []string{"-c:v", "libx264", "-preset", preset}
 	if p := strings.ToLower(r.GetProfile()); p != "" {
 		args = append(args, "-profile:v", p)
 	}
 	if l := r.GetLevel(); l != "" {
 		args = append(args, "-level:v", l)
 	}
-	if b := r.GetVideoBitrate(); b > 0 {
-		args = append(args, "-b:v", itoa(b))
+	return append(args, "-sc_threshold", "0", "-x264-params", "open-gop=0", "-flags", "+cgop")
+}
+
+// svtPreset maps an x264 preset name to the SVT-AV1 preset (0 slowest to
+// 13 fastest) of similar cost.
+func svtPreset(x264 string) string {
+	switch x264 {
+	case "ultrafast", "superfast":
+		return "12"
+	case "veryfast", "faster":
+		return "10"
+	case "fast", "medium":
+		return "8"
+	default:
+		return "6"
 	}
-	if m := r.GetMaxBitrate(); m > 0 {
-		args = append(args, "-maxrate", itoa(m), "-bufsize", itoa(2*m))
-	}
-	args = append(args,
-		"-sc_threshold", "0",
-		"-force_key_frames", "expr:gte(t,n_forced*"+seg+")",
-		"-x264-params", "open-gop=0",
-		"-flags", "+cgop",
-	)
-	return append(args, hlsOutputArgs(j.OutDir, seg)...)
 }
 
 // AudioArgs returns the ffmpeg arguments (without the binary) that encode
@@ -116,7 +192,7 @@ func AudioArgs(j AudioJob) []string {
 	a := j.Audio
 	args := inputArgs(j.Input, j.Whitelist)
 	args = append(args,
-		"-map", "0:a:0", "-vn", "-sn", "-dn",
+		"-map", "0:a:"+itoa(int64(j.StreamIndex)), "-vn", "-sn", "-dn",
 		// Pad with silence (or trim) so the track starts at the shared
 		// zero even when audio begins after the first video packet;
 		// async=1 also fills gaps so segments stay contiguous.
@@ -135,12 +211,14 @@ func AudioArgs(j AudioJob) []string {
 	return append(args, hlsOutputArgs(j.OutDir, num(j.SegmentSeconds))...)
 }
 
-// inputArgs are the global and input options shared by every encode.
-func inputArgs(input, whitelist string) []string {
+// inputArgs are the global and input options shared by every encode;
+// extra input options (a seek) go right before -i.
+func inputArgs(input, whitelist string, extra ...string) []string {
 	args := []string{"-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y", "-progress", "pipe:1"}
 	if whitelist != "" {
 		args = append(args, "-protocol_whitelist", whitelist)
 	}
+	args = append(args, extra...)
 	return append(args, "-i", input)
 }
 
@@ -151,8 +229,25 @@ func inputArgs(input, whitelist string) []string {
 // inputs from the mapped streams only, which would shift a video-only and
 // an audio-only encode of the same source onto different timelines.
 func hlsOutputArgs(dir, seg string) []string {
+	return hlsOutputArgsFrom(dir, seg, FirstSegmentNumber, "", false)
+}
+
+// hlsOutputArgsFrom is hlsOutputArgs with segments numbered from first.
+// The fragments of a chunk carry their real decode time (frag_discont):
+// its place on the whole timeline. A non-empty limit (seconds) also
+// bounds the discarded copy output, so a chunk's ffmpeg stops at the chunk
+// end instead of demuxing the rest of the source.
+func hlsOutputArgsFrom(dir, seg string, first int, limit string, chunked bool) []string {
 	dir = outDir(dir)
-	return []string{
+	null := []string{"-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "null", "-"}
+	if limit != "" {
+		null = append([]string{"-t", limit}, null...)
+	}
+	movflags := "movflags=+negative_cts_offsets"
+	if chunked {
+		movflags += "+frag_discont"
+	}
+	return append([]string{
 		"-map_metadata", "-1", "-map_chapters", "-1",
 		// Keep negative DTS and write negative composition offsets
 		// instead: the first frame is then presented at tfdt (0) with
@@ -160,17 +255,16 @@ func hlsOutputArgs(dir, seg string) []string {
 		"-avoid_negative_ts", "disabled",
 		"-f", "hls",
 		"-hls_segment_type", "fmp4",
-		"-hls_segment_options", "movflags=+negative_cts_offsets",
+		"-hls_segment_options", movflags,
 		"-hls_fmp4_init_filename", InitName,
 		"-hls_segment_filename", strings.ReplaceAll(dir, "%", "%%") + "/" + SegmentPattern,
-		"-start_number", itoa(FirstSegmentNumber),
+		"-start_number", itoa(int64(first)),
 		"-hls_time", seg,
 		"-hls_list_size", "0",
 		"-hls_playlist_type", "vod",
 		"-hls_flags", "independent_segments",
 		dir + "/" + PlaylistName,
-		"-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "null", "-",
-	}
+	}, null...)
 }
 
 // outDir cleans dir and makes a relative one start with "./" so ffmpeg

@@ -16,11 +16,15 @@ import (
 
 // ProbeOptions tunes how Probe runs ffprobe.
 type ProbeOptions struct {
-	// Whitelist is passed as -protocol_whitelist so a crafted playlist or
-	// concat file cannot make ffprobe open other protocols or local files:
-	// "file" for local sources, "http,https,tcp,tls" for URLs. Empty
-	// leaves ffprobe's default (everything), which only tests should use.
+	// Whitelist is passed as -protocol_whitelist so a crafted input cannot
+	// make ffprobe open other protocols: "file" for the local copy agents
+	// make of every source. Empty leaves ffprobe's default (everything),
+	// which only tests should use.
 	Whitelist string
+	// FormatWhitelist is passed as -format_whitelist; empty means
+	// MediaFormats, so playlists and concat lists (which name further
+	// files) are never opened (see InputOptions).
+	FormatWhitelist string
 }
 
 // transientMarkers are ffprobe stderr fragments that point at the network
@@ -39,17 +43,19 @@ var transientMarkers = []string{
 
 // Probe runs ffprobe (bin) on input and parses what it finds. The time limit
 // comes from ctx: when it ends, ffprobe's process group is killed and the
-// error wraps ctx.Err().
+// error wraps context.Cause(ctx).
 //
-// A non-zero ffprobe exit wraps ErrInvalidMedia with the first readable
-// stderr line ("invalid data found when processing input"), except for
-// network failures, which wrap ErrFailed so the task is retried. A source
-// without video wraps ErrNoVideo.
+// A non-zero ffprobe exit wraps ErrNotMedia, ErrTruncated or
+// ErrUnsupportedCodec when stderr shows which, network failures wrap
+// ErrFailed so the task is retried, and anything else wraps
+// ErrInvalidMedia with the first readable stderr line. A zero exit that
+// still reports a truncated file wraps ErrTruncated; a first video (or,
+// without video, first audio) stream whose codec ffmpeg does not know
+// wraps ErrUnsupportedCodec. A source without video or audio wraps
+// ErrNoVideo.
 func Probe(ctx context.Context, bin, input string, opts ProbeOptions) (*vodfleetv1.ProbeResult, error) {
 	args := []string{"-v", "error", "-hide_banner"}
-	if opts.Whitelist != "" {
-		args = append(args, "-protocol_whitelist", opts.Whitelist)
-	}
+	args = append(args, InputOptions(opts.Whitelist, opts.FormatWhitelist)...)
 	args = append(args, "-print_format", "json", "-show_format", "-show_streams", "-i", input)
 
 	cmd := command(ctx, bin, args)
@@ -59,7 +65,7 @@ func Probe(ctx context.Context, bin, input string, opts ProbeOptions) (*vodfleet
 	cmd.Stderr = stderr
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("ffprobe: %w", ctx.Err())
+		return nil, fmt.Errorf("ffprobe: %w", context.Cause(ctx))
 	}
 	if err != nil {
 		var exitErr *exec.ExitError
@@ -67,6 +73,9 @@ func Probe(ctx context.Context, bin, input string, opts ProbeOptions) (*vodfleet
 			return nil, fmt.Errorf("ffprobe: %v: %w", err, ErrFailed)
 		}
 		lines := stderr.lines()
+		if line, kind := classify(lines, input); kind != nil {
+			return nil, fmt.Errorf("%w: ffprobe: %s", kind, line)
+		}
 		line, invalid := reason(lines, true)
 		if line == "" {
 			line = exitErr.Error()
@@ -76,7 +85,45 @@ func Probe(ctx context.Context, bin, input string, opts ProbeOptions) (*vodfleet
 		}
 		return nil, fmt.Errorf("ffprobe: %s: %w", cleanLine(line, input), ErrInvalidMedia)
 	}
+	if line := truncation(stderr.lines()); line != "" {
+		return nil, fmt.Errorf("%w: ffprobe: %s", ErrTruncated, cleanLine(line, input))
+	}
+	if err := undecodable(stdout.Bytes()); err != nil {
+		return nil, err
+	}
 	return ParseProbe(stdout.Bytes())
+}
+
+// undecodable returns an error wrapping ErrUnsupportedCodec when the
+// stream a job would use (the first video stream that is not cover art, or
+// without one the first audio stream) has no codec name: ffprobe leaves it
+// out for codecs ffmpeg does not know, such as an unknown Matroska codec
+// id. Catching it here fails the job with a clear reason instead of at
+// encode time.
+func undecodable(data []byte) error {
+	var pj struct {
+		Streams []struct {
+			Index       int            `json:"index"`
+			CodecType   string         `json:"codec_type"`
+			CodecName   string         `json:"codec_name"`
+			Disposition map[string]int `json:"disposition"`
+		} `json:"streams"`
+	}
+	if json.Unmarshal(data, &pj) != nil {
+		return nil // ParseProbe reports unreadable output
+	}
+	for _, kind := range []string{"video", "audio"} {
+		for _, s := range pj.Streams {
+			if s.CodecType != kind || s.Disposition["attached_pic"] != 0 {
+				continue
+			}
+			if s.CodecName == "" || s.CodecName == "none" {
+				return fmt.Errorf("%w: ffprobe: %s stream #%d uses a codec ffmpeg cannot decode", ErrUnsupportedCodec, kind, s.Index)
+			}
+			return nil
+		}
+	}
+	return nil
 }
 
 // transient reports whether any stderr line points at the network or the
@@ -98,6 +145,7 @@ type probeJSON struct {
 	Format  *struct {
 		FormatName string `json:"format_name"`
 		Duration   string `json:"duration"`
+		Size       string `json:"size"`
 	} `json:"format"`
 }
 
@@ -128,8 +176,10 @@ type probeStream struct {
 // the longest stream's when the container has none (0 when unknown, e.g.
 // raw elementary streams).
 //
-// Output with no streams wraps ErrInvalidMedia; output with only audio (or
-// only cover art) wraps ErrNoVideo.
+// Output with no streams wraps ErrInvalidMedia; output with neither video
+// nor audio (only cover art, subtitles or data) wraps ErrNoVideo. An
+// audio-only source is valid (HasVideo false): it makes an audio-only
+// asset.
 func ParseProbe(data []byte) (*vodfleetv1.ProbeResult, error) {
 	var pj probeJSON
 	if err := json.Unmarshal(data, &pj); err != nil {
@@ -142,6 +192,7 @@ func ParseProbe(data []byte) (*vodfleetv1.ProbeResult, error) {
 	if pj.Format != nil {
 		res.FormatName = pj.Format.FormatName
 		res.DurationSeconds = seconds(pj.Format.Duration)
+		res.SizeBytes, _ = strconv.ParseInt(pj.Format.Size, 10, 64)
 	}
 	var longest float64
 	for i := range pj.Streams {
@@ -164,7 +215,12 @@ func ParseProbe(data []byte) (*vodfleetv1.ProbeResult, error) {
 	if res.DurationSeconds <= 0 {
 		res.DurationSeconds = longest
 	}
-	if !res.HasVideo {
+	var extra struct {
+		Streams []probeStreamIndex `json:"streams"`
+	}
+	_ = json.Unmarshal(data, &extra) // the same document decoded above
+	collectStreams(res, pj.Streams, extra.Streams)
+	if !res.HasVideo && !res.HasAudio {
 		return nil, fmt.Errorf("ffprobe: %w", ErrNoVideo)
 	}
 	return res, nil

@@ -58,14 +58,48 @@ func TestParseProbe(t *testing.T) {
 	}
 }
 
+// TestParseProbeAudioOnly: audio-only sources (also an MP3 whose only
+// "video" is cover art) are valid and make audio-only assets.
+func TestParseProbeAudioOnly(t *testing.T) {
+	for _, f := range []string{"probe_audio_only.json", "probe_cover_art.json"} {
+		res, err := ParseProbe(readFixture(t, f))
+		if err != nil || res.GetHasVideo() || !res.GetHasAudio() || len(res.GetAudioStreams()) != 1 || res.GetAudioStreams()[0].GetIndex() != 0 {
+			t.Fatalf("%s: %v %v", f, res, err)
+		}
+	}
+}
+
+func TestParseProbeStreams(t *testing.T) {
+	out := `{"streams":[
+		{"index":0,"codec_type":"video","codec_name":"h264","width":320,"height":180,"pix_fmt":"yuv420p10le","avg_frame_rate":"25/1"},
+		{"index":1,"codec_type":"audio","codec_name":"aac","channels":2,"sample_rate":"48000","tags":{"language":"eng"}},
+		{"index":2,"codec_type":"audio","codec_name":"ac3","channels":6,"sample_rate":"44100","tags":{"language":"fra","title":"VF"}},
+		{"index":3,"codec_type":"subtitle","codec_name":"subrip","tags":{"language":"und"}},
+		{"index":4,"codec_type":"subtitle","codec_name":"hdmv_pgs_subtitle","tags":{"language":"deu"}}],
+		"format":{"format_name":"matroska,webm","duration":"5.0","size":"12345"}}`
+	res, err := ParseProbe([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.GetPixelFormat() != "yuv420p10le" || res.GetSizeBytes() != 12345 {
+		t.Fatalf("pix_fmt %q size %d", res.GetPixelFormat(), res.GetSizeBytes())
+	}
+	a := res.GetAudioStreams()
+	if len(a) != 2 || a[0].GetIndex() != 0 || a[0].GetLanguage() != "eng" || a[1].GetIndex() != 1 ||
+		a[1].GetLanguage() != "fra" || a[1].GetChannels() != 6 || a[1].GetSampleRate() != 44100 || a[1].GetTitle() != "VF" {
+		t.Fatalf("audio streams %v", a)
+	}
+	s := res.GetSubtitleStreams()
+	if len(s) != 2 || s[0].GetIndex() != 3 || s[0].GetLanguage() != "" || s[1].GetIndex() != 4 || s[1].GetCodec() != "hdmv_pgs_subtitle" {
+		t.Fatalf("subtitle streams %v", s)
+	}
+}
+
 func TestParseProbeErrors(t *testing.T) {
 	tests := []struct {
 		fixture string
 		want    error
 	}{
-		{"probe_audio_only.json", ErrNoVideo},
-		// An MP3 whose only "video" is cover art.
-		{"probe_cover_art.json", ErrNoVideo},
 		// What ffprobe prints on stdout for a text file (it exits 1).
 		{"probe_not_media.json", ErrInvalidMedia},
 	}
@@ -76,6 +110,10 @@ func TestParseProbeErrors(t *testing.T) {
 				t.Fatalf("err = %v, want %v (permanent)", err, tt.want)
 			}
 		})
+	}
+	subsOnly := `{"streams":[{"index":0,"codec_type":"subtitle","codec_name":"subrip"}],"format":{"format_name":"srt","duration":"5.0"}}`
+	if _, err := ParseProbe([]byte(subsOnly)); !errors.Is(err, ErrNoVideo) || !IsPermanent(err) {
+		t.Fatalf("subtitles only: err = %v, want no video stream (permanent)", err)
 	}
 	if _, err := ParseProbe([]byte("not json")); err == nil || IsPermanent(err) {
 		t.Fatalf("garbage output: err = %v, want a non-permanent error", err)

@@ -24,7 +24,30 @@ var invalidMarkers = []string{
 	"Invalid data found when processing input",
 	"moov atom not found",
 	"matches no streams",
+	"Format not on whitelist",
+	"not found for input stream",
 }
+
+// truncatedMarkers are stderr fragments saying the input ends early. ffmpeg
+// and ffprobe exit 0 on some of them ("partial file", "File ended
+// prematurely"), so Run and Probe look for them after a success too.
+var truncatedMarkers = []string{
+	"moov atom not found",
+	"partial file",
+	"File ended prematurely",
+}
+
+// codecMarkers are stderr fragments saying a stream cannot be decoded:
+// ffmpeg prints "Decoder (codec none) not found for input stream #0:0" for
+// codecs it does not know or was built without.
+var codecMarkers = []string{
+	"not found for input stream",
+	"Unsupported codec",
+}
+
+// notWhitelisted is how libavformat reports a demuxer outside
+// -format_whitelist (see MediaFormats).
+const notWhitelisted = "Format not on whitelist"
 
 // genericLines are stderr lines that carry no reason and are skipped when
 // choosing the line to report.
@@ -52,9 +75,13 @@ func command(ctx context.Context, bin string, args []string) *exec.Cmd {
 // goroutine; otherwise stdout is discarded.
 //
 // Errors: when ctx ends, the process group is killed and the returned error
-// wraps ctx.Err(). A non-zero exit wraps ErrInvalidMedia when stderr shows
-// the input is unreadable, and ErrFailed otherwise; the message carries the
-// most useful stderr line with the input redacted.
+// wraps context.Cause(ctx) (ctx.Err() unless the context was given a cause,
+// such as a task timeout). A non-zero exit wraps ErrNotMedia, ErrTruncated
+// or ErrUnsupportedCodec when stderr shows which, ErrInvalidMedia when it
+// otherwise shows the input is unreadable, and ErrFailed otherwise; the
+// message carries the most useful stderr line with the input redacted. A
+// zero exit whose stderr says the input ended early (ffmpeg then just
+// stops) wraps ErrTruncated, so a cut-off upload is not published short.
 func Run(ctx context.Context, log hclog.Logger, bin string, args []string, onProgress func(Progress)) error {
 	input := inputOf(args)
 	log = log.With("bin", bin)
@@ -73,7 +100,7 @@ func Run(ctx context.Context, log hclog.Logger, bin string, args []string, onPro
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("ffmpeg: %w", ctx.Err())
+			return fmt.Errorf("ffmpeg: %w", context.Cause(ctx))
 		}
 		return fmt.Errorf("ffmpeg: start %s: %w", bin, err)
 	}
@@ -87,16 +114,23 @@ func Run(ctx context.Context, log hclog.Logger, bin string, args []string, onPro
 	err := cmd.Wait()
 	log.Debug("ffmpeg exited", "elapsed", time.Since(start), "error", err)
 	if ctx.Err() != nil {
-		return fmt.Errorf("ffmpeg: %w", ctx.Err())
+		return fmt.Errorf("ffmpeg: %w", context.Cause(ctx))
 	}
 	if err == nil {
+		if line := truncation(tail.lines()); line != "" {
+			return fmt.Errorf("%w: ffmpeg: %s", ErrTruncated, cleanLine(line, input))
+		}
 		return nil
 	}
 	var exitErr *exec.ExitError
 	if !errors.As(err, &exitErr) {
 		return fmt.Errorf("ffmpeg: %v: %w", err, ErrFailed)
 	}
-	line, invalid := reason(tail.lines(), false)
+	lines := tail.lines()
+	if line, kind := classify(lines, input); kind != nil {
+		return fmt.Errorf("%w: ffmpeg: %s", kind, line)
+	}
+	line, invalid := reason(lines, false)
 	if line == "" {
 		line = exitErr.Error()
 	} else {
@@ -106,6 +140,64 @@ func Run(ctx context.Context, log hclog.Logger, bin string, args []string, onPro
 		return fmt.Errorf("ffmpeg: %s: %w", line, ErrInvalidMedia)
 	}
 	return fmt.Errorf("ffmpeg: %s: %w", line, ErrFailed)
+}
+
+// classify looks for the stderr lines that tell precisely what is wrong
+// with the input and returns the cleaned line with ErrTruncated,
+// ErrUnsupportedCodec or ErrNotMedia, checked in that order (a truncated
+// MP4 also prints "Invalid data found"). It returns a nil kind when no
+// line is that precise.
+func classify(lines []string, input string) (string, error) {
+	if l := truncation(lines); l != "" {
+		return cleanLine(l, input), ErrTruncated
+	}
+	for _, l := range lines {
+		for _, m := range codecMarkers {
+			if strings.Contains(l, m) {
+				return cleanLine(l, input), ErrUnsupportedCodec
+			}
+		}
+	}
+	for _, l := range lines {
+		if strings.Contains(l, notWhitelisted) {
+			return refusedFormat(l), ErrNotMedia
+		}
+	}
+	for _, l := range lines {
+		// "INPUT: Invalid data found when processing input" is printed when
+		// the input cannot be opened at all; the same text after "Error
+		// while decoding stream" is a corrupt frame in a real media file.
+		if strings.Contains(l, "Invalid data found when processing input") && !strings.HasPrefix(l, "Error while decoding") {
+			return cleanLine(l, input), ErrNotMedia
+		}
+	}
+	return "", nil
+}
+
+// truncation returns the first stderr line saying the input ends early, or
+// "".
+func truncation(lines []string) string {
+	for _, l := range lines {
+		for _, m := range truncatedMarkers {
+			if strings.Contains(l, m) {
+				return l
+			}
+		}
+	}
+	return ""
+}
+
+// refusedFormat rewrites libavformat's "[hls @ 0x55d0] Format not on
+// whitelist 'mov,...'" (which lists the whole whitelist) as "hls input is
+// not an accepted media format".
+func refusedFormat(line string) string {
+	name := "this"
+	if strings.HasPrefix(line, "[") {
+		if i := strings.Index(line, " @ 0x"); i > 1 {
+			name = line[1:i]
+		}
+	}
+	return name + " input is not an accepted media format"
 }
 
 // reason picks the stderr line to report and says whether it proves the

@@ -15,81 +15,41 @@ const (
 	dashNamespace = "urn:mpeg:dash:schema:mpd:2011"
 	dashProfile   = "urn:mpeg:dash:profile:isoff-live:2011"
 	channelScheme = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
+	roleScheme    = "urn:mpeg:dash:role:2011"
 )
 
-// The MPD elements and attributes used, in schema order.
-type (
-	mpdXML struct {
-		XMLName                   xml.Name    `xml:"MPD"`
-		Xmlns                     string      `xml:"xmlns,attr"`
-		Profiles                  string      `xml:"profiles,attr"`
-		Type                      string      `xml:"type,attr"`
-		MinBufferTime             string      `xml:"minBufferTime,attr"`
-		MediaPresentationDuration string      `xml:"mediaPresentationDuration,attr"`
-		Period                    []periodXML `xml:"Period"`
-	}
-	periodXML struct {
-		ID             string             `xml:"id,attr"`
-		Start          string             `xml:"start,attr"`
-		AdaptationSets []adaptationSetXML `xml:"AdaptationSet"`
-	}
-	adaptationSetXML struct {
-		ID               int                 `xml:"id,attr"`
-		ContentType      string              `xml:"contentType,attr"`
-		MimeType         string              `xml:"mimeType,attr"`
-		SegmentAlignment bool                `xml:"segmentAlignment,attr"`
-		StartWithSAP     int                 `xml:"startWithSAP,attr"`
-		MaxWidth         int32               `xml:"maxWidth,attr,omitempty"`
-		MaxHeight        int32               `xml:"maxHeight,attr,omitempty"`
-		Representations  []representationXML `xml:"Representation"`
-	}
-	representationXML struct {
-		ID                string          `xml:"id,attr"`
-		Bandwidth         int64           `xml:"bandwidth,attr"`
-		Codecs            string          `xml:"codecs,attr,omitempty"`
-		Width             int32           `xml:"width,attr,omitempty"`
-		Height            int32           `xml:"height,attr,omitempty"`
-		FrameRate         string          `xml:"frameRate,attr,omitempty"`
-		SAR               string          `xml:"sar,attr,omitempty"`
-		AudioSamplingRate int32           `xml:"audioSamplingRate,attr,omitempty"`
-		AudioChannels     *descriptorXML  `xml:"AudioChannelConfiguration"`
-		SegmentTemplate   segmentTemplXML `xml:"SegmentTemplate"`
-	}
-	descriptorXML struct {
-		SchemeIDURI string `xml:"schemeIdUri,attr"`
-		Value       string `xml:"value,attr"`
-	}
-	segmentTemplXML struct {
-		Timescale      int64  `xml:"timescale,attr"`
-		Initialization string `xml:"initialization,attr"`
-		Media          string `xml:"media,attr"`
-		StartNumber    int64  `xml:"startNumber,attr"`
-		Timeline       []sXML `xml:"SegmentTimeline>S"`
-	}
-	sXML struct {
-		T *int64 `xml:"t,attr"`
-		D int64  `xml:"d,attr"`
-		R int    `xml:"r,attr,omitempty"`
-	}
-)
+// DASH returns a static MPD for the tracks alone (see Presentation.DASH).
+// durationSeconds is the presentation duration (the source's); zero means
+// the longest track.
+func DASH(tracks []*vodfleetv1.TrackOutput, durationSeconds float64) (string, error) {
+	return Presentation{Tracks: tracks, Duration: durationSeconds}.DASH()
+}
 
-// DASH returns a static MPD for the tracks: one video AdaptationSet with a
+// DASH returns a static MPD for p: one video AdaptationSet with a
 // Representation per video track (highest bandwidth first) and one audio
-// AdaptationSet. Every Representation addresses the same init and media
-// segment files the HLS playlists list, through a SegmentTemplate with a
-// drift-free SegmentTimeline (see timeline). durationSeconds is the
-// presentation duration (the source's); zero means the longest track.
+// AdaptationSet per audio track (with @lang when known; with several, the
+// first has the role "main"). Every Representation addresses the same init
+// and media segment files the HLS playlists list, through a SegmentTemplate
+// with a drift-free SegmentTimeline (see timeline). Subtitles and the
+// thumbnail sprite follow as sidecar AdaptationSets (see textSet and
+// thumbnailSet). TS variants are HLS only and not described.
 //
 // Errors wrap ErrNoTracks, ErrNoSegments, ErrInvalidTrack or
 // ErrSegmentNames; all of them mean the input tracks are wrong.
-func DASH(tracks []*vodfleetv1.TrackOutput, durationSeconds float64) (string, error) {
-	video, audio := split(tracks)
+func (p Presentation) DASH() (string, error) {
+	video, audio := split(p.Tracks)
 	if len(video)+len(audio) == 0 {
 		return "", ErrNoTracks
 	}
-	var longestTrack, longestSeg float64
+	var longestSeg float64
 	period := periodXML{ID: "0", Start: "PT0S"}
-	for i, group := range [][]*vodfleetv1.TrackOutput{video, audio} {
+	// Video in one set (its tracks are bitrate alternatives), each audio
+	// track in its own (they are different languages or mixes).
+	groups := [][]*vodfleetv1.TrackOutput{video}
+	for _, a := range audio {
+		groups = append(groups, []*vodfleetv1.TrackOutput{a})
+	}
+	for i, group := range groups {
 		if len(group) == 0 {
 			continue
 		}
@@ -98,6 +58,16 @@ func DASH(tracks []*vodfleetv1.TrackOutput, durationSeconds float64) (string, er
 			set.ContentType, set.MimeType = "video", "video/mp4"
 		} else {
 			set.ContentType, set.MimeType = "audio", "audio/mp4"
+			lang := languageOf(group[0].GetLanguage())
+			set.Lang = lang.tag
+			if len(audio) > 1 {
+				set.Label = lang.name
+				role := "alternate"
+				if i == 1 {
+					role = "main"
+				}
+				set.Role = &descriptorXML{SchemeIDURI: roleScheme, Value: role}
+			}
 		}
 		for j, t := range group {
 			rep, err := representation(t, set.ContentType, j)
@@ -107,20 +77,23 @@ func DASH(tracks []*vodfleetv1.TrackOutput, durationSeconds float64) (string, er
 			set.MaxWidth = max(set.MaxWidth, rep.Width)
 			set.MaxHeight = max(set.MaxHeight, rep.Height)
 			set.Representations = append(set.Representations, rep)
-			longestTrack = max(longestTrack, duration(t))
 			longestSeg = max(longestSeg, maxSegment(t))
 		}
 		period.AdaptationSets = append(period.AdaptationSets, set)
 	}
-	if durationSeconds <= 0 {
-		durationSeconds = longestTrack
+	total := p.duration()
+	for _, s := range p.Subtitles {
+		period.AdaptationSets = append(period.AdaptationSets, textSet(len(period.AdaptationSets), s))
+	}
+	if set, ok := thumbnailSet(len(period.AdaptationSets), p.Thumbnails); ok {
+		period.AdaptationSets = append(period.AdaptationSets, set)
 	}
 	doc := mpdXML{
 		Xmlns:                     dashNamespace,
 		Profiles:                  dashProfile,
 		Type:                      "static",
 		MinBufferTime:             xsDuration(max(longestSeg, 1)),
-		MediaPresentationDuration: xsDuration(durationSeconds),
+		MediaPresentationDuration: xsDuration(total),
 		Period:                    []periodXML{period},
 	}
 	out, err := xml.MarshalIndent(doc, "", "  ")
@@ -149,7 +122,7 @@ func representation(t *vodfleetv1.TrackOutput, kind string, index int) (represen
 		return representationXML{}, fmt.Errorf("track %q: %w", dir, err)
 	}
 	ts := timescaleOf(t)
-	tmpl := segmentTemplXML{
+	tmpl := &segmentTemplXML{
 		Timescale:      ts,
 		Initialization: escapeTemplate(join(dir, t.GetInitName())),
 		Media:          joinTemplate(dir, media),
@@ -162,11 +135,7 @@ func representation(t *vodfleetv1.TrackOutput, kind string, index int) (represen
 		}
 		tmpl.Timeline = append(tmpl.Timeline, s)
 	}
-	id := strings.Join(strings.Fields(dir), "_")
-	if id == "" {
-		id = kind + strconv.Itoa(index)
-	}
-	rep := representationXML{ID: id, Bandwidth: peak(t), Codecs: t.GetCodecs(), SegmentTemplate: tmpl}
+	rep := representationXML{ID: representationID(dir, kind, index), Bandwidth: peak(t), Codecs: t.GetCodecs(), SegmentTemplate: tmpl}
 	if kind == "video" {
 		rep.Width, rep.Height, rep.SAR = t.GetWidth(), t.GetHeight(), "1:1"
 		if fr := t.GetFrameRate(); fr > 0 {
@@ -179,6 +148,16 @@ func representation(t *vodfleetv1.TrackOutput, kind string, index int) (represen
 		}
 	}
 	return rep, nil
+}
+
+// representationID makes a Representation@id (no whitespace allowed) from
+// a path; index makes the fallback for an empty one unique.
+func representationID(p, kind string, index int) string {
+	id := strings.Join(strings.Fields(p), "_")
+	if id == "" {
+		id = kind + strconv.Itoa(index)
+	}
+	return id
 }
 
 // joinTemplate prefixes an already escaped template with the escaped dir.

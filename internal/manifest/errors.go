@@ -16,3 +16,15 @@ var ErrSegmentNames = errors.New("segment names are not consecutive numbers")
 // ErrInvalidTrack means a track cannot be described: it has no init
 // segment or a segment without a positive duration.
 var ErrInvalidTrack = errors.New("invalid track")
+
+// ErrMissingTS means MPEG-TS HLS was asked for an asset with video but no
+// MPEG-TS variant was made (no MUX task result).
+var ErrMissingTS = errors.New("no MPEG-TS variants")
+
+// ErrBadPath means a path inside the asset is empty, absolute or leaves the
+// asset ("..").
+var ErrBadPath = errors.New("invalid path inside the asset")
+
+// ErrBadWebVTT means a subtitle file does not start with the WEBVTT
+// signature.
+var ErrBadWebVTT = errors.New("not a WebVTT file")
