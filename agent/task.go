@@ -168,6 +168,8 @@ func (a *Agent) heartbeat(ctx context.Context, run *taskRun) {
 
 // runTask dispatches on the task kind.
 func (a *Agent) runTask(ctx context.Context, run *taskRun) (*v1.TaskResult, error) {
+	ctx, cancel := a.taskContext(ctx, run.grant.GetTask().GetSpec())
+	defer cancel()
 	if err := os.MkdirAll(run.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("scratch dir: %w", err)
 	}

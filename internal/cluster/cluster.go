@@ -127,7 +127,7 @@ func New(t testing.TB, o Options) *Cluster {
 		c.Coordinators = append(c.Coordinators, StartProc(t, fmt.Sprintf("coordinator-%d", i), "coordinator",
 			"--etcd", c.Etcd.Endpoint(), "--listen", addr, "--storage", strings.Join(grpcNodes, ","),
 			"--playback-url", "http://"+c.EdgeAddr, "--session-ttl", o.SessionTTL.String(), "--lease", o.Lease.String(),
-			"--log-level", "debug"))
+			"--log-level", "debug", "--allow-private-sources"))
 		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			t.Fatal(err)
@@ -139,7 +139,7 @@ func New(t testing.TB, o Options) *Cluster {
 		c.Agent = append(c.Agent, StartProc(t, fmt.Sprintf("agent-%d", i), "agent",
 			"--coordinator", strings.Join(c.CoordAddrs, ","), "--id", fmt.Sprintf("agent-%d", i),
 			"--slots", strconv.Itoa(o.AgentSlots), "--work-dir", t.TempDir(),
-			"--reconnect-max", "1s", "--drain-timeout", o.DrainTimeout.String(), "--log-level", "debug"))
+			"--reconnect-max", "1s", "--drain-timeout", o.DrainTimeout.String(), "--log-level", "debug", "--allow-private-sources"))
 	}
 	for _, n := range grpcNodes {
 		sconn, err := grpc.NewClient(n[strings.Index(n, "=")+1:], grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -162,7 +162,7 @@ func (c *Cluster) AddAgent(id string, extra ...string) *Proc {
 	c.t.Helper()
 	args := append([]string{"agent", "--coordinator", strings.Join(c.CoordAddrs, ","), "--id", id,
 		"--slots", strconv.Itoa(c.opts.AgentSlots), "--work-dir", c.t.TempDir(),
-		"--reconnect-max", "1s", "--drain-timeout", c.opts.DrainTimeout.String(), "--log-level", "debug"}, extra...)
+		"--reconnect-max", "1s", "--drain-timeout", c.opts.DrainTimeout.String(), "--log-level", "debug", "--allow-private-sources"}, extra...)
 	p := StartProc(c.t, id, args...)
 	p.WaitLog("session accepted", 30*time.Second)
 	c.Agent = append(c.Agent, p)

@@ -211,13 +211,13 @@ func AudioArgs(j AudioJob) []string {
 	return append(args, hlsOutputArgs(j.OutDir, num(j.SegmentSeconds))...)
 }
 
-// inputArgs are the global and input options shared by every encode;
-// extra input options (a seek) go right before -i.
+// inputArgs are the global and input options shared by every encode of a
+// source: the protocol whitelist, the media demuxer whitelist (no
+// playlists or concat lists from user input, see InputOptions), then
+// extra input options (a seek) right before -i.
 func inputArgs(input, whitelist string, extra ...string) []string {
 	args := []string{"-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y", "-progress", "pipe:1"}
-	if whitelist != "" {
-		args = append(args, "-protocol_whitelist", whitelist)
-	}
+	args = append(args, InputOptions(whitelist, "")...)
 	args = append(args, extra...)
 	return append(args, "-i", input)
 }

@@ -62,17 +62,26 @@ func renditionInputArgs(videoDir, audioDir string) (args []string, videoSegments
 	if videoSegments, err = renditionSegments(videoDir); err != nil {
 		return nil, 0, err
 	}
-	args = inputArgs(outDir(videoDir)+"/"+PlaylistName, "file")
+	// These playlists are our own (written from our segments), so the HLS
+	// demuxer is allowed here, and nothing but it and MP4 fragments.
+	args = []string{"-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y", "-progress", "pipe:1"}
+	args = append(args, InputOptions("file", ownPlaylistFormats)...)
+	args = append(args, "-i", outDir(videoDir)+"/"+PlaylistName)
 	maps := []string{"-map", "0:v:0"}
 	if audioDir != "" {
 		if _, err := renditionSegments(audioDir); err != nil {
 			return nil, 0, err
 		}
-		args = append(args, "-protocol_whitelist", "file", "-i", outDir(audioDir)+"/"+PlaylistName)
+		args = append(args, InputOptions("file", ownPlaylistFormats)...)
+		args = append(args, "-i", outDir(audioDir)+"/"+PlaylistName)
 		maps = append(maps, "-map", "1:a:0")
 	}
 	return append(args, maps...), videoSegments, nil
 }
+
+// ownPlaylistFormats are the demuxers that read a rendition directory
+// vodfleet wrote: its HLS media playlist and the fMP4 segments.
+const ownPlaylistFormats = "hls,mov,mp4,m4a,3gp,3g2,mj2"
 
 // renditionSegments parses the media playlist of the rendition in dir and
 // returns its number of segments.

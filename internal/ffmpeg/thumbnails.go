@@ -187,9 +187,7 @@ func Thumbnails(ctx context.Context, log hclog.Logger, bin string, j ThumbnailJo
 	// anamorphic sources come out with square pixels.
 	args := inputArgs(j.Input, j.Whitelist)
 	args = append(args, "-ss", num(p.posterAt))
-	if j.Whitelist != "" {
-		args = append(args, "-protocol_whitelist", j.Whitelist)
-	}
+	args = append(args, InputOptions(j.Whitelist, "")...)
 	w := itoa(int64(p.tileWidth))
 	args = append(args, "-i", j.Input,
 		"-map", "1:v:0", "-frames:v", "1",
