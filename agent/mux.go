@@ -213,21 +213,8 @@ func tsTrack(dir string, video, audio *v1.TrackOutput, withAudio bool) (*v1.Trac
 		t.Codecs = strings.Trim(t.Codecs+","+audio.GetCodecs(), ",")
 		t.Language = audio.GetLanguage()
 	}
-	var bits, secs float64
-	for _, s := range segs {
-		fi, err := os.Stat(filepath.Join(dir, s.GetName()))
-		if err != nil {
-			return nil, fmt.Errorf("segment %s: %w", s.GetName(), err)
-		}
-		s.Size = fi.Size()
-		bits += float64(fi.Size() * 8)
-		secs += s.GetDurationSeconds()
-		if d := s.GetDurationSeconds(); d > 0 {
-			t.PeakBitrate = max(t.PeakBitrate, int64(float64(fi.Size()*8)/d))
-		}
-	}
-	if secs > 0 {
-		t.AverageBitrate = int64(bits / secs)
+	if err := measureSegments(dir, t); err != nil {
+		return nil, err
 	}
 	return t, nil
 }

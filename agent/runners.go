@@ -106,22 +106,11 @@ func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error
 		// Every chunk writes the same init segment; the first uploads it.
 		names = append(names, initName)
 	}
-	var bits, secs float64
-	for _, s := range segs {
-		st, err := os.Stat(filepath.Join(out, s.GetName()))
-		if err != nil {
-			return nil, fmt.Errorf("segment %s: %w", s.GetName(), err)
-		}
-		s.Size = st.Size()
-		names = append(names, s.GetName())
-		bits += float64(st.Size() * 8)
-		secs += s.GetDurationSeconds()
-		if d := s.GetDurationSeconds(); d > 0 {
-			track.PeakBitrate = max(track.PeakBitrate, int64(float64(st.Size()*8)/d))
-		}
+	if err := measureSegments(out, track); err != nil {
+		return nil, err
 	}
-	if secs > 0 {
-		track.AverageBitrate = int64(bits / secs)
+	for _, s := range segs {
+		names = append(names, s.GetName())
 	}
 	if err := a.upload(ctx, run, out, names); err != nil {
 		return nil, err

@@ -1,14 +1,10 @@
 package devcluster
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -42,38 +38,13 @@ func submitEncode(t *testing.T, ctx context.Context, jobs v1.JobServiceClient, s
 }
 
 // videoFrames decodes the first video stream of url and returns the
-// presentation time of every frame in seconds, in decode order of output.
+// presentation time of every frame in seconds, in output order.
 func videoFrames(t *testing.T, url string) []float64 {
 	t.Helper()
-	cmd := exec.Command("ffmpeg", "-v", "error", "-i", url, "-map", "0:v:0", "-f", "framecrc", "-")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("ffmpeg %s: %v\n%s", url, err, stderr.String())
-	}
-	if s := strings.TrimSpace(stderr.String()); s != "" {
-		t.Errorf("ffmpeg reported errors decoding %s:\n%s", url, s)
-	}
-	tb := 0.0
-	var pts []float64
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		line := sc.Text()
-		var idx, num, den int
-		if _, err := fmt.Sscanf(line, "#tb %d: %d/%d", &idx, &num, &den); err == nil {
-			tb = float64(num) / float64(den)
-			continue
-		}
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Split(line, ",")
-		if len(f) < 4 {
-			continue
-		}
-		p, _ := strconv.ParseInt(strings.TrimSpace(f[2]), 10, 64)
-		pts = append(pts, float64(p)*tb)
+	frames, _ := decodeFrames(t, url, "0:v:0")
+	pts := make([]float64, len(frames))
+	for i, f := range frames {
+		pts[i] = f.pts
 	}
 	return pts
 }

@@ -1,15 +1,12 @@
 package devcluster
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -91,56 +88,22 @@ func waitJob(t *testing.T, ctx context.Context, jobs v1.JobServiceClient, id str
 	}
 }
 
-// streamDurations decodes every stream of url with ffmpeg (framecrc muxer:
-// one line per decoded frame) and returns each stream's media type and
-// decoded duration in seconds.
+// streamDurations decodes every stream of url and returns each stream's
+// media type and decoded duration in seconds (first frame to the end of
+// the last).
 func streamDurations(t *testing.T, url string) (types []string, durations []float64) {
 	t.Helper()
-	cmd := exec.Command("ffmpeg", "-v", "error", "-i", url, "-map", "0", "-f", "framecrc", "-")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("ffmpeg %s: %v\n%s", url, err, stderr.String())
+	frames, kinds := decodeFrames(t, url, "0")
+	first, end := map[int]float64{}, map[int]float64{}
+	for _, f := range frames {
+		if v, ok := first[f.stream]; !ok || f.pts < v {
+			first[f.stream] = f.pts
+		}
+		end[f.stream] = max(end[f.stream], f.pts+f.dur)
 	}
-	if s := strings.TrimSpace(stderr.String()); s != "" {
-		t.Errorf("ffmpeg reported errors decoding %s:\n%s", url, s)
-	}
-	tb := map[int]float64{}
-	kind := map[int]string{}
-	first := map[int]int64{}
-	end := map[int]int64{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		line := sc.Text()
-		var idx, num, den int
-		if _, err := fmt.Sscanf(line, "#tb %d: %d/%d", &idx, &num, &den); err == nil {
-			tb[idx] = float64(num) / float64(den)
-			continue
-		}
-		var mt string
-		if _, err := fmt.Sscanf(line, "#media_type %d: %s", &idx, &mt); err == nil {
-			kind[idx] = mt
-			continue
-		}
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Split(line, ",")
-		if len(f) < 4 {
-			continue
-		}
-		idx, _ = strconv.Atoi(strings.TrimSpace(f[0]))
-		pts, _ := strconv.ParseInt(strings.TrimSpace(f[2]), 10, 64)
-		dur, _ := strconv.ParseInt(strings.TrimSpace(f[3]), 10, 64)
-		if v, ok := first[idx]; !ok || pts < v {
-			first[idx] = pts
-		}
-		end[idx] = max(end[idx], pts+dur)
-	}
-	for i := 0; i < len(tb); i++ {
-		types = append(types, kind[i])
-		durations = append(durations, float64(end[i]-first[i])*tb[i])
+	for i := range kinds {
+		types = append(types, kinds[i])
+		durations = append(durations, end[i]-first[i])
 	}
 	return types, durations
 }
