@@ -84,6 +84,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, key string) {
 	if r.Method == http.MethodHead {
 		return
 	}
+	// Send the headers now: a server that buffers until the handler
+	// returns (fasthttpadaptor) then streams instead of holding a whole
+	// download in memory.
+	_ = http.NewResponseController(w).Flush()
 	n, err := io.Copy(w, resp.Body)
 	s.metrics.bytesSent.Add(uint64(n))
 	if err != nil && r.Context().Err() == nil {

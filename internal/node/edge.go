@@ -2,7 +2,7 @@ package node
 
 import (
 	"fmt"
-	"net/http"
+	"net"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -16,27 +16,44 @@ type Edge struct {
 	Addr string
 
 	srv  *edge.Server
-	http *http.Server
+	fast *edge.FastServer
+	done chan struct{}
 }
 
-// StartEdge serves an edge on addr in front of cfg.Origin.
+// StartEdge serves an edge on addr in front of cfg's origins.
 func StartEdge(cfg edge.Config, addr string, log hclog.Logger) (*Edge, error) {
 	srv, err := edge.New(cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("edge: %w", err)
 	}
-	hs, lis, err := serveHTTP(addr, srv, log)
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		_ = srv.Close()
-		return nil, err
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	n := &Edge{Addr: lis.Addr().String(), srv: srv, http: hs}
-	log.Named("edge").Info("edge listening", "http", "http://"+n.Addr, "origin", cfg.Origin)
+	n := &Edge{Addr: l.Addr().String(), srv: srv, fast: edge.NewFastServer(srv), done: make(chan struct{})}
+	go func() {
+		defer close(n.done)
+		if err := n.fast.Serve(bigSendBuffer{l}); err != nil {
+			log.Error("edge http server stopped", "error", err)
+		}
+	}()
+	log.Named("edge").Info("edge listening", "http", "http://"+n.Addr)
 	return n, nil
 }
 
-// Close stops the edge.
+// edgeShutdownTimeout bounds waiting for requests in flight at Close.
+const edgeShutdownTimeout = 5 * time.Second
+
+// Close stops the edge: no new connections, requests in flight get
+// edgeShutdownTimeout to finish, then origin fetches are cancelled.
 func (n *Edge) Close() error {
-	shutdownHTTP(n.http, 5*time.Second)
+	stopped := make(chan struct{})
+	go func() { _ = n.fast.Shutdown(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(edgeShutdownTimeout):
+	}
+	<-n.done
 	return n.srv.Close()
 }
