@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -169,16 +170,34 @@ func (s *Server) sent(get bool, n int64) {
 	}
 }
 
-// detached runs the net/http handler under a context of its own, ended
-// when the handler returns. The adaptor's default, the fasthttp request
-// context, is recycled for the next request on the connection, while
-// origin requests made under it may still consult it.
+// detached runs the net/http handler on a request that owns its memory.
+// The adaptor builds the request's strings (path, query, header values)
+// over fasthttp's buffers without copying, and fasthttp reuses those
+// buffers for the next request on the connection, while what the handler
+// derives from them (cache keys, flights) outlives the request. Its
+// context is likewise fasthttp's recycled request context; the handler
+// gets one of its own, ended when it returns.
 type detached struct{ h http.Handler }
 
 func (d detached) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	d.h.ServeHTTP(w, r.WithContext(ctx))
+	r = r.WithContext(ctx) // a shallow copy: URL and Header are replaced below
+	u := *r.URL
+	u.Path, u.RawPath, u.RawQuery = strings.Clone(u.Path), strings.Clone(u.RawPath), strings.Clone(u.RawQuery)
+	u.Host, u.Scheme = strings.Clone(u.Host), strings.Clone(u.Scheme)
+	r.URL = &u
+	r.RequestURI, r.Host, r.Method = strings.Clone(r.RequestURI), strings.Clone(r.Host), strings.Clone(r.Method)
+	h := make(http.Header, len(r.Header))
+	for k, vs := range r.Header {
+		c := make([]string, len(vs))
+		for i, v := range vs {
+			c[i] = strings.Clone(v)
+		}
+		h[strings.Clone(k)] = c
+	}
+	r.Header = h
+	d.h.ServeHTTP(w, r)
 }
 
 // Header values of the hit path, as bytes.
