@@ -45,6 +45,8 @@ type Agent struct {
 	leader v1.AgentServiceClient
 	// stores holds one connection per storage node address.
 	stores *storeConns
+	// fusion shares one ffmpeg run among sibling video encodes.
+	fusion fusion
 }
 
 // runningTask is a lease being worked on.

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/vodfleet/vodfleet/internal/ffmpeg"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
@@ -53,6 +55,7 @@ func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error
 		return nil, fmt.Errorf("output dir: %w", err)
 	}
 	var args []string
+	var vjob ffmpeg.VideoJob
 	track := &v1.TrackOutput{FirstSegment: ffmpeg.FirstSegmentNumber}
 	total := spec.GetSourceDurationSeconds()
 	chunk := spec.GetChunk()
@@ -64,7 +67,7 @@ func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error
 			track.FirstSegment = chunk.GetFirstSegment()
 			total = chunkLength(chunk, total)
 		}
-		args = ffmpeg.VideoArgs(job)
+		vjob = job
 		track.Codecs = ffmpeg.VideoCodecs(r)
 		track.Width, track.Height, track.FrameRate = r.GetWidth(), r.GetHeight(), spec.GetFrameRate()
 	} else {
@@ -74,7 +77,7 @@ func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error
 		track.SampleRate, track.Channels, track.Language = au.GetSampleRate(), au.GetChannels(), au.GetLanguage()
 	}
 	video := spec.GetKind() == v1.TaskKind_TASK_KIND_ENCODE_VIDEO
-	err = ffmpeg.Run(ctx, run.log, a.cfg.FFmpeg, args, func(p ffmpeg.Progress) {
+	progress := func(p ffmpeg.Progress) {
 		fps := 0.0
 		if video {
 			fps = p.FPS // audio runs count copied video frames; not a speed
@@ -84,7 +87,15 @@ func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error
 			run.setProgress(done/total*0.95, fps)
 			run.setSpeed(p.Speed, eta(total-done, p.Speed))
 		}
-	})
+	}
+	if video {
+		err = a.fusion.encode(ctx, fusionKey(run.grant, in), &fusedTask{run: run, job: vjob, progress: progress},
+			func(ctx context.Context, log hclog.Logger, args []string, onProgress func(ffmpeg.Progress)) error {
+				return ffmpeg.Run(ctx, log, a.cfg.FFmpeg, args, onProgress)
+			})
+	} else {
+		err = ffmpeg.Run(ctx, run.log, a.cfg.FFmpeg, args, progress)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -214,8 +214,10 @@ func trackDir(t *v1.Task) string {
 	}
 }
 
-// sortTasks orders tasks as planned: probe, video renditions from the
-// tallest (chunks in order), audio, extras, package.
+// sortTasks orders tasks as planned: probe, video encodes chunk by chunk
+// (inside a chunk from the tallest rendition, so the renditions of one
+// chunk are next to each other and can go to one agent together), audio,
+// extras, package.
 func sortTasks(tasks []*v1.Task) {
 	sort.SliceStable(tasks, func(i, j int) bool { return taskLess(tasks[i], tasks[j]) })
 }
@@ -226,11 +228,11 @@ func taskLess(x, y *v1.Task) bool {
 	if ka, kb := kindOrder(a.GetKind()), kindOrder(b.GetKind()); ka != kb {
 		return ka < kb
 	}
-	if ha, hb := a.GetRendition().GetHeight(), b.GetRendition().GetHeight(); ha != hb {
-		return ha > hb
-	}
 	if ca, cb := a.GetChunk().GetIndex(), b.GetChunk().GetIndex(); ca != cb {
 		return ca < cb
+	}
+	if ha, hb := a.GetRendition().GetHeight(), b.GetRendition().GetHeight(); ha != hb {
+		return ha > hb
 	}
 	return x.GetName() < y.GetName()
 }

@@ -89,13 +89,32 @@ func planBatch(classes [][]jobQueue, free map[*session]int, limit int) []pending
 					}
 					free[s]--
 					batch = append(batch, pendingGrant{jr: q.jr, tr: tr, s: s})
+					// The other renditions of the same chunk go to the
+					// same agent while it has room: it decodes the
+					// source once for all of them (one ffmpeg run).
+					for len(q.tasks) > 0 && free[s] > 0 && len(batch) < limit && siblings(tr.task, q.tasks[0].task) &&
+						hasLabels(s.labels, q.tasks[0].task.GetSpec().GetRequires()) {
+						batch = append(batch, pendingGrant{jr: q.jr, tr: q.tasks[0], s: s})
+						q.tasks = q.tasks[1:]
+						free[s]--
+					}
 					progress = true
-					break // round-robin: one task per job per turn
+					break // round-robin: one task (or chunk) per job per turn
 				}
 			}
 		}
 	}
 	return batch
+}
+
+// siblings reports whether two video encodes cover the same slice of the
+// same job's timeline, so an agent can encode them from one decode.
+func siblings(a, b *v1.Task) bool {
+	sa, sb := a.GetSpec(), b.GetSpec()
+	return sa.GetKind() == v1.TaskKind_TASK_KIND_ENCODE_VIDEO && sb.GetKind() == v1.TaskKind_TASK_KIND_ENCODE_VIDEO &&
+		a.GetJobId() == b.GetJobId() && (sa.GetChunk() == nil) == (sb.GetChunk() == nil) &&
+		sa.GetChunk().GetIndex() == sb.GetChunk().GetIndex() &&
+		sa.GetFrameRate() == sb.GetFrameRate() && sa.GetSegmentSeconds() == sb.GetSegmentSeconds()
 }
 
 // jobQueue is a job's ready tasks in plan order.

@@ -114,3 +114,30 @@ func splitPairs(s string) [][2]string {
 	}
 	return out
 }
+
+// TestPlanBatchKeepsAChunkOnOneAgent: the renditions of one chunk go to
+// the same agent while it has free slots, so it decodes the chunk once.
+func TestPlanBatchKeepsAChunkOnOneAgent(t *testing.T) {
+	job := testJob()
+	job.Encode.ChunkSeconds = 8
+	tasks, err := planEncodes(job, &v1.ProbeResult{HasVideo: true, Width: 1280, Height: 720, FrameRate: 30, DurationSeconds: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jr := &jobRecord{job: job, tasks: map[string]*taskRecord{}}
+	q := jobQueue{jr: jr}
+	sortTasks(tasks)
+	for _, tk := range tasks {
+		if tk.GetSpec().GetKind() == v1.TaskKind_TASK_KIND_ENCODE_VIDEO {
+			q.tasks = append(q.tasks, &taskRecord{task: tk})
+		}
+	}
+	labels := map[string]string{"encoder.libx264": "true"}
+	a, b := agentSession("a", labels), agentSession("b", labels)
+	got := granted(planBatch([][]jobQueue{{q}}, map[*session]int{a: 3, b: 3}, 100))
+	want := []string{"job1.video-720p-c01@a", "job1.video-480p-c01@a", "job1.video-360p-c01@a",
+		"job1.video-720p-c02@b", "job1.video-480p-c02@b", "job1.video-360p-c02@b"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("granted %v, want %v", got, want)
+	}
+}

@@ -86,45 +86,83 @@ type AudioJob struct {
 }
 
 // VideoArgs returns the ffmpeg arguments (without the binary) that encode
-// the first video stream of j.Input to H.264 CMAF segments with closed GOPs
-// and a keyframe at every segment boundary, plus an HLS media playlist.
+// the first video stream of j.Input to CMAF segments with closed GOPs and
+// a keyframe at every segment boundary, plus an HLS media playlist.
 func VideoArgs(j VideoJob) []string {
+	r := j.Rendition
+	args := videoInputArgs(j)
+	args = append(args, videoOutputArgs(j, "0:v:0",
+		"scale="+itoa(int64(r.GetWidth()))+":"+itoa(int64(r.GetHeight()))+",setsar=1")...)
+	return append(args, nullOutputArgs(j)...)
+}
+
+// MultiVideoArgs is VideoArgs for several renditions of the same input and
+// timeline slice (equal Input, Whitelist, Chunk, FrameRate and
+// SegmentSeconds) in one ffmpeg run: the source is decoded once and split
+// to one scaler and encoder per rendition, each writing its own OutDir.
+// Decoding a high-bitrate source costs about as much as encoding a small
+// rendition, so this is what keeps a ladder cheap.
+func MultiVideoArgs(jobs []VideoJob) []string {
+	if len(jobs) == 1 {
+		return VideoArgs(jobs[0])
+	}
+	args := videoInputArgs(jobs[0])
+	graph := "[0:v:0]split=" + itoa(int64(len(jobs)))
+	for i := range jobs {
+		graph += "[s" + itoa(int64(i)) + "]"
+	}
+	for i, j := range jobs {
+		n := itoa(int64(i))
+		graph += ";[s" + n + "]scale=" + itoa(int64(j.Rendition.GetWidth())) + ":" + itoa(int64(j.Rendition.GetHeight())) + ",setsar=1[v" + n + "]"
+	}
+	args = append(args, "-filter_complex", graph)
+	for i, j := range jobs {
+		args = append(args, videoOutputArgs(j, "[v"+itoa(int64(i))+"]", "")...)
+	}
+	return append(args, nullOutputArgs(jobs[0])...)
+}
+
+// videoInputArgs are the input options of a video encode: a chunk seeks
+// accurately to its start (-ss before -i: decoding starts at the previous
+// keyframe and frames before the start are dropped).
+func videoInputArgs(j VideoJob) []string {
+	if c := j.Chunk; c != nil {
+		return inputArgs(j.Input, j.Whitelist, "-ss", num(c.Start))
+	}
+	return inputArgs(j.Input, j.Whitelist)
+}
+
+// videoOutputArgs are the options and HLS output of one rendition, fed by
+// stream (an input stream or a filter graph label); vf, if set, is its
+// filter chain. A chunk's output stops at the chunk end (-t) and has its
+// timestamps moved to the chunk's place on the timeline.
+func videoOutputArgs(j VideoJob, stream, vf string) []string {
 	r := j.Rendition
 	seg := num(j.SegmentSeconds)
 	var args []string
-	first, limit := FirstSegmentNumber, ""
+	first, limit := FirstSegmentNumber, chunkLimit(j)
 	if c := j.Chunk; c != nil {
-		// -ss before -i seeks accurately when transcoding (decoding
-		// starts at the previous keyframe and frames before Start are
-		// dropped); -t bounds the chunk.
-		args = inputArgs(j.Input, j.Whitelist, "-ss", num(c.Start))
-		if c.Duration > 0 {
-			limit = num(c.Duration)
+		if limit != "" {
 			args = append(args, "-t", limit)
 		}
 		args = append(args, "-output_ts_offset", num(c.Start))
 		first = c.FirstSegment
-	} else {
-		args = inputArgs(j.Input, j.Whitelist)
 	}
-	args = append(args,
-		"-map", "0:v:0", "-an", "-sn", "-dn",
-		"-vf", "scale="+itoa(int64(r.GetWidth()))+":"+itoa(int64(r.GetHeight()))+",setsar=1",
-		"-pix_fmt", "yuv420p",
-	)
+	args = append(args, "-map", stream, "-an", "-sn", "-dn")
+	if vf != "" {
+		args = append(args, "-vf", vf)
+	}
+	args = append(args, "-pix_fmt", "yuv420p")
+	gop := 0
 	if j.FrameRate > 0 {
 		// cfr also duplicates the first frame when video starts after
 		// the source's first packet, so the track starts at zero.
-		gop := itoa(int64(math.Max(1, math.Round(j.FrameRate*j.SegmentSeconds))))
-		args = append(args, "-r", rate(j.FrameRate), "-fps_mode", "cfr", "-g", gop, "-keyint_min", gop)
+		gop = int(math.Max(1, math.Round(j.FrameRate*j.SegmentSeconds)))
+		args = append(args, "-r", rate(j.FrameRate), "-fps_mode", "cfr", "-g", itoa(int64(gop)), "-keyint_min", itoa(int64(gop)))
 	}
 	preset := j.Preset
 	if preset == "" {
 		preset = DefaultPreset
-	}
-	gop := 0
-	if j.FrameRate > 0 {
-		gop = int(math.Max(1, math.Round(j.FrameRate*j.SegmentSeconds)))
 	}
 	args = append(args, codecArgs(r, preset, gop)...)
 	if b := r.GetVideoBitrate(); b > 0 {
@@ -138,7 +176,25 @@ func VideoArgs(j VideoJob) []string {
 		args = append(args, "-maxrate", itoa(m), "-bufsize", itoa(buf))
 	}
 	args = append(args, "-force_key_frames", "expr:gte(t,n_forced*"+seg+")")
-	return append(args, hlsOutputArgsFrom(j.OutDir, seg, first, limit, j.Chunk != nil)...)
+	return append(args, hlsOnlyArgs(j.OutDir, seg, first, j.Chunk != nil)...)
+}
+
+// chunkLimit is the -t of a chunk with a known end, else "".
+func chunkLimit(j VideoJob) string {
+	if c := j.Chunk; c != nil && c.Duration > 0 {
+		return num(c.Duration)
+	}
+	return ""
+}
+
+// nullOutputArgs is the discarded copy output every encode ends with (see
+// hlsOutputArgs), bounded like the chunk.
+func nullOutputArgs(j VideoJob) []string {
+	null := []string{"-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "null", "-"}
+	if limit := chunkLimit(j); limit != "" {
+		return append([]string{"-t", limit}, null...)
+	}
+	return null
 }
 
 // codecArgs selects the encoder of r's codec with closed GOPs and no
@@ -229,25 +285,20 @@ func inputArgs(input, whitelist string, extra ...string) []string {
 // inputs from the mapped streams only, which would shift a video-only and
 // an audio-only encode of the same source onto different timelines.
 func hlsOutputArgs(dir, seg string) []string {
-	return hlsOutputArgsFrom(dir, seg, FirstSegmentNumber, "", false)
+	return append(hlsOnlyArgs(dir, seg, FirstSegmentNumber, false),
+		"-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "null", "-")
 }
 
-// hlsOutputArgsFrom is hlsOutputArgs with segments numbered from first.
-// The fragments of a chunk carry their real decode time (frag_discont):
-// its place on the whole timeline. A non-empty limit (seconds) also
-// bounds the discarded copy output, so a chunk's ffmpeg stops at the chunk
-// end instead of demuxing the rest of the source.
-func hlsOutputArgsFrom(dir, seg string, first int, limit string, chunked bool) []string {
+// hlsOnlyArgs is the HLS output alone, segments numbered from first. The
+// fragments of a chunk carry their real decode time (frag_discont): its
+// place on the whole timeline.
+func hlsOnlyArgs(dir, seg string, first int, chunked bool) []string {
 	dir = outDir(dir)
-	null := []string{"-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "null", "-"}
-	if limit != "" {
-		null = append([]string{"-t", limit}, null...)
-	}
 	movflags := "movflags=+negative_cts_offsets"
 	if chunked {
 		movflags += "+frag_discont"
 	}
-	return append([]string{
+	return []string{
 		"-map_metadata", "-1", "-map_chapters", "-1",
 		// Keep negative DTS and write negative composition offsets
 		// instead: the first frame is then presented at tfdt (0) with
@@ -264,7 +315,7 @@ func hlsOutputArgsFrom(dir, seg string, first int, limit string, chunked bool) [
 		"-hls_playlist_type", "vod",
 		"-hls_flags", "independent_segments",
 		dir + "/" + PlaylistName,
-	}, null...)
+	}
 }
 
 // outDir cleans dir and makes a relative one start with "./" so ffmpeg
