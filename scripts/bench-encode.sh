@@ -101,7 +101,8 @@ runs=$tmp/runs.tsv
 rec() { (IFS=$'\t'; echo "$*") >>"$runs"; }
 
 has_chunks=false
-if "$bin" submit -h 2>&1 | grep -q -- -chunk-seconds; then has_chunks=true; fi
+help=$("$bin" submit -h 2>&1 || true) # -h exits 2; grep the text, not a pipe under pipefail
+if grep -q -- -chunk-seconds <<<"$help"; then has_chunks=true; fi
 
 # The source: testsrc2 (moving pattern and counter) with light temporal
 # luma noise, so the encoders have texture to spend bits on, plus a
@@ -205,6 +206,10 @@ submit_timed() {
 chunked=() chunk_desc="default chunking"
 if $has_chunks; then
 	chunked=(--chunk-seconds "$chunk") chunk_desc="--chunk-seconds $chunk"
+	eff=$(awk -v c="$chunk" -v s=$seg 'BEGIN { e = int(c / s) * s; if (e < s) e = s; print e }')
+	if [ "$eff" != "$chunk" ]; then
+		rec note "vodfleet rounds chunks down to a multiple of the $seg s segment: --chunk-seconds $chunk encodes $eff s chunks"
+	fi
 else
 	rec note "this vodfleet has no 'submit --chunk-seconds': vodfleet ran with its defaults, the unchunked run and the chunked-vs-unchunked PSNR are skipped, and scaling runs one task per rendition"
 fi
@@ -229,4 +234,4 @@ if [ -n "$agents_list" ]; then
 fi
 
 echo "bench-encode: measuring bitrate, PSNR and SSIM"
-"$tool" report -runs "$runs" -src "$src" -fps "$fps" -size "$size" -ladder "$ladder"
+"$tool" report -runs "$runs" -src "$src" -fps "$fps" -size "$size" -ladder "$ladder" -segment $seg

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -24,7 +25,17 @@ type quality struct {
 	// psnrY the luma PSNR, ssim ffmpeg's ssim "All", all against the source
 	// scaled to the rendition size.
 	psnr, psnrY, ssim float64
+	// psnrMin is the lowest per-frame PSNR (Y,U,V average).
+	psnrMin float64
+	// badSegments lists the segments (numbered from 1, by frame index)
+	// holding frames more than badFrameDB below the median frame PSNR:
+	// a chunk boundary or a segment gone wrong, not rate control.
+	badSegments []int
 }
+
+// badFrameDB is how far below the median frame a frame must fall to be
+// reported.
+const badFrameDB = 6
 
 // playlistIn returns the media playlist of a rendition directory: vodfleet
 // names it media.m3u8 (as served), ffmpeg's own output index.m3u8.
@@ -87,7 +98,7 @@ func probeVideo(input string) (w, h, frames int, err error) {
 }
 
 var (
-	psnrRE = regexp.MustCompile(`PSNR y:([0-9.inf]+) u:[0-9.inf]+ v:[0-9.inf]+ average:([0-9.inf]+)`)
+	psnrRE = regexp.MustCompile(`PSNR y:([0-9.inf]+) u:[0-9.inf]+ v:[0-9.inf]+ average:([0-9.inf]+) min:([0-9.inf]+)`)
 	ssimRE = regexp.MustCompile(`SSIM Y:[0-9.]+ \([0-9.inf]+\) U:.* All:([0-9.]+)`)
 )
 
@@ -97,7 +108,7 @@ var (
 // papered over by timestamp matching. The reference is the source scaled
 // with ffmpeg's default (bicubic) scaler, as the encodes do, so the figures
 // measure the encode alone.
-func measure(dir, src, fps string) (*quality, error) {
+func measure(dir, src, fps string, segSeconds float64) (*quality, error) {
 	pl, err := playlistIn(dir)
 	if err != nil {
 		return nil, err
@@ -109,9 +120,15 @@ func measure(dir, src, fps string) (*quality, error) {
 	if q.width, q.height, q.frames, err = probeVideo(pl); err != nil {
 		return nil, err
 	}
+	tmp, err := os.MkdirTemp("", "bench-encode-psnr")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	stats := filepath.Join(tmp, "psnr.log")
 	pts := "settb=AVTB,setpts=N/((" + fps + ")*TB)"
-	graph := fmt.Sprintf("[0:v]%s[d];[1:v]scale=%d:%d,setsar=1,%s,split[r1][r2];[d][r1]psnr[p];[p][r2]ssim[o]",
-		pts, q.width, q.height, pts)
+	graph := fmt.Sprintf("[0:v]%s[d];[1:v]scale=%d:%d,setsar=1,%s,split[r1][r2];[d][r1]psnr=stats_file=%s[p];[p][r2]ssim[o]",
+		pts, q.width, q.height, pts, stats)
 	cmd := exec.Command("ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info",
 		"-i", pl, "-i", src, "-filter_complex", graph, "-map", "[o]", "-f", "null", "-")
 	var stderr bytes.Buffer
@@ -126,8 +143,62 @@ func measure(dir, src, fps string) (*quality, error) {
 	}
 	q.psnrY = parseDB(m[1])
 	q.psnr = parseDB(m[2])
+	q.psnrMin = parseDB(m[3])
 	q.ssim, _ = strconv.ParseFloat(s[1], 64)
+	if q.badSegments, err = badSegments(stats, fps, segSeconds); err != nil {
+		return nil, err
+	}
 	return q, nil
+}
+
+// badSegments reads a psnr stats_file (one line per frame, "n:1 ...
+// psnr_avg:42.1 ...") and returns the segments with frames more than
+// badFrameDB below the median.
+func badSegments(stats, fps string, segSeconds float64) ([]int, error) {
+	data, err := os.ReadFile(stats)
+	if err != nil {
+		return nil, err
+	}
+	var vals []float64
+	for _, line := range strings.Split(string(data), "\n") {
+		for _, f := range strings.Fields(line) {
+			if v, ok := strings.CutPrefix(f, "psnr_avg:"); ok {
+				vals = append(vals, parseDB(v))
+			}
+		}
+	}
+	if len(vals) == 0 {
+		return nil, fmt.Errorf("%s: no frames", stats)
+	}
+	sorted := append([]float64(nil), vals...)
+	sort.Float64s(sorted)
+	median := sorted[len(sorted)/2]
+	rate := parseRate(fps)
+	var segs []int
+	for i, v := range vals {
+		if v >= median-badFrameDB {
+			continue
+		}
+		seg := int(float64(i)/rate/segSeconds) + 1
+		if len(segs) == 0 || segs[len(segs)-1] != seg {
+			segs = append(segs, seg)
+		}
+	}
+	return segs, nil
+}
+
+// parseRate reads "30" or "30000/1001".
+func parseRate(s string) float64 {
+	n, d, ok := strings.Cut(s, "/")
+	num, _ := strconv.ParseFloat(n, 64)
+	if !ok {
+		return num
+	}
+	den, _ := strconv.ParseFloat(d, 64)
+	if den == 0 {
+		return num
+	}
+	return num / den
 }
 
 func parseDB(s string) float64 {
