@@ -14,7 +14,7 @@
 # Usage: scripts/bench-encode.sh [BIN] [--agents 1,2,4]
 # Env: BENCH_SECONDS (60), BENCH_SIZE (1920x1080), BENCH_FPS (30, integer),
 # BENCH_AGENTS (1,2,4; "" skips scaling), BENCH_CHUNK_SECONDS (15),
-# BENCH_SLOTS (2: slots per agent of the 2-agent comparison), BENCH_NOISE
+# BENCH_SLOTS (4: slots per agent of the 2-agent comparison, one per rendition of the ladder so an agent takes a whole chunk and decodes it once), BENCH_NOISE
 # (4: temporal luma noise strength of the source, 0 for plain testsrc2),
 # BENCH_KEEP=1 keeps the temp dir. Installs ffmpeg with apt-get when
 # missing (as root). Everything listens on loopback only.
@@ -33,7 +33,7 @@ secs=${BENCH_SECONDS:-60}
 size=${BENCH_SIZE:-1920x1080}
 fps=${BENCH_FPS:-30}
 chunk=${BENCH_CHUNK_SECONDS:-15}
-slots=${BENCH_SLOTS:-2}
+slots=${BENCH_SLOTS:-4}
 noise=${BENCH_NOISE:-4}
 ladder=default
 seg=4 # vodfleet's default segment duration
