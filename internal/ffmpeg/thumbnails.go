@@ -182,13 +182,10 @@ func Thumbnails(ctx context.Context, log hclog.Logger, bin string, j ThumbnailJo
 		}
 	}
 
-	// Input 0 feeds the sprite from the start, decoding keyframes only
-	// (-skip_frame nokey): each tile shows the last keyframe before its
-	// time, and the sprite costs a fraction of a full decode of the
-	// source. Input 1 is seeked to the poster frame. Heights follow the
-	// display aspect ratio (dar), so anamorphic sources come out with
-	// square pixels.
-	args := inputArgs(j.Input, j.Whitelist, "-skip_frame", "nokey")
+	// Input 0 feeds the sprite from the start; input 1 is seeked to the
+	// poster frame. Heights follow the display aspect ratio (dar), so
+	// anamorphic sources come out with square pixels.
+	args := inputArgs(j.Input, j.Whitelist)
 	args = append(args, "-ss", num(p.posterAt))
 	args = append(args, InputOptions(j.Whitelist, "")...)
 	w := itoa(int64(p.tileWidth))
