@@ -20,7 +20,10 @@ import (
 const (
 	fastReadTimeout = 10 * time.Second
 	fastIdleTimeout = 120 * time.Second
-	fastMaxHeader   = 64 << 10
+	// fastMaxHeader is the largest request head; fasthttp allocates a
+	// read buffer of this size per connection, so it stays small (signed
+	// URLs are well under it) and larger heads get 431.
+	fastMaxHeader = 16 << 10
 )
 
 // FastServer is the edge's HTTP listener. Plain GET and HEAD hits on

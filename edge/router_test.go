@@ -105,17 +105,22 @@ func TestEdgeRoutesAssetsToTheirStorageNode(t *testing.T) {
 	if code, body := get(t, ts.URL+"/v/beta/master.m3u8"); code != 200 || !strings.Contains(body, "beta") {
 		t.Fatalf("beta from n2: %d %q", code, body)
 	}
-	if l1, l2 := n1.lookups.Load(), n2.lookups.Load(); l1 != 2 || l2 != 2 {
-		t.Fatalf("lookups n1=%d n2=%d, want one per asset per node (2 each)", l1, l2)
+	// At most one lookup per asset per node however many requests
+	// missed (a lookup stops asking once a node has the asset, so a slow
+	// node may not be asked at all).
+	if l1, l2 := n1.lookups.Load(), n2.lookups.Load(); l1 > 2 || l2 > 2 || l1+l2 < 2 {
+		t.Fatalf("lookups n1=%d n2=%d, want at most one per asset per node", l1, l2)
 	}
-	// Unknown assets are 404, and the negative answer is cached briefly.
+	// Unknown assets are 404, and the negative answer is cached briefly:
+	// three misses, one lookup (every node answers it).
+	before := n1.lookups.Load()
 	for range 3 {
 		if code, _ := get(t, ts.URL+"/v/nowhere/master.m3u8"); code != http.StatusNotFound {
 			t.Fatalf("unknown asset: %d, want 404", code)
 		}
 	}
-	if l1 := n1.lookups.Load(); l1 != 3 {
-		t.Fatalf("lookups on n1 after 3 misses of one unknown asset: %d, want 3", l1)
+	if l1 := n1.lookups.Load() - before; l1 != 1 {
+		t.Fatalf("lookups on n1 for 3 misses of one unknown asset: %d, want 1", l1)
 	}
 
 	// The asset is deleted from n2 and published on n1: the first 404
