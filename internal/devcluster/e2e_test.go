@@ -15,7 +15,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"github.com/vodfleet/vodfleet/internal/testmedia"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
@@ -50,7 +52,13 @@ func dialT(t *testing.T, addr string) *grpc.ClientConn {
 func submitFile(t *testing.T, ctx context.Context, jobs v1.JobServiceClient, st *storage.Client, local string) *v1.Job {
 	t.Helper()
 	path := "sources/" + strconv.FormatInt(time.Now().UnixNano(), 36) + "/" + filepath.Base(local)
-	if _, err := st.PutFile(ctx, path, local, ""); err != nil {
+	_, err := st.PutFile(ctx, path, local, "")
+	if status.Code(err) == codes.Unavailable {
+		// Unavailable is gRPC's retryable code (a reset connection).
+		t.Logf("upload: %v; retrying once", err)
+		_, err = st.PutFile(ctx, path, local, "")
+	}
+	if err != nil {
 		t.Fatalf("upload: %v", err)
 	}
 	resp, err := jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}}})
