@@ -6,7 +6,8 @@
 # edge, counting origin fetches. Servers run on CPU 0, wrk on CPU 1.
 # Installs nginx, varnish and wrk with apt-get when missing (as root).
 # EDGE_ARGS adds flags to the edge (e.g. a disk tier), BENCH_DURATION and
-# BENCH_CONNECTIONS tune wrk.
+# BENCH_CONNECTIONS tune wrk, BENCH_ROUNDS sets the interleaved rounds
+# (default 3; each figure is the median round).
 set -euo pipefail
 bin=${1:-bin/vodfleet}
 dur=${BENCH_DURATION:-5s}
@@ -80,20 +81,70 @@ taskset -c $srv_cpu varnishd -F -a 127.0.0.1:$var -f "$tmp/default.vcl" -s mallo
 pids+=($!)
 for i in $(seq 1 100); do curl -sf http://127.0.0.1:$var/v/bench/playlist.m3u8 >/dev/null && break; sleep 0.1; done
 
-declare -A rps mbs
+# Process trees whose CPU time is charged to each server (hits never reach
+# storage, so only the server itself counts).
+edge_pid=${pids[1]}
+var_pid=${pids[2]}
+tree() { # a pid and all its descendants
+	local p=$1
+	echo "$p"
+	for c in $(pgrep -P "$p" || true); do tree "$c"; done
+}
+ticks() { # user+system clock ticks of the given pids
+	local t=0 p f
+	for p in "$@"; do
+		f=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+		t=$(( t + $(echo "$f" | awk '{print $12 + $13}') ))
+	done
+	echo $t
+}
+server_pids() {
+	case $1 in
+	edge) tree "$edge_pid" ;;
+	nginx) tree "$(cat "$tmp/nginx.pid")" ;;
+	varnish) tree "$var_pid" ;;
+	esac
+}
+hz=$(getconf CLK_TCK)
+
+# The servers take turns in interleaved rounds, so a slow spell of a shared
+# machine hits all of them alike; each figure is the server's median round.
+rounds=${BENCH_ROUNDS:-3}
+declare -A rps mbs cpu
 for srv in edge nginx varnish; do
 	case $srv in edge) p=$edge;; nginx) p=$ngx;; varnish) p=$var;; esac
 	for obj in playlist.m3u8 seg.m4s; do
 		url=http://127.0.0.1:$p/v/bench/$obj
 		curl -sf "$url" >/dev/null; curl -sf "$url" >/dev/null # warm the caches
-		out=$(taskset -c $cli_cpu wrk -t1 -c$conns -d$dur "$url")
-		rps[$srv,$obj]=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-		mbs[$srv,$obj]=$(echo "$out" | awk '/Transfer\/sec/ {v=$2; if (v ~ /GB/) {sub("GB","",v); v*=1024} else if (v ~ /KB/) {sub("KB","",v); v/=1024} else {sub("MB","",v)}; printf "%.1f", v}')
 	done
+done
+for r in $(seq 1 "$rounds"); do
+	for obj in playlist.m3u8 seg.m4s; do
+		for srv in edge nginx varnish; do
+			case $srv in edge) p=$edge;; nginx) p=$ngx;; varnish) p=$var;; esac
+			url=http://127.0.0.1:$p/v/bench/$obj
+			sp=$(server_pids $srv)
+			t0=$(ticks $sp)
+			out=$(taskset -c $cli_cpu wrk -t1 -c$conns -d$dur "$url")
+			t1=$(ticks $sp)
+			n=$(echo "$out" | awk '/requests in/ {print $1}')
+			r_rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+			r_mbs=$(echo "$out" | awk '/Transfer\/sec/ {v=$2; if (v ~ /GB/) {sub("GB","",v); v*=1024} else if (v ~ /KB/) {sub("KB","",v); v/=1024} else {sub("MB","",v)}; printf "%.1f", v}')
+			r_cpu=$(python3 -c "print(f'{($t1-$t0)/$hz/max($n,1)*1e6:.1f}')")
+			rps[$srv,$obj]+="$r_rps "
+			mbs[$srv,$obj]+="$r_mbs "
+			cpu[$srv,$obj]+="$r_cpu "
+			printf "round %d %-14s %-8s %10s req/s %8s us CPU/response\n" "$r" "$obj" "$srv" "$r_rps" "$r_cpu"
+		done
+	done
+done
+median() { python3 -c "import statistics,sys; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.1f}')" $1; }
+for k in "${!rps[@]}"; do
+	rps[$k]=$(median "${rps[$k]}"); mbs[$k]=$(median "${mbs[$k]}"); cpu[$k]=$(median "${cpu[$k]}")
 done
 
 echo
-echo "bench-edge: cache hits, wrk -t1 -c$conns -d$dur, servers on CPU $srv_cpu, wrk on CPU $cli_cpu"
+echo "bench-edge: cache hits, wrk -t1 -c$conns -d$dur, servers on CPU $srv_cpu, wrk on CPU $cli_cpu, median of $rounds interleaved rounds"
 printf "%-16s %14s %14s %14s %12s %12s\n" object "edge req/s" "nginx req/s" "varnish req/s" "edge/nginx" "edge/varnish"
 for obj in playlist.m3u8 seg.m4s; do
 	printf "%-16s %14s %14s %14s %12s %12s\n" "$obj" "${rps[edge,$obj]}" "${rps[nginx,$obj]}" "${rps[varnish,$obj]}" \
@@ -101,6 +152,12 @@ for obj in playlist.m3u8 seg.m4s; do
 		"$(python3 -c "print(f'{${rps[edge,$obj]}/${rps[varnish,$obj]}:.2f}x')")"
 done
 printf "%-16s %14s %14s %14s   (MB/s)\n" "seg.m4s MB/s" "${mbs[edge,seg.m4s]}" "${mbs[nginx,seg.m4s]}" "${mbs[varnish,seg.m4s]}"
+echo
+echo "server CPU per response (user+system of the server processes / wrk requests), median round"
+printf "%-16s %14s %14s %14s\n" object "edge us" "nginx us" "varnish us"
+for obj in playlist.m3u8 seg.m4s; do
+	printf "%-16s %14s %14s %14s\n" "$obj" "${cpu[edge,$obj]}" "${cpu[nginx,$obj]}" "${cpu[varnish,$obj]}"
+done
 echo "targets: edge >= 1.0x nginx and >= 1.0x varnish on seg.m4s; >= 0.7x nginx on playlist.m3u8"
 go run ./internal/bench/edgetool herd -url http://127.0.0.1:$edge/v/bench/herd.m4s -metrics http://127.0.0.1:$edge/metrics -n 1000
 echo "target: origin fetches per unique object under a 1000-request cold herd = 1"
