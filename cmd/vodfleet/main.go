@@ -35,6 +35,7 @@ func commands() []command {
 		{"assets", "list the assets a storage node holds", runAssets},
 		{"delete", "delete an asset from storage", runDelete},
 		{"sign", "print a signed playback URL for an asset", runSign},
+		{"config", "config file tools: vodfleet config check FILE..., vodfleet config example", runConfig},
 	}
 }
 
@@ -97,16 +98,8 @@ func newLogger(level string, json bool) hclog.Logger {
 
 // logFlags adds --log-level and --log-json to fs.
 func logFlags(fs *flag.FlagSet) (level *string, json *bool) {
-	return fs.String("log-level", envOr("VODFLEET_LOG_LEVEL", "info"), "log level: trace, debug, info, warn, error"),
+	return fs.String("log-level", "info", "log level: trace, debug, info, warn, error"),
 		fs.Bool("log-json", false, "log as JSON lines")
-}
-
-// envOr returns the environment variable or def.
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }
 
 // splitList splits a comma-separated flag value.
