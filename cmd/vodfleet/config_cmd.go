@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -41,25 +40,27 @@ func runConfig(args []string, stdout io.Writer) error {
 		if len(args) < 2 {
 			return usage
 		}
-		failed := false
+		var all config.Errors
 		for _, path := range args[1:] {
 			errs := checkFile(path)
-			for _, e := range errs {
-				fmt.Fprintln(os.Stderr, e)
+			if len(errs) == 0 {
+				fmt.Fprintf(stdout, "%s: ok\n", path)
 			}
-			if len(errs) > 0 {
-				failed = true
-				continue
-			}
-			fmt.Fprintf(stdout, "%s: ok\n", path)
+			all = append(all, errs...)
 		}
-		if failed {
-			return exitError{1}
+		if len(all) > 0 {
+			return fileErrors{all}
 		}
 		return nil
 	}
 	return usage
 }
+
+// fileErrors are printed one per line as they are (FILE:LINE:COL: ...),
+// without the command prefix, so editors and scripts can parse them.
+type fileErrors struct{ errs config.Errors }
+
+func (e fileErrors) Error() string { return e.errs.Error() }
 
 // writeExample writes the complete example config from the flag sets.
 func writeExample(w io.Writer) error {

@@ -61,6 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		err := c.run(args[1:], stdout)
 		var ee exitError
+		var fe fileErrors
 		switch {
 		case err == nil:
 			return 0
@@ -68,6 +69,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		case errors.As(err, &ee):
 			return ee.code
+		case errors.As(err, &fe):
+			fmt.Fprintln(stderr, fe)
+			return 1
 		default:
 			fmt.Fprintf(stderr, "vodfleet %s: %v\n", c.name, err)
 			return 1
