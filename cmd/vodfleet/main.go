@@ -106,6 +106,17 @@ func logFlags(fs *flag.FlagSet) (level *string, json *bool) {
 		fs.Bool("log-json", false, "log as JSON lines")
 }
 
+// envOr returns the environment variable or def. Flags need not use it:
+// parseFlags reads VODFLEET_<SECTION>_<FLAG> for every flag (and the
+// older names in legacyEnv) with the right precedence (over the config
+// file); a default taken from envOr ranks below the file.
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
 // splitList splits a comma-separated flag value.
 func splitList(s string) []string {
 	var out []string
