@@ -236,3 +236,28 @@ func TestBinaryConfig(t *testing.T) {
 			line["grpc"], line["http"], line["dir"], grpcFlag, httpEnv, data)
 	}
 }
+
+// TestDeploymentGuideConfigs runs config check on every config file of
+// docs/deployment.md (the yaml blocks that start with "# /etc/vodfleet/").
+func TestDeploymentGuideConfigs(t *testing.T) {
+	guide, err := os.ReadFile("../../docs/deployment.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(guide), "```yaml\n")
+	n := 0
+	for _, b := range blocks[1:] {
+		body, _, ok := strings.Cut(b, "```")
+		if !ok || !strings.HasPrefix(body, "# /etc/vodfleet/") {
+			continue
+		}
+		n++
+		path := writeFile(t, "guide.yaml", body)
+		if errs := checkFile(path); len(errs) > 0 {
+			t.Errorf("config block %d of docs/deployment.md:\n%v", n, errs)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no config block found in docs/deployment.md")
+	}
+}
