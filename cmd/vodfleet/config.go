@@ -91,7 +91,8 @@ func applyConfig(fs *flag.FlagSet, file *config.File, lookupEnv func(string) (st
 		}
 	}
 	o := config.Options{Section: section, File: file, LookupEnv: lookupEnv, Aliases: aliases, Skip: notFromConfig}
-	if section == clientSection {
+	if section == clientSection && file.Section(clientSection) != nil {
+		// The client section holds the keys of every client command.
 		known := map[string]bool{}
 		for _, cfs := range clientFlagSets() {
 			cfs.VisitAll(func(f *flag.Flag) { known[f.Name] = true })

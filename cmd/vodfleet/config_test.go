@@ -261,3 +261,20 @@ func TestDeploymentGuideConfigs(t *testing.T) {
 		t.Fatal("no config block found in docs/deployment.md")
 	}
 }
+
+// TestClientSection: a client command takes the keys it has from the
+// shared client section, ignores other client commands' keys, and
+// refuses keys no client command has.
+func TestClientSection(t *testing.T) {
+	path := writeFile(t, "client.yaml", "client:\n  coordinator: 127.0.0.1:1\n  timeout: 5s\n  ladder: mobile\n")
+	var out, errb bytes.Buffer
+	if code := run([]string{"jobs", "--config", path}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "127.0.0.1:1") {
+		t.Errorf("jobs with the client section: exit %d, stderr %q; want a dial error naming the file's coordinator", code, errb.String())
+	}
+	bad := writeFile(t, "client.yaml", "client:\n  coordinator: 127.0.0.1:1\n  ladderr: mobile\n")
+	errb.Reset()
+	want := "vodfleet jobs: " + bad + ":3:3: client.ladderr: unknown key"
+	if code := run([]string{"jobs", "--config", bad}, &out, &errb); code != 1 || !strings.HasPrefix(errb.String(), want) {
+		t.Errorf("jobs with an unknown client key: exit %d, stderr %q, want prefix %q", code, errb.String(), want)
+	}
+}

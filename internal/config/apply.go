@@ -45,7 +45,7 @@ type Options struct {
 
 // Apply sets every flag of fs (already parsed) that the command line left
 // unset: from VODFLEET_<SECTION>_<FLAG>, then an alias variable, then the
-// file's section. So the precedence is flag > environment > file >
+// file's section. An empty variable counts as unset. So the precedence is flag > environment > file >
 // default. Values go through fs.Set, so they are validated like flags.
 // Every problem is returned, each with its variable or file position.
 func Apply(fs *flag.FlagSet, o Options) error {
@@ -62,7 +62,7 @@ func Apply(fs *flag.FlagSet, o Options) error {
 				if name == "" {
 					continue
 				}
-				if v, ok := o.LookupEnv(name); ok {
+				if v, ok := o.LookupEnv(name); ok && v != "" { // empty = unset, as before
 					fromEnv[f.Name] = true
 					if err := fs.Set(f.Name, v); err != nil {
 						errs = append(errs, &Error{Env: name, Section: o.Section, Key: f.Name, Err: invalid(f, v, err)})
@@ -102,7 +102,7 @@ func SetEntry(fs *flag.FlagSet, path, section string, e Entry, skip map[string]b
 		return bad(e.Pos, ErrNotSettable)
 	}
 	if f == nil {
-		return bad(e.Pos, unknown(fs, e.Key))
+		return bad(e.Pos, unknown(fs, section, e.Key))
 	}
 	kind, typed := valueKind(f)
 	if e.List && typed {
@@ -162,13 +162,13 @@ func invalid(f *flag.Flag, v string, err error) error {
 }
 
 // unknown explains an unknown key, naming the closest flag.
-func unknown(fs *flag.FlagSet, key string) error {
+func unknown(fs *flag.FlagSet, section, key string) error {
 	var names []string
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 	if near := Closest(key, names); near != "" {
-		return fmt.Errorf("%w (%s has no --%s flag; did you mean %s?)", ErrUnknownKey, fs.Name(), key, near)
+		return fmt.Errorf("%w (%s has no --%s flag; did you mean %s?)", ErrUnknownKey, section, key, near)
 	}
-	return fmt.Errorf("%w (%s has no --%s flag)", ErrUnknownKey, fs.Name(), key)
+	return fmt.Errorf("%w (%s has no --%s flag)", ErrUnknownKey, section, key)
 }
 
 // Closest returns the name nearest to s (at most two edits away), or "".
@@ -222,7 +222,7 @@ func Check(path string, s *Section, sets []*flag.FlagSet, skip map[string]bool) 
 			for _, f := range unionFlags(sets) {
 				union.Var(f.Value, f.Name, f.Usage)
 			}
-			errs = append(errs, &Error{Path: path, Pos: e.Pos, Section: s.Name, Key: e.Key, Err: unknown(union, e.Key)})
+			errs = append(errs, &Error{Path: path, Pos: e.Pos, Section: s.Name, Key: e.Key, Err: unknown(union, s.Name, e.Key)})
 			continue
 		}
 		errs = append(errs, SetEntry(target, path, s.Name, e, skip)...)

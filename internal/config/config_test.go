@@ -248,3 +248,13 @@ func TestWriteExampleRoundTrips(t *testing.T) {
 		t.Errorf("the example does not check: %v", errs)
 	}
 }
+
+func TestApplyEmptyEnvIsUnset(t *testing.T) {
+	tf := newTestFlags()
+	_ = tf.fs.Parse(nil)
+	f := mustParse(t, "coordinator:\n  lease: 40s\n")
+	err := Apply(tf.fs, Options{Section: "coordinator", File: f, LookupEnv: env(map[string]string{"VODFLEET_COORDINATOR_LEASE": ""})})
+	if err != nil || *tf.lease != 40*time.Second {
+		t.Errorf("lease = %s (%v), want the file's 40s under an empty variable", *tf.lease, err)
+	}
+}
