@@ -25,6 +25,7 @@ line flag > environment VODFLEET_<SECTION>_<FLAG> (upper case, dashes
 as underscores, e.g. VODFLEET_COORDINATOR_LEASE=45s) > this file >
 default. Check a file with "vodfleet config check FILE".`
 
+// runConfig is `vodfleet config check FILE...` and `vodfleet config example`.
 func runConfig(args []string, stdout io.Writer) error {
 	usage := errors.New("usage: vodfleet config check FILE... | vodfleet config example")
 	if len(args) == 0 {
@@ -68,7 +69,7 @@ func writeExample(w io.Writer) error {
 	for _, role := range serverRoles {
 		if fs := flagSetOf(role); fs != nil {
 			secs = append(secs, config.ExampleSection{Name: role, Sets: []*flag.FlagSet{fs},
-				Comment: fmt.Sprintf("vodfleet %s (env VODFLEET_%s_<FLAG>)", role, upper(role))})
+				Comment: fmt.Sprintf("vodfleet %s (env VODFLEET_%s_<FLAG>)", role, strings.ToUpper(role))})
 		}
 	}
 	secs = append(secs, config.ExampleSection{Name: clientSection, Sets: clientFlagSets(),
@@ -76,7 +77,6 @@ func writeExample(w io.Writer) error {
 	return config.WriteExample(w, exampleHeader, secs, notFromConfig)
 }
 
-func upper(s string) string { return strings.ToUpper(s) }
 
 // checkFile returns every problem of the config file at path: syntax,
 // unknown sections and keys, values the flags refuse, and settings a
@@ -100,8 +100,11 @@ func checkFile(path string) config.Errors {
 		var sets []*flag.FlagSet
 		if s.Name == clientSection {
 			sets = clientFlagSets()
+		} else if fs := flagSetOf(s.Name); fs != nil {
+			sets = []*flag.FlagSet{fs}
 		} else {
-			sets = []*flag.FlagSet{flagSetOf(s.Name)}
+			errs = append(errs, &config.Error{Path: path, Pos: s.Pos, Section: s.Name, Err: errors.New("this role does not read the config file")})
+			continue
 		}
 		serrs := config.Check(path, s, sets, notFromConfig)
 		errs = append(errs, serrs...)
