@@ -77,7 +77,6 @@ func writeExample(w io.Writer) error {
 	return config.WriteExample(w, exampleHeader, secs, notFromConfig)
 }
 
-
 // checkFile returns every problem of the config file at path: syntax,
 // unknown sections and keys, values the flags refuse, and settings a
 // role's Validate refuses.
