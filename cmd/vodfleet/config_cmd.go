@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -27,7 +28,7 @@ default. Check a file with "vodfleet config check FILE".`
 
 // runConfig is `vodfleet config check FILE...` and `vodfleet config example`.
 func runConfig(args []string, stdout io.Writer) error {
-	usage := errors.New("usage: vodfleet config check FILE... | vodfleet config example")
+	usage := errors.New("usage: vodfleet config check [FILE...] (default $VODFLEET_CONFIG) | vodfleet config example")
 	if len(args) == 0 {
 		return usage
 	}
@@ -38,11 +39,15 @@ func runConfig(args []string, stdout io.Writer) error {
 		}
 		return writeExample(stdout)
 	case "check":
-		if len(args) < 2 {
+		paths := args[1:]
+		if len(paths) == 0 && os.Getenv(envConfig) != "" {
+			paths = []string{os.Getenv(envConfig)}
+		}
+		if len(paths) == 0 {
 			return usage
 		}
 		var all config.Errors
-		for _, path := range args[1:] {
+		for _, path := range paths {
 			errs := checkFile(path)
 			if len(errs) == 0 {
 				fmt.Fprintf(stdout, "%s: ok\n", path)

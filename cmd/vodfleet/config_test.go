@@ -145,6 +145,11 @@ dev:
 	if code := run([]string{"config", "check", good}, &out, &out); code != 0 || out.String() != good+": ok\n" {
 		t.Errorf("config check of a good file: exit %d, %q", code, out.String())
 	}
+	t.Setenv("VODFLEET_CONFIG", good)
+	out.Reset()
+	if code := run([]string{"config", "check"}, &out, &out); code != 0 || out.String() != good+": ok\n" {
+		t.Errorf("config check of $VODFLEET_CONFIG: exit %d, %q", code, out.String())
+	}
 	// Validate runs on the role's real config: a value each flag accepts
 	// but the coordinator refuses.
 	limits := writeFile(t, "limits.yaml", "coordinator:\n  max-attempts: 1000\n")
