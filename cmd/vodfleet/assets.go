@@ -27,7 +27,7 @@ type storageFlags struct {
 }
 
 func (s *storageFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.addr, "storage", envOr("VODFLEET_STORAGE", "127.0.0.1:7001"), "storage nodes: a gRPC address, or id=address,... (every node is asked)")
+	fs.StringVar(&s.addr, "storage", "127.0.0.1:7001", "storage nodes: a gRPC address, or id=address,... (every node is asked)")
 	fs.BoolVar(&s.json, "json", false, "print JSON")
 	fs.DurationVar(&s.timeout, "timeout", 30*time.Second, "deadline for the request")
 }
@@ -68,7 +68,7 @@ func runAssets(args []string, stdout io.Writer) error {
 	var sf storageFlags
 	fs := flag.NewFlagSet("assets", flag.ContinueOnError)
 	sf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	var out []assetOut
@@ -105,7 +105,7 @@ func runDelete(args []string, stdout io.Writer) error {
 	var sf storageFlags
 	fs := flag.NewFlagSet("delete", flag.ContinueOnError)
 	sf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -143,11 +143,11 @@ func nodeSuffix(n storage.Node) string {
 
 func runSign(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
-	keyFile := fs.String("key-file", envOr("VODFLEET_SIGNING_KEY_FILE", ""), "file holding the edge's signing key")
+	keyFile := fs.String("key-file", "", "file holding the edge's signing key")
 	ttl := fs.Duration("ttl", time.Hour, "how long the URL stays valid")
-	base := fs.String("edge", envOr("VODFLEET_EDGE", "http://127.0.0.1:8080"), "edge base URL")
+	base := fs.String("edge", "http://127.0.0.1:8080", "edge base URL")
 	file := fs.String("file", "master.m3u8", "file inside the asset the URL points at")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

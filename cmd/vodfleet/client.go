@@ -28,8 +28,8 @@ type clientFlags struct {
 }
 
 func (c *clientFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.coordinator, "coordinator", envOr("VODFLEET_COORDINATOR", "127.0.0.1:7000"), "coordinator gRPC address")
-	fs.StringVar(&c.storage, "storage", envOr("VODFLEET_STORAGE", "127.0.0.1:7001"), "gRPC address of the storage node local sources are uploaded to (the job's asset goes to the same node)")
+	fs.StringVar(&c.coordinator, "coordinator", "127.0.0.1:7000", "coordinator gRPC address")
+	fs.StringVar(&c.storage, "storage", "127.0.0.1:7001", "gRPC address of the storage node local sources are uploaded to (the job's asset goes to the same node)")
 	fs.BoolVar(&c.json, "json", false, "print JSON")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "deadline for each request")
 }
@@ -69,7 +69,7 @@ func runSubmit(args []string, stdout io.Writer) error {
 	specFile := fs.String("spec", "", "job file (JSON or YAML SubmitJobRequest, see README); flags override it")
 	var ef encodeFlags
 	ef.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	req := &v1.SubmitJobRequest{}
@@ -255,7 +255,7 @@ func runJobs(args []string, stdout io.Writer) error {
 	cf.register(fs)
 	state := fs.String("state", "", "only jobs in this state: queued, running, succeeded, failed, cancelled")
 	limit := fs.Int("limit", 100, "at most this many jobs")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	var st v1.JobState
@@ -289,7 +289,7 @@ func runStatus(args []string, stdout io.Writer) error {
 	var cf clientFlags
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	cf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -330,7 +330,7 @@ func jobAction(args []string, stdout io.Writer, name string, call func(context.C
 	var cf clientFlags
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	cf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

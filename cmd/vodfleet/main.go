@@ -35,6 +35,7 @@ func commands() []command {
 		{"assets", "list the assets a storage node holds", runAssets},
 		{"delete", "delete an asset from storage", runDelete},
 		{"sign", "print a signed playback URL for an asset", runSign},
+		{"config", "config file tools: vodfleet config check FILE..., vodfleet config example", runConfig},
 	}
 }
 
@@ -60,6 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		err := c.run(args[1:], stdout)
 		var ee exitError
+		var fe fileErrors
 		switch {
 		case err == nil:
 			return 0
@@ -67,6 +69,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		case errors.As(err, &ee):
 			return ee.code
+		case errors.As(err, &fe):
+			fmt.Fprintln(stderr, fe)
+			return 1
 		default:
 			fmt.Fprintf(stderr, "vodfleet %s: %v\n", c.name, err)
 			return 1
@@ -97,11 +102,14 @@ func newLogger(level string, json bool) hclog.Logger {
 
 // logFlags adds --log-level and --log-json to fs.
 func logFlags(fs *flag.FlagSet) (level *string, json *bool) {
-	return fs.String("log-level", envOr("VODFLEET_LOG_LEVEL", "info"), "log level: trace, debug, info, warn, error"),
+	return fs.String("log-level", "info", "log level: trace, debug, info, warn, error"),
 		fs.Bool("log-json", false, "log as JSON lines")
 }
 
-// envOr returns the environment variable or def.
+// envOr returns the environment variable or def. Flags need not use it:
+// parseFlags reads VODFLEET_<SECTION>_<FLAG> for every flag (and the
+// older names in legacyEnv) with the right precedence (over the config
+// file); a default taken from envOr ranks below the file.
 func envOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {
 		return v

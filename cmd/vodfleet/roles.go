@@ -43,13 +43,16 @@ func runDev(args []string, _ io.Writer) error {
 	limitFlags(fs, &d.Coordinator)
 	fs.DurationVar(&d.Agent.TaskTimeout, "task-timeout", 0, "time limit of one task attempt (0: max(10m, 20 x source duration))")
 	level, json := logFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	d.Coordinator.AllowedSourceCIDRs = splitList(*devCIDRs)
 	d.Agent.AllowPrivateSources = d.Coordinator.AllowPrivateSources
 	d.Agent.AllowedSourceCIDRs = d.Coordinator.AllowedSourceCIDRs
 	d.Agent.MaxSourceBytes = d.Coordinator.MaxSourceBytes
+	if err := checkpoint(args, d.Validate); err != nil {
+		return err
+	}
 	log := newLogger(*level, *json)
 	c, err := devcluster.Start(d, log)
 	if err != nil {
@@ -69,10 +72,10 @@ func runDev(args []string, _ io.Writer) error {
 func runCoordinator(args []string, _ io.Writer) error {
 	cfg := coordinator.DefaultConfig()
 	fs := flag.NewFlagSet("coordinator", flag.ContinueOnError)
-	etcd := fs.String("etcd", envOr("VODFLEET_ETCD", "http://127.0.0.1:2379"), "comma-separated etcd endpoints")
+	etcd := fs.String("etcd", "http://127.0.0.1:2379", "comma-separated etcd endpoints")
 	listen := fs.String("listen", "127.0.0.1:7000", "gRPC listen address")
 	fs.StringVar(&cfg.AdvertiseAddress, "advertise", "", "address agents and followers use to reach this coordinator (default: the listen address)")
-	stSpec := fs.String("storage", envOr("VODFLEET_STORAGE", "127.0.0.1:7001"), "storage nodes: a gRPC address, or id=address,... for several (ids are the nodes' --node-id)")
+	stSpec := fs.String("storage", "127.0.0.1:7001", "storage nodes: a gRPC address, or id=address,... for several (ids are the nodes' --node-id)")
 	fs.StringVar(&cfg.PlaybackBaseURL, "playback-url", "http://127.0.0.1:8080", "edge base URL for playback links")
 	fs.StringVar(&cfg.Prefix, "prefix", cfg.Prefix, "etcd key prefix")
 	fs.DurationVar(&cfg.SessionTTL, "session-ttl", cfg.SessionTTL, "leader election session TTL")
@@ -83,13 +86,16 @@ func runCoordinator(args []string, _ io.Writer) error {
 	coordCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may name, e.g. 10.1.0.0/16")
 	limitFlags(fs, &cfg)
 	level, json := logFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg.AllowedSourceCIDRs = splitList(*coordCIDRs)
 	nodes, err := storage.ParseNodes(*stSpec)
 	if err != nil {
 		return fmt.Errorf("--storage: %w", err)
+	}
+	if err := checkpoint(args, cfg.WithDefaults().Validate); err != nil {
+		return err
 	}
 	log := newLogger(*level, *json)
 	n, err := node.StartCoordinator(cfg, nodes, splitList(*etcd), *listen, log)
@@ -103,7 +109,7 @@ func runCoordinator(args []string, _ io.Writer) error {
 func runAgent(args []string, _ io.Writer) error {
 	var cfg agent.Config
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
-	coords := fs.String("coordinator", envOr("VODFLEET_COORDINATOR", "127.0.0.1:7000"), "comma-separated coordinator addresses")
+	coords := fs.String("coordinator", "127.0.0.1:7000", "comma-separated coordinator addresses")
 	fs.StringVar(&cfg.ID, "id", "", "agent id (default: host name)")
 	fs.IntVar(&cfg.Slots, "slots", 2, "tasks run at once")
 	fs.StringVar(&cfg.WorkDir, "work-dir", "./.vodfleet-agent", "scratch directory for sources and outputs")
@@ -120,12 +126,15 @@ func runAgent(args []string, _ io.Writer) error {
 	fs.Int64Var(&cfg.MaxSourceBytes, "max-source-bytes", 0, "stop source downloads past this many bytes (0: no limit)")
 	fs.DurationVar(&cfg.TaskTimeout, "task-timeout", 0, "time limit of one task attempt (0: max(10m, 20 x source duration))")
 	level, json := logFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg.AllowedSourceCIDRs = splitList(*agentCIDRs)
 	cfg.Coordinators = splitList(*coords)
 	cfg.Labels = labels.m
+	if err := checkpoint(args, cfg.WithDefaults().Validate); err != nil {
+		return err
+	}
 	n, err := node.StartAgent(cfg, newLogger(*level, *json))
 	if err != nil {
 		return err
@@ -151,7 +160,10 @@ func runStorage(args []string, _ io.Writer) error {
 	grpcAddr := fs.String("grpc", "127.0.0.1:7001", "gRPC listen address")
 	httpAddr := fs.String("http", "127.0.0.1:7002", "HTTP origin listen address")
 	level, json := logFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkpoint(args, cfg.Validate); err != nil {
 		return err
 	}
 	n, err := node.StartStorage(cfg, *grpcAddr, *httpAddr, newLogger(*level, *json))
@@ -165,23 +177,16 @@ func runStorage(args []string, _ io.Writer) error {
 func runEdge(args []string, _ io.Writer) error {
 	cfg := edge.DefaultConfig()
 	fs := flag.NewFlagSet("edge", flag.ContinueOnError)
-	origin := fs.String("storage", envOr("VODFLEET_STORAGE_HTTP", "http://127.0.0.1:7002"), "storage HTTP origin (URL or host:port), or id=URL,... for several storage nodes")
+	origin := fs.String("storage", "http://127.0.0.1:7002", "storage HTTP origin (URL or host:port), or id=URL,... for several storage nodes")
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP listen address")
 	fs.Int64Var(&cfg.MemoryBytes, "memory", cfg.MemoryBytes, "memory cache budget in bytes")
 	fs.StringVar(&cfg.DiskDir, "disk-dir", "", "directory for the disk cache tier (the edge uses and empties its own vodfleet-edge-cache subdirectory)")
 	fs.Int64Var(&cfg.DiskBytes, "disk-bytes", 0, "disk cache budget in bytes (0: no disk tier)")
 	fs.DurationVar(&cfg.OriginConnectTimeout, "origin-connect-timeout", cfg.OriginConnectTimeout, "give up connecting to storage after this")
-	keyFile := fs.String("signing-key-file", envOr("VODFLEET_SIGNING_KEY_FILE", ""), "file with the URL signing key; when set, only signed URLs (/t/TOKEN/v/...) are served")
+	keyFile := fs.String("signing-key-file", "", "file with the URL signing key; when set, only signed URLs (/t/TOKEN/v/...) are served")
 	level, json := logFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if *keyFile != "" {
-		key, err := readKey(*keyFile)
-		if err != nil {
-			return err
-		}
-		cfg.SigningKey = key
 	}
 	origins, err := edge.ParseOrigins(*origin)
 	if err != nil {
@@ -191,6 +196,16 @@ func runEdge(args []string, _ io.Writer) error {
 		cfg.Origin = origins[0].URL
 	} else {
 		cfg.Origins = origins
+	}
+	if err := checkpoint(args, cfg.Validate); err != nil {
+		return err
+	}
+	if *keyFile != "" {
+		key, err := readKey(*keyFile)
+		if err != nil {
+			return err
+		}
+		cfg.SigningKey = key
 	}
 	n, err := node.StartEdge(cfg, *listen, newLogger(*level, *json))
 	if err != nil {
