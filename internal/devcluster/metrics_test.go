@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -201,5 +202,30 @@ func TestMetricsAfterJob(t *testing.T) {
 	}
 	if _, ok := sum(scrape(t, c.EdgeURL()+"/metrics"), "vodfleet_edge_cache_misses_total"); !ok {
 		t.Error("edge serves no vodfleet_edge_cache_misses_total")
+	}
+
+	// A file that is not media: ffprobe rejects it, once (not retried).
+	bad := filepath.Join(t.TempDir(), "notes.mp4")
+	if err := os.WriteFile(bad, []byte(strings.Repeat("not a video\n", 100)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if e := waitJob(t, ctx, jobs, submitFile(t, ctx, jobs, st, bad).GetId()); e.GetJob().GetState() != v1.JobState_JOB_STATE_FAILED {
+		t.Fatalf("non-media job ended %s", e.GetJob().GetState())
+	}
+	m = scrape(t, "http://"+c.Metrics.Addr+"/metrics")
+	if v := get("vodfleet_agent_ffmpeg_failures_total", `cause="invalid_input"`); v != 1 {
+		t.Errorf("ffmpeg_failures{invalid_input} = %v, want 1", v)
+	}
+	if v := get("vodfleet_agent_task_duration_seconds_count", `kind="probe"`, `outcome="failed"`); v != 1 {
+		t.Errorf("agent probe failures timed = %v, want 1", v)
+	}
+	if v := get("vodfleet_coordinator_task_duration_seconds_count", `kind="probe"`, `outcome="failed"`); v != 1 {
+		t.Errorf("coordinator probe failures timed = %v, want 1", v)
+	}
+	if v := get("vodfleet_coordinator_jobs_finished_total", `state="failed"`); v != 1 {
+		t.Errorf("jobs_finished{failed} = %v, want 1", v)
+	}
+	if v, _ := sum(m, "vodfleet_coordinator_task_retries_total"); v != 0 {
+		t.Errorf("task retries = %v; a permanent failure is not retried", v)
 	}
 }
