@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -123,8 +124,14 @@ func (s snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), snapshotScrapeTimeout)
 	defer cancel()
 	snap, err := l.snapshot(ctx)
-	if err != nil {
+	if errors.Is(err, ErrNotLeader) {
 		ch <- prometheus.MustNewConstMetric(leaderDesc, prometheus.GaugeValue, 0)
+		return
+	}
+	if err != nil {
+		// Still leading, but the loop did not answer in time: report
+		// leadership, and no stale or made-up gauges.
+		ch <- prometheus.MustNewConstMetric(leaderDesc, prometheus.GaugeValue, 1)
 		return
 	}
 	gauge := func(d *prometheus.Desc, v int, labels ...string) {

@@ -27,7 +27,11 @@ type leaderSnapshot struct {
 // leadership ends or ctx does first.
 func (l *leader) snapshot(ctx context.Context) (leaderSnapshot, error) {
 	out := make(chan leaderSnapshot, 1)
-	if !l.post(func() { out <- l.takeSnapshot() }) {
+	select {
+	case l.events <- func() { out <- l.takeSnapshot() }:
+	case <-ctx.Done():
+		return leaderSnapshot{}, ctx.Err()
+	case <-l.ctx.Done():
 		return leaderSnapshot{}, fmt.Errorf("leadership ended: %w", ErrNotLeader)
 	}
 	select {
