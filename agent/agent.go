@@ -47,12 +47,16 @@ type Agent struct {
 	stores *storeConns
 	// fusion shares one ffmpeg run among sibling video encodes.
 	fusion fusion
+	// metrics are exported through RegisterMetrics (metrics.go).
+	metrics *metrics
 }
 
 // runningTask is a lease being worked on.
 type runningTask struct {
 	grant  *v1.LeaseGrant
 	cancel context.CancelFunc
+	// run exposes the attempt's progress (fps) to metrics.
+	run *taskRun
 }
 
 // outboxSize bounds queued progress reports; more are dropped (the next
@@ -70,14 +74,16 @@ func New(cfg Config, log hclog.Logger) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agent config: %w", err)
 	}
-	return &Agent{
+	a := &Agent{
 		cfg:     cfg,
 		stores:  stores,
 		log:     log,
 		source:  newSourceCache(cfg, log),
 		outbox:  make(chan *v1.ConnectRequest, outboxSize),
 		running: map[string]*runningTask{},
-	}, nil
+	}
+	a.metrics = newMetrics()
+	return a, nil
 }
 
 // Run keeps a session with the leader until ctx ends, reconnecting with

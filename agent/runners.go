@@ -140,9 +140,12 @@ func (a *Agent) upload(ctx context.Context, run *taskRun, dir string, names []st
 	}
 	prefix := run.grant.GetStagingPrefix()
 	for _, n := range names {
-		if _, err := st.PutFile(ctx, prefix+n, filepath.Join(dir, filepath.FromSlash(n)), ""); err != nil {
+		info, err := st.PutFile(ctx, prefix+n, filepath.Join(dir, filepath.FromSlash(n)), "")
+		if err != nil {
 			return fmt.Errorf("upload %s: %w", n, err)
 		}
+		a.metrics.uploadedBytes.Add(float64(info.GetSize()))
+		a.metrics.uploadedObjects.Inc()
 	}
 	return nil
 }

@@ -55,12 +55,13 @@ func (a *Agent) start(ctx context.Context, g *v1.LeaseGrant) {
 		// the old attempt is dead weight, the new one starts clean.
 		old.cancel()
 	}
-	a.running[id] = &runningTask{grant: g, cancel: cancel}
+	run := a.newTaskRun(g)
+	a.running[id] = &runningTask{grant: g, cancel: cancel, run: run}
 	a.tasks.Add(1)
 	a.mu.Unlock()
 	go func() {
 		defer a.tasks.Done()
-		a.execute(ctx, tctx, g)
+		a.execute(ctx, tctx, run)
 	}()
 }
 
@@ -107,21 +108,26 @@ func (a *Agent) stillHeld(g *v1.LeaseGrant) bool {
 
 // execute runs a task under ctx, heartbeating progress, and reports the
 // outcome; reports wait for a session until agentCtx ends.
-func (a *Agent) execute(agentCtx, ctx context.Context, g *v1.LeaseGrant) {
+func (a *Agent) execute(agentCtx, ctx context.Context, run *taskRun) {
+	g := run.grant
 	t := g.GetTask()
-	log := a.log.With("task", t.GetId(), "attempt", g.GetAttempt())
-	dir := filepath.Join(a.cfg.WorkDir, "tasks", fmt.Sprintf("%s-%d", t.GetId(), g.GetAttempt()))
-	run := &taskRun{grant: g, dir: dir, log: log}
-	defer os.RemoveAll(dir)
+	log := run.log
+	defer os.RemoveAll(run.dir)
 	hbCtx, hbStop := context.WithCancel(ctx)
 	go a.heartbeat(hbCtx, run)
 	start := time.Now()
 	res, err := a.runTask(ctx, run)
 	hbStop()
 	if !a.stillHeld(g) {
+		a.metrics.observeTask(t.GetSpec().GetKind(), "stopped", time.Since(start).Seconds(), nil)
 		log.Info("task stopped", "after", time.Since(start).Round(time.Millisecond))
 		return
 	}
+	outcome := "succeeded"
+	if err != nil {
+		outcome = "failed"
+	}
+	a.metrics.observeTask(t.GetSpec().GetKind(), outcome, time.Since(start).Seconds(), err)
 	a.stop(t.GetId())
 	token := g.GetLeaseToken()
 	if err != nil {
@@ -142,6 +148,16 @@ func (a *Agent) execute(agentCtx, ctx context.Context, g *v1.LeaseGrant) {
 		_, err := c.CompleteTask(ctx, req)
 		return err
 	})
+}
+
+// newTaskRun prepares the context of an attempt of g.
+func (a *Agent) newTaskRun(g *v1.LeaseGrant) *taskRun {
+	t := g.GetTask()
+	return &taskRun{
+		grant: g,
+		dir:   filepath.Join(a.cfg.WorkDir, "tasks", fmt.Sprintf("%s-%d", t.GetId(), g.GetAttempt())),
+		log:   a.log.With("task", t.GetId(), "attempt", g.GetAttempt()),
+	}
 }
 
 // heartbeat reports progress every interval; that renews the lease even

@@ -32,6 +32,8 @@ type Coordinator struct {
 	ids    ids.Generator
 	log    hclog.Logger
 	leader atomic.Pointer[leader]
+	// metrics are shared by every leadership term (metrics.go).
+	metrics *metrics
 }
 
 // Option changes a Coordinator's collaborators (for tests).
@@ -59,16 +61,18 @@ func New(cfg Config, cli *clientv3.Client, pub Storage, log hclog.Logger, opts .
 		ids:   ids.TimeRandom{},
 		log:   log,
 	}
+	c.metrics = newMetrics()
 	for _, o := range opts {
 		o(c)
 	}
 	return c, nil
 }
 
-// Register adds the job and agent services to s.
+// Register adds the job, agent and cluster services to s.
 func (c *Coordinator) Register(s *grpc.Server) {
 	v1.RegisterJobServiceServer(s, &jobService{c: c})
 	v1.RegisterAgentServiceServer(s, &agentService{c: c})
+	v1.RegisterClusterServiceServer(s, &clusterService{c: c})
 }
 
 // IsLeader reports whether this coordinator currently leads.

@@ -154,6 +154,7 @@ func (l *leader) completed(c *v1.CompleteTaskRequest) error {
 		return err
 	}
 	l.freeSlot(tr.task)
+	l.metrics.observeAttempt(tr, "succeeded", l.clock.Now())
 	t := tr.task
 	res := c.GetResult()
 	switch t.GetSpec().GetKind() {
@@ -323,9 +324,11 @@ func (l *leader) failedTask(f *v1.FailTaskRequest) error {
 		return err
 	}
 	if f.GetHandback() {
+		l.metrics.observeAttempt(tr, "handed_back", l.clock.Now())
 		l.handback(jr, tr, f.GetError())
 		return nil
 	}
+	l.metrics.observeAttempt(tr, "failed", l.clock.Now())
 	l.fail(jr, tr, f.GetError(), f.GetRetryable())
 	return nil
 }
@@ -335,6 +338,7 @@ func (l *leader) failedTask(f *v1.FailTaskRequest) error {
 func (l *leader) handback(jr *jobRecord, tr *taskRecord, reason string) {
 	t := tr.task
 	l.freeSlot(t)
+	l.metrics.handbacks.Inc()
 	t.State = v1.TaskState_TASK_STATE_PENDING
 	t.AttemptsBeforeRetry++
 	t.Error = "handed back: " + reason
@@ -373,6 +377,7 @@ func (l *leader) fail(jr *jobRecord, tr *taskRecord, reason string, retryable bo
 		t.NotBefore = timestamp(l.clock.Now().Add(l.backoff(int(t.GetAttempt()))))
 		t.AgentId = ""
 		t.LeaseDeadline = nil
+		l.metrics.retries.Inc()
 		l.log.Warn("task attempt failed, will retry", "task", t.GetId(), "attempt", t.GetAttempt(), "error", reason)
 		l.stage(l.taskWrite(jr.job.GetId(), tr))
 		return
@@ -409,6 +414,8 @@ func (l *leader) expireLeases() {
 				s.suspectUntil = now.Add(l.cfg.LeaseDuration)
 			}
 			l.release(tr, "lease expired")
+			l.metrics.leaseExpiries.Inc()
+			l.metrics.observeAttempt(tr, "expired", now)
 			l.fail(jr, tr, fmt.Sprintf("lease expired: agent %q stopped reporting", t.GetAgentId()), true)
 			if l.failed != nil || l.jobs[id] == nil {
 				break

@@ -35,6 +35,9 @@ type taskRecord struct {
 	nextPublish time.Time
 	// publishing is set while a Publish call for the task is in flight.
 	publishing bool
+	// leasedAt is when this leader granted the running attempt (zero for
+	// attempts granted by an earlier leader); it times the attempt.
+	leasedAt time.Time
 }
 
 // progressPersistEvery throttles progress writes to etcd.
@@ -63,6 +66,8 @@ type leader struct {
 	pub   Storage
 	log   hclog.Logger
 	ctx   context.Context
+	// metrics belong to the Coordinator and outlive the term.
+	metrics *metrics
 
 	events chan func()
 	failed error
@@ -83,6 +88,7 @@ func newLeader(ctx context.Context, c *Coordinator, fence Fence) *leader {
 		pub:        c.pub,
 		log:        c.log.Named("leader").With("fence", fence.Rev),
 		ctx:        ctx,
+		metrics:    c.metrics,
 		events:     make(chan func(), 1024),
 		jobs:       map[string]*jobRecord{},
 		sessions:   map[string]*session{},
@@ -327,6 +333,7 @@ func (l *leader) finishJob(jr *jobRecord, state v1.JobState, reason string, extr
 		l.release(tr, "job "+strings.ToLower(strings.TrimPrefix(state.String(), "JOB_STATE_")))
 	}
 	delete(l.jobs, jr.job.GetId())
+	l.metrics.jobsFinished.WithLabelValues(stateLabel(state, "JOB_STATE_")).Inc()
 	l.log.Info("job finished", "job", jr.job.GetId(), "state", state.String(), "error", reason)
 }
 

@@ -55,6 +55,7 @@ func (p *recordingPublisher) published() []string {
 type harness struct {
 	t      *testing.T
 	addr   string
+	c      *Coordinator
 	clock  *clock.Fake
 	pub    *recordingPublisher
 	jobs   v1.JobServiceClient
@@ -75,11 +76,12 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(func() { cli.Close() })
 	h := &harness{t: t, clock: clock.NewFake(time.Unix(1_800_000_000, 0)), pub: newRecordingPublisher()}
-	cfg := Config{LeaseDuration: 10 * time.Second, RetryBackoff: 2 * time.Second, TickInterval: 20 * time.Millisecond}
+	cfg := Config{AdvertiseAddress: "leader.test:7000", LeaseDuration: 10 * time.Second, RetryBackoff: 2 * time.Second, TickInterval: 20 * time.Millisecond}
 	c, err := New(cfg, cli, h.pub, hclog.NewNullLogger(), WithClock(h.clock))
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.c = c
 	srv := grpc.NewServer()
 	c.Register(srv)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")

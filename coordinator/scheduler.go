@@ -56,7 +56,7 @@ func (l *leader) scheduleBatch() int {
 		return 0
 	}
 	for _, g := range batch {
-		g.tr.task, g.tr.persisted = g.next, now
+		g.tr.task, g.tr.persisted, g.tr.leasedAt = g.next, now, now
 		g.s.running[g.next.GetId()] = true
 		ws := []write{l.taskWrite(g.jr.job.GetId(), g.tr)}
 		if g.jr.job.GetState() == v1.JobState_JOB_STATE_QUEUED {

@@ -22,6 +22,8 @@ type metrics struct {
 	codes [600]atomic.Pointer[prometheus.Counter]
 
 	handler http.Handler
+	// reg is the private registry, exposed by Server.Metrics.
+	reg *prometheus.Registry
 }
 
 // newMetrics registers the edge's metrics, reading cache sizes from t and
@@ -66,6 +68,7 @@ func newMetrics(f *Fetcher, t *tiers) *metrics {
 	reg.MustRegister(tierGauges("memory", t.mem.Len, t.mem.Bytes)...)
 	reg.MustRegister(tierGauges("disk", diskObjects, diskBytes)...)
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	m.reg = reg
 	return m
 }
 
@@ -83,3 +86,7 @@ func (m *metrics) request(code int) {
 	}
 	(*p).Inc()
 }
+
+// Metrics returns the edge's private registry, so a process running several
+// roles (vodfleet dev) can serve all their metrics from one endpoint.
+func (s *Server) Metrics() prometheus.Gatherer { return s.metrics.reg }

@@ -116,7 +116,7 @@ func (g *grpcServer) Get(req *vodfleetv1.GetRequest, stream grpc.ServerStreaming
 		r = vr
 	case g.store.cfg.VerifyReads:
 		if err := verifyBlob(obj, rc); err != nil {
-			return g.fail("get", err)
+			return g.fail("get", g.store.noteCorrupt(err))
 		}
 	}
 	if _, err := rc.Seek(req.GetOffset(), io.SeekStart); err != nil {
@@ -133,7 +133,7 @@ func (g *grpcServer) Get(req *vodfleetv1.GetRequest, stream grpc.ServerStreaming
 			// Verify before the last chunk goes out, so a corrupt object
 			// never reaches the client as a complete, successful stream.
 			if err := vr.check(); err != nil {
-				return g.fail("get", err)
+				return g.fail("get", g.store.noteCorrupt(err))
 			}
 		}
 		msg := &vodfleetv1.GetResponse{Chunk: buf}
@@ -143,6 +143,7 @@ func (g *grpcServer) Get(req *vodfleetv1.GetRequest, stream grpc.ServerStreaming
 		if err := stream.Send(msg); err != nil {
 			return err
 		}
+		g.store.stats.getBytesGRPC.Add(uint64(len(buf)))
 	}
 	return nil
 }

@@ -64,7 +64,7 @@ func (h *httpOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Content-Type", obj.ContentType)
 	hdr.Set("ETag", `"`+obj.SHA256+`"`)
 	hdr.Set("X-Content-Type-Options", "nosniff")
-	http.ServeContent(w, r, obj.Path, obj.ModTime, rc)
+	http.ServeContent(countingWriter{w, &h.store.stats.getBytesHTTP}, r, obj.Path, obj.ModTime, rc)
 }
 
 // fail writes the HTTP status for a Store error; it is the HTTP

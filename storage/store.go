@@ -39,6 +39,9 @@ type Store struct {
 	// tracks them so Close can wait for both.
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
+
+	// stats feed the Prometheus metrics (metrics.go).
+	stats storeStats
 }
 
 // Open validates cfg, opens (or creates) the store in cfg.Dir and starts the

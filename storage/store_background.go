@@ -26,6 +26,7 @@ func (s *Store) every(ctx context.Context, interval time.Duration, f func(contex
 
 // runValueLogGC rewrites value-log files until Badger finds none worth it.
 func (s *Store) runValueLogGC(ctx context.Context) {
+	s.stats.valueLogGCs.Add(1)
 	for rewrites := 0; ctx.Err() == nil; rewrites++ {
 		err := s.db.RunValueLogGC(s.cfg.GCDiscardRatio)
 		switch {

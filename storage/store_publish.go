@@ -83,6 +83,8 @@ func (s *Store) Publish(fromPrefix, toPrefix string) (int, error) {
 		return 0, fmt.Errorf("publish %q to %q: %w", from, to, err)
 	}
 	s.removeBlobs(replaced...)
+	s.stats.publishes.Add(1)
+	s.stats.publishedObjects.Add(uint64(moved))
 	s.log.Info("published", "from", from, "to", to, "objects", moved)
 	return moved, nil
 }

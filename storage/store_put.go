@@ -56,6 +56,8 @@ func (s *Store) Put(ctx context.Context, path, contentType string, expectedSize 
 	if old != "" {
 		s.removeBlobs(old)
 	}
+	s.stats.putBytes.Add(uint64(obj.Size))
+	s.stats.putObjects.Add(1)
 	log.Debug("object stored", "size", obj.Size, "blob", obj.BlobID)
 	return obj, nil
 }

@@ -19,7 +19,7 @@ func (s *Store) Open(path string) (Object, io.ReadSeekCloser, error) {
 			return Object{}, nil, err
 		}
 		if obj.BlobID == missing {
-			return Object{}, nil, fmt.Errorf("open %q: blob %s is missing: %w", path, missing, ErrCorrupt)
+			return Object{}, nil, s.noteCorrupt(fmt.Errorf("open %q: blob %s is missing: %w", path, missing, ErrCorrupt))
 		}
 		rc, err := s.blobs.Open(obj.BlobID)
 		if errors.Is(err, ErrNotFound) {
@@ -34,7 +34,7 @@ func (s *Store) Open(path string) (Object, io.ReadSeekCloser, error) {
 		}
 		if err := checkSize(obj, rc); err != nil {
 			_ = rc.Close()
-			return Object{}, nil, err
+			return Object{}, nil, s.noteCorrupt(err)
 		}
 		return obj, rc, nil
 	}
@@ -51,7 +51,7 @@ func (s *Store) OpenVerified(path string) (Object, io.ReadSeekCloser, error) {
 	}
 	if err := verifyBlob(obj, rc); err != nil {
 		_ = rc.Close()
-		return Object{}, nil, err
+		return Object{}, nil, s.noteCorrupt(err)
 	}
 	return obj, rc, nil
 }

@@ -35,6 +35,11 @@ func (s *Store) Sweep(ctx context.Context) (SweepStats, error) {
 	var st SweepStats
 	errStaging := s.sweepStaging(ctx, &st)
 	errOrphans := s.sweepOrphans(ctx, &st)
+	s.stats.sweeps.Add(1)
+	s.stats.sweptStaging.Add(uint64(st.StagingObjects))
+	s.stats.sweptOrphans.Add(uint64(st.OrphanBlobs))
+	s.stats.sweptTmp.Add(uint64(st.TempFiles))
+	s.stats.sweptBytes.Add(uint64(st.Bytes))
 	if st != (SweepStats{}) {
 		s.log.Info("sweep removed garbage", "staging_objects", st.StagingObjects,
 			"orphan_blobs", st.OrphanBlobs, "temp_files", st.TempFiles, "bytes", st.Bytes)

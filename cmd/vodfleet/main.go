@@ -32,6 +32,7 @@ func commands() []command {
 		{"status", "show one job and its tasks", runStatus},
 		{"cancel", "cancel a job", runCancel},
 		{"retry", "requeue a failed or cancelled job", runRetry},
+		{"cluster", "show leader, followers, queue, jobs and agents at a glance", runCluster},
 		{"assets", "list the assets a storage node holds", runAssets},
 		{"delete", "delete an asset from storage", runDelete},
 		{"sign", "print a signed playback URL for an asset", runSign},

@@ -10,6 +10,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vodfleet/vodfleet/agent"
 	"github.com/vodfleet/vodfleet/coordinator"
 	"github.com/vodfleet/vodfleet/edge"
@@ -37,6 +40,7 @@ func runDev(args []string, _ io.Writer) error {
 	fs.StringVar(&d.StorageGRPCAddr, "storage-grpc", d.StorageGRPCAddr, "storage gRPC address")
 	fs.StringVar(&d.StorageHTTPAddr, "storage-http", d.StorageHTTPAddr, "storage HTTP origin address")
 	fs.StringVar(&d.EdgeAddr, "http", d.EdgeAddr, "edge HTTP address (players)")
+	fs.StringVar(&d.MetricsAddr, "metrics-listen", d.MetricsAddr, "address serving every role's Prometheus metrics at /metrics (empty: off)")
 	fs.BoolVar(&d.Coordinator.AllowPrivateSources, "allow-private-sources", d.Coordinator.AllowPrivateSources,
 		"let source URLs reach loopback and private addresses (dev is a local sandbox)")
 	devCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may reach, e.g. 10.1.0.0/16")
@@ -62,6 +66,10 @@ func runDev(args []string, _ io.Writer) error {
 		"coordinator", c.Coordinator.Addr, "storage_grpc", c.Storage.GRPCAddr,
 		"storage_http", "http://"+c.Storage.HTTPAddr, "edge", c.EdgeURL(),
 		"etcd", c.Etcd.Endpoint(), "agents", len(c.Agents), "data", d.DataDir)
+	if c.Metrics != nil {
+		log.Info("metrics", "all_roles", "http://"+c.Metrics.Addr+"/metrics",
+			"storage", "http://"+c.Storage.HTTPAddr+"/metrics", "edge", c.EdgeURL()+"/metrics")
+	}
 	sig := waitForSignal()
 	log.Info("stopping", "signal", sig.String())
 	c.Close()
@@ -74,6 +82,7 @@ func runCoordinator(args []string, _ io.Writer) error {
 	fs := flag.NewFlagSet("coordinator", flag.ContinueOnError)
 	etcd := fs.String("etcd", "http://127.0.0.1:2379", "comma-separated etcd endpoints")
 	listen := fs.String("listen", "127.0.0.1:7000", "gRPC listen address")
+	metricsListen := fs.String("metrics-listen", "", "address serving Prometheus metrics at /metrics, e.g. 127.0.0.1:7091 (empty: off)")
 	fs.StringVar(&cfg.AdvertiseAddress, "advertise", "", "address agents and followers use to reach this coordinator (default: the listen address)")
 	stSpec := fs.String("storage", "127.0.0.1:7001", "storage nodes: a gRPC address, or id=address,... for several (ids are the nodes' --node-id)")
 	fs.StringVar(&cfg.PlaybackBaseURL, "playback-url", "http://127.0.0.1:8080", "edge base URL for playback links")
@@ -102,8 +111,7 @@ func runCoordinator(args []string, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	waitForSignal()
-	return n.Close()
+	return serveUntilSignal(n, n.Registry, *metricsListen, log)
 }
 
 func runAgent(args []string, _ io.Writer) error {
@@ -125,6 +133,7 @@ func runAgent(args []string, _ io.Writer) error {
 	agentCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks URL sources may connect to, e.g. 10.1.0.0/16")
 	fs.Int64Var(&cfg.MaxSourceBytes, "max-source-bytes", 0, "stop source downloads past this many bytes (0: no limit)")
 	fs.DurationVar(&cfg.TaskTimeout, "task-timeout", 0, "time limit of one task attempt (0: max(10m, 20 x source duration))")
+	metricsListen := fs.String("metrics-listen", "", "address serving Prometheus metrics at /metrics, e.g. 127.0.0.1:7092 (empty: off)")
 	level, json := logFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -135,12 +144,12 @@ func runAgent(args []string, _ io.Writer) error {
 	if err := checkpoint(args, cfg.WithDefaults().Validate); err != nil {
 		return err
 	}
-	n, err := node.StartAgent(cfg, newLogger(*level, *json))
+	log := newLogger(*level, *json)
+	n, err := node.StartAgent(cfg, log)
 	if err != nil {
 		return err
 	}
-	waitForSignal()
-	return n.Close()
+	return serveUntilSignal(n, n.Registry, *metricsListen, log)
 }
 
 // limitFlags adds the source limit flags of the coordinator (and dev).
@@ -212,5 +221,23 @@ func runEdge(args []string, _ io.Writer) error {
 		return err
 	}
 	waitForSignal()
+	return n.Close()
+}
+
+// serveUntilSignal serves g's metrics on addr (unless empty) until SIGINT
+// or SIGTERM, then closes the metrics server and n.
+func serveUntilSignal(n io.Closer, g prometheus.Gatherer, addr string, log hclog.Logger) error {
+	var m *node.MetricsServer
+	if addr != "" {
+		var err error
+		if m, err = node.ServeMetrics(addr, g, log); err != nil {
+			_ = n.Close()
+			return fmt.Errorf("--metrics-listen: %w", err)
+		}
+	}
+	waitForSignal()
+	if m != nil {
+		_ = m.Close()
+	}
 	return n.Close()
 }

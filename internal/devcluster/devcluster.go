@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vodfleet/vodfleet/agent"
 	"github.com/vodfleet/vodfleet/coordinator"
@@ -32,6 +33,10 @@ type Config struct {
 	// EtcdAddr, CoordinatorAddr, StorageGRPCAddr, StorageHTTPAddr and
 	// EdgeAddr are the listen addresses.
 	EtcdAddr, CoordinatorAddr, StorageGRPCAddr, StorageHTTPAddr, EdgeAddr string
+	// MetricsAddr serves GET /metrics with every role's metrics merged
+	// (agents labelled agent=<id>); empty disables it. Storage and the edge
+	// also serve their own on their HTTP addresses.
+	MetricsAddr string
 	// Coordinator overrides coordinator settings (zero fields default).
 	Coordinator coordinator.Config
 	// Agent is the template of every agent's settings (source policy,
@@ -51,6 +56,7 @@ func DefaultConfig() Config {
 		StorageGRPCAddr: "127.0.0.1:7001",
 		StorageHTTPAddr: "127.0.0.1:7002",
 		EdgeAddr:        "127.0.0.1:8080",
+		MetricsAddr:     "127.0.0.1:7090",
 		// A dev cluster is a local sandbox: sources on loopback and the
 		// local network (a file server on the laptop) are the point.
 		Coordinator: coordinator.Config{AllowPrivateSources: true},
@@ -63,8 +69,8 @@ func DefaultConfig() Config {
 func LoopbackConfig(dir string) Config {
 	c := DefaultConfig()
 	c.DataDir = dir
-	c.EtcdAddr, c.CoordinatorAddr, c.StorageGRPCAddr, c.StorageHTTPAddr, c.EdgeAddr =
-		"127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	c.EtcdAddr, c.CoordinatorAddr, c.StorageGRPCAddr, c.StorageHTTPAddr, c.EdgeAddr, c.MetricsAddr =
+		"127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	c.Coordinator.RetryBackoff = 200 * time.Millisecond
 	return c
 }
@@ -90,6 +96,19 @@ type Cluster struct {
 	Edge        *node.Edge
 	// Agents are the running agents.
 	Agents []*node.Agent
+	// Metrics serves the merged metrics of every role (nil when
+	// Config.MetricsAddr is empty).
+	Metrics *node.MetricsServer
+}
+
+// Gatherer merges the metrics of every role; the names do not collide
+// (one prefix per role, agents labelled by id).
+func (c *Cluster) Gatherer() prometheus.Gatherer {
+	g := prometheus.Gatherers{c.Coordinator.Registry, c.Storage.Registry, c.Edge.Metrics()}
+	for _, a := range c.Agents {
+		g = append(g, a.Registry)
+	}
+	return g
 }
 
 // EdgeURL is the base URL players use.
@@ -150,11 +169,19 @@ func Start(cfg Config, log hclog.Logger) (_ *Cluster, err error) {
 		}
 		c.Agents = append(c.Agents, a)
 	}
+	if cfg.MetricsAddr != "" {
+		if c.Metrics, err = node.ServeMetrics(cfg.MetricsAddr, c.Gatherer(), log); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
 // Close stops every role, agents first.
 func (c *Cluster) Close() {
+	if c.Metrics != nil {
+		_ = c.Metrics.Close()
+	}
 	for _, a := range c.Agents {
 		_ = a.Close()
 	}

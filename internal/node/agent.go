@@ -2,14 +2,20 @@ package node
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vodfleet/vodfleet/agent"
 )
 
 // Agent is a running agent.
 type Agent struct {
+	// Registry holds the agent's metrics (labelled agent=<id>); serve it
+	// with ServeMetrics.
+	Registry *prometheus.Registry
+
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -20,8 +26,12 @@ func StartAgent(cfg agent.Config, log hclog.Logger) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	reg := prometheus.NewRegistry()
+	if err := a.RegisterMetrics(reg); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	n := &Agent{cancel: cancel, done: make(chan struct{})}
+	n := &Agent{Registry: reg, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(n.done)
 		_ = a.Run(ctx)

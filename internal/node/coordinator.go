@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
 
 	"github.com/vodfleet/vodfleet/coordinator"
 	"github.com/vodfleet/vodfleet/storage"
@@ -22,8 +24,11 @@ type Coordinator struct {
 	Addr string
 	// C is the coordinator itself.
 	C *coordinator.Coordinator
+	// Registry holds the coordinator's metrics; serve it with ServeMetrics.
+	Registry *prometheus.Registry
 
 	grpc   *grpc.Server
+	health *health.Server
 	etcd   *clientv3.Client
 	pool   *storage.Pool
 	cancel context.CancelFunc
@@ -61,10 +66,18 @@ func StartCoordinator(cfg coordinator.Config, nodes []storage.Node, etcdEndpoint
 		_ = cli.Close()
 		return nil, err
 	}
+	reg := prometheus.NewRegistry()
+	if err := c.RegisterMetrics(reg); err != nil {
+		_ = lis.Close()
+		_ = pool.Close()
+		_ = cli.Close()
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	c.Register(gs)
+	hs := addHealthAndReflection(gs)
 	go func() { _ = gs.Serve(lis) }()
 	ctx, cancel := context.WithCancel(context.Background())
-	n := &Coordinator{Addr: lis.Addr().String(), C: c, grpc: gs, etcd: cli, pool: pool, cancel: cancel, done: make(chan struct{})}
+	n := &Coordinator{Addr: lis.Addr().String(), C: c, Registry: reg, grpc: gs, health: hs, etcd: cli, pool: pool, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(n.done)
 		_ = c.Run(ctx)
@@ -73,8 +86,10 @@ func StartCoordinator(cfg coordinator.Config, nodes []storage.Node, etcdEndpoint
 	return n, nil
 }
 
-// Close resigns leadership and stops serving.
+// Close reports NOT_SERVING on the health service, resigns leadership and
+// stops serving.
 func (n *Coordinator) Close() error {
+	n.health.Shutdown()
 	n.cancel()
 	<-n.done
 	stopGRPC(n.grpc, 5*time.Second)

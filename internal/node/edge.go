@@ -6,13 +6,15 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vodfleet/vodfleet/edge"
 )
 
 // Edge is a running edge node.
 type Edge struct {
-	// Addr is the bound HTTP address players use.
+	// Addr is the bound HTTP address players use; it also serves
+	// GET /metrics.
 	Addr string
 
 	srv  *edge.Server
@@ -57,3 +59,6 @@ func (n *Edge) Close() error {
 	<-n.done
 	return n.srv.Close()
 }
+
+// Metrics returns the edge's registry (also served at GET /metrics on Addr).
+func (n *Edge) Metrics() prometheus.Gatherer { return n.srv.Metrics() }

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
 
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
@@ -16,12 +18,16 @@ import (
 type Storage struct {
 	// GRPCAddr is the bound gRPC address (uploads, publish).
 	GRPCAddr string
-	// HTTPAddr is the bound HTTP origin address edges fetch from.
+	// HTTPAddr is the bound HTTP origin address edges fetch from; it also
+	// serves GET /metrics.
 	HTTPAddr string
+	// Registry holds the storage node's metrics.
+	Registry *prometheus.Registry
 
-	store *storage.Store
-	grpc  *grpc.Server
-	http  *http.Server
+	store  *storage.Store
+	grpc   *grpc.Server
+	health *health.Server
+	http   *http.Server
 }
 
 // StartStorage opens the store and serves it on grpcAddr and httpAddr.
@@ -30,26 +36,34 @@ func StartStorage(cfg storage.Config, grpcAddr, httpAddr string, log hclog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("open storage: %w", err)
 	}
+	reg := prometheus.NewRegistry()
+	if err := st.RegisterMetrics(reg); err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	gs := newGRPCServer()
 	v1.RegisterStorageServiceServer(gs, storage.NewGRPCServer(st, log))
+	hs := addHealthAndReflection(gs)
 	glis, err := serveGRPC(grpcAddr, gs, log)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
-	hs, hlis, err := serveHTTP(httpAddr, storage.NewHTTPHandler(st, log), log)
+	hsrv, hlis, err := serveHTTP(httpAddr, withMetrics(storage.NewHTTPHandler(st, log), reg), log)
 	if err != nil {
 		gs.Stop()
 		_ = st.Close()
 		return nil, err
 	}
-	n := &Storage{GRPCAddr: glis.Addr().String(), HTTPAddr: hlis.Addr().String(), store: st, grpc: gs, http: hs}
+	n := &Storage{GRPCAddr: glis.Addr().String(), HTTPAddr: hlis.Addr().String(), Registry: reg, store: st, grpc: gs, health: hs, http: hsrv}
 	log.Named("storage").Info("storage listening", "grpc", n.GRPCAddr, "http", "http://"+n.HTTPAddr, "dir", cfg.Dir)
 	return n, nil
 }
 
-// Close stops serving and closes the store.
+// Close reports NOT_SERVING on the health service, stops serving and
+// closes the store.
 func (n *Storage) Close() error {
+	n.health.Shutdown()
 	shutdownHTTP(n.http, 5*time.Second)
 	stopGRPC(n.grpc, 5*time.Second)
 	return n.store.Close()
