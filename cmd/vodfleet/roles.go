@@ -12,6 +12,7 @@ import (
 
 	"github.com/vodfleet/vodfleet/agent"
 	"github.com/vodfleet/vodfleet/coordinator"
+	"github.com/vodfleet/vodfleet/coordinator/dashboard"
 	"github.com/vodfleet/vodfleet/edge"
 	"github.com/vodfleet/vodfleet/internal/devcluster"
 	"github.com/vodfleet/vodfleet/internal/node"
@@ -37,6 +38,7 @@ func runDev(args []string, _ io.Writer) error {
 	fs.StringVar(&d.StorageGRPCAddr, "storage-grpc", d.StorageGRPCAddr, "storage gRPC address")
 	fs.StringVar(&d.StorageHTTPAddr, "storage-http", d.StorageHTTPAddr, "storage HTTP origin address")
 	fs.StringVar(&d.EdgeAddr, "http", d.EdgeAddr, "edge HTTP address (players)")
+	fs.StringVar(&d.DashboardAddr, "dashboard", d.DashboardAddr, "web dashboard HTTP address (empty: off)")
 	fs.BoolVar(&d.Coordinator.AllowPrivateSources, "allow-private-sources", d.Coordinator.AllowPrivateSources,
 		"let source URLs reach loopback and private addresses (dev is a local sandbox)")
 	devCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may reach, e.g. 10.1.0.0/16")
@@ -59,6 +61,9 @@ func runDev(args []string, _ io.Writer) error {
 		"coordinator", c.Coordinator.Addr, "storage_grpc", c.Storage.GRPCAddr,
 		"storage_http", "http://"+c.Storage.HTTPAddr, "edge", c.EdgeURL(),
 		"etcd", c.Etcd.Endpoint(), "agents", len(c.Agents), "data", d.DataDir)
+	if c.Dashboard != nil {
+		log.Info("web dashboard", "url", c.Dashboard.URL())
+	}
 	sig := waitForSignal()
 	log.Info("stopping", "signal", sig.String())
 	c.Close()
@@ -71,6 +76,7 @@ func runCoordinator(args []string, _ io.Writer) error {
 	fs := flag.NewFlagSet("coordinator", flag.ContinueOnError)
 	etcd := fs.String("etcd", envOr("VODFLEET_ETCD", "http://127.0.0.1:2379"), "comma-separated etcd endpoints")
 	listen := fs.String("listen", "127.0.0.1:7000", "gRPC listen address")
+	httpAddr := fs.String("http", "", "web dashboard HTTP listen address, e.g. 127.0.0.1:7003 (empty: off)")
 	fs.StringVar(&cfg.AdvertiseAddress, "advertise", "", "address agents and followers use to reach this coordinator (default: the listen address)")
 	stSpec := fs.String("storage", envOr("VODFLEET_STORAGE", "127.0.0.1:7001"), "storage nodes: a gRPC address, or id=address,... for several (ids are the nodes' --node-id)")
 	fs.StringVar(&cfg.PlaybackBaseURL, "playback-url", "http://127.0.0.1:8080", "edge base URL for playback links")
@@ -95,6 +101,14 @@ func runCoordinator(args []string, _ io.Writer) error {
 	n, err := node.StartCoordinator(cfg, nodes, splitList(*etcd), *listen, log)
 	if err != nil {
 		return err
+	}
+	if *httpAddr != "" {
+		d, err := node.StartDashboard(n.C, dashboard.Config{}, *httpAddr, log)
+		if err != nil {
+			_ = n.Close()
+			return err
+		}
+		defer func() { _ = d.Close() }()
 	}
 	waitForSignal()
 	return n.Close()
@@ -171,6 +185,7 @@ func runEdge(args []string, _ io.Writer) error {
 	fs.StringVar(&cfg.DiskDir, "disk-dir", "", "directory for the disk cache tier (the edge uses and empties its own vodfleet-edge-cache subdirectory)")
 	fs.Int64Var(&cfg.DiskBytes, "disk-bytes", 0, "disk cache budget in bytes (0: no disk tier)")
 	fs.DurationVar(&cfg.OriginConnectTimeout, "origin-connect-timeout", cfg.OriginConnectTimeout, "give up connecting to storage after this")
+	fs.StringVar(&cfg.DashboardURL, "dashboard", "", "coordinator dashboard URL (its --http) to proxy read-only under /dashboard/")
 	keyFile := fs.String("signing-key-file", envOr("VODFLEET_SIGNING_KEY_FILE", ""), "file with the URL signing key; when set, only signed URLs (/t/TOKEN/v/...) are served")
 	level, json := logFlags(fs)
 	if err := fs.Parse(args); err != nil {
