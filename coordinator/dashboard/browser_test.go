@@ -49,6 +49,9 @@ func browserPrereqs(t *testing.T) (webDir, nodeBin string) {
 }
 
 func TestDashboardPlaysHLSAndDASHInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test encodes video; skipped with -short like the other end-to-end tests")
+	}
 	webDir, nodeBin := browserPrereqs(t)
 	log := testmedia.Logger(t, hclog.Info)
 	cfg := devcluster.LoopbackConfig(t.TempDir())
