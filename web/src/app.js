@@ -216,6 +216,7 @@ async function assetView(id, engine) {
 
 function route() {
   for (const f of cleanup.splice(0)) f();
+  setStatus('');
   delete document.body.dataset.thumbs;
   const parts = (location.hash.replace(/^#\/?/, '') || 'jobs').split('/').map(decodeURIComponent);
   const [view, id, extra] = parts;
