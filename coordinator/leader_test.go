@@ -60,6 +60,7 @@ type harness struct {
 	jobs   v1.JobServiceClient
 	agents v1.AgentServiceClient
 	agent  v1.AgentService_ConnectClient
+	coord  *Coordinator
 }
 
 func newHarness(t *testing.T) *harness {
@@ -80,6 +81,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.coord = c
 	srv := grpc.NewServer()
 	c.Register(srv)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")

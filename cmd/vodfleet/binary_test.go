@@ -48,19 +48,29 @@ func TestBinaryDevLogsAddressesAndStopsOnSignal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary; skipped with -short")
 	}
-	coord, edgeAddr := cluster.FreeAddr(t), cluster.FreeAddr(t)
+	coord, edgeAddr, dashAddr := cluster.FreeAddr(t), cluster.FreeAddr(t), cluster.FreeAddr(t)
 	p := cluster.StartProc(t, "dev", "dev", "--data", t.TempDir(), "--agents", "1",
 		"--listen", coord, "--http", edgeAddr, "--storage-grpc", cluster.FreeAddr(t),
-		"--storage-http", cluster.FreeAddr(t), "--etcd-listen", cluster.FreeAddr(t))
-	waitFor(t, "dev cluster ready", func() bool { return strings.Contains(p.Log(), "dev cluster ready") })
+		"--storage-http", cluster.FreeAddr(t), "--etcd-listen", cluster.FreeAddr(t), "--dashboard", dashAddr)
+	waitFor(t, "web dashboard", func() bool { return strings.Contains(p.Log(), "web dashboard") })
 	logs := p.Log()
-	for _, want := range []string{"coordinator=" + coord, "edge=http://" + edgeAddr, "storage_grpc=", "storage_http=http://"} {
+	for _, want := range []string{"coordinator=" + coord, "edge=http://" + edgeAddr, "storage_grpc=", "storage_http=http://",
+		"web dashboard: url=http://" + dashAddr + "/"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("dev log lacks %q:\n%s", want, logs)
 		}
 	}
 	if code, out, stderr := runBin(t, "jobs", "--coordinator", coord); code != 0 || !strings.Contains(out, "JOB") {
 		t.Fatalf("jobs against dev: exit %d %s %s", code, out, stderr)
+	}
+	resp, err := http.Get("http://" + dashAddr + "/api/jobs")
+	if err != nil {
+		t.Fatalf("dashboard api: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"jobs"`) {
+		t.Errorf("dashboard /api/jobs: %d %s", resp.StatusCode, body)
 	}
 	p.Stop(15 * time.Second)
 	if !strings.Contains(p.Log(), "stopped") {
