@@ -102,15 +102,17 @@ func runCoordinator(args []string, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var dash *node.Dashboard
 	if *httpAddr != "" {
-		d, err := node.StartDashboard(n.C, dashboard.Config{}, *httpAddr, log)
-		if err != nil {
+		if dash, err = node.StartDashboard(n.C, dashboard.Config{}, *httpAddr, log); err != nil {
 			_ = n.Close()
 			return err
 		}
-		defer func() { _ = d.Close() }()
 	}
 	waitForSignal()
+	if dash != nil {
+		_ = dash.Close() // before the coordinator it reads from
+	}
 	return n.Close()
 }
 
