@@ -5,22 +5,44 @@ BIN       := bin/vodfleet
 DATA      ?= .vodfleet
 
 .PHONY: bench-dispatch bench-failover bench-edge bench-encode
-.PHONY: all build run stop test test-short proto proto-check lint vet fmt-check check ffmpeg clean
+.PHONY: all build run stop test test-short proto proto-check lint vet fmt-check check ffmpeg node chromium web clean
 
 all: build
 
-build:
+build: web
 	$(GO) build -o $(BIN) ./cmd/vodfleet
 
-# ffmpeg/ffprobe from the OS packages: installed when missing and we are root.
-ffmpeg:
-	@if command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; then :; \
+# $(call apt_install,COMMANDS,PACKAGES): installs the Debian PACKAGES with
+# apt-get when one of COMMANDS is missing and we are root; otherwise says how.
+define apt_install
+	@missing=; for c in $(1); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing ffmpeg with apt-get"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
+		echo "installing $(2) with apt-get (missing:$$missing)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
 	else \
-		echo "ffmpeg is missing: install it with your package manager (e.g. sudo apt-get install ffmpeg)" >&2; exit 1; \
+		echo "missing:$$missing; install $(2) with your package manager (e.g. sudo apt-get install $(2))" >&2; exit 1; \
 	fi
+endef
+
+# ffmpeg/ffprobe, node/npm and chromium (the dashboard's browser test) from
+# the OS packages.
+ffmpeg:
+	$(call apt_install,ffmpeg ffprobe,ffmpeg)
+
+node:
+	$(call apt_install,node npm,nodejs npm)
+
+chromium:
+	$(call apt_install,chromium,chromium)
+
+# web: the dashboard bundle (web/dist, embedded by go:embed, not committed).
+# npm ci installs the exact versions of web/package-lock.json, again only
+# when the lock file changed.
+web: node
+	@cd web && if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+		npm ci --no-audit --no-fund; fi
+	cd web && node build.mjs
 
 # make run: start a dev cluster, transcode a generated demo clip, print
 # playable URLs and leave the cluster running (stop it with make stop).
@@ -30,7 +52,7 @@ run: ffmpeg build
 stop:
 	@scripts/run-demo.sh --stop $(DATA)
 
-test: ffmpeg fmt-check vet
+test: ffmpeg chromium web fmt-check vet
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 test-short: ffmpeg
@@ -71,3 +93,4 @@ check: lint proto-check
 
 clean:
 	rm -rf bin
+	find web/dist -mindepth 1 ! -name .placeholder -delete

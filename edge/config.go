@@ -76,6 +76,11 @@ type Config struct {
 	// working). Use at least 16 random bytes (32 recommended).
 	SigningKey []byte
 
+	// DashboardURL is a coordinator's web dashboard (its --http listener),
+	// proxied read-only (GET and HEAD) under /dashboard/ so operators
+	// reach it through the edge. Empty turns the proxy off.
+	DashboardURL string
+
 	// Now is the clock used for playlist freshness and token expiry. Nil
 	// means time.Now; tests inject a fake to drive expiry without sleeping.
 	Now func() time.Time
@@ -106,6 +111,11 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	if err := c.validateOrigins(); err != nil {
 		return err
+	}
+	if c.DashboardURL != "" {
+		if err := validateOriginURL(c.DashboardURL); err != nil {
+			return fmt.Errorf("dashboard url: %w", err)
+		}
 	}
 	switch {
 	case c.MemoryBytes < 0:

@@ -70,6 +70,14 @@ func New(cfg Config, log hclog.Logger) (*Server, error) {
 	s.metrics = newMetrics(s.fetcher, t)
 	s.mux.HandleFunc("GET /healthz", handleHealth)
 	s.mux.Handle("GET /metrics", s.metrics.handler)
+	if cfg.DashboardURL != "" {
+		dp, err := newDashboardProxy(cfg.DashboardURL, log.Named("dashboard"))
+		if err != nil {
+			return nil, err
+		}
+		s.mux.Handle(dashboardPrefix, dp)
+		s.mux.Handle(dashboardPrefix+"/", dp)
+	}
 	log.Info("edge ready", "origins", cfg.originNodes(), "memory_bytes", cfg.MemoryBytes,
 		"disk_dir", cfg.DiskDir, "disk_bytes", cfg.DiskBytes, "signed_urls", s.verifier != nil)
 	return s, nil

@@ -169,7 +169,7 @@ start_dev() { # AGENTS SLOTS
 	coord=127.0.0.1:${p[0]} store=127.0.0.1:${p[1]}
 	mkdir -p "$dir"
 	"$bin" dev --data "$dir" --agents "$1" --slots "$2" --listen "$coord" --storage-grpc "$store" \
-		--storage-http 127.0.0.1:${p[2]} --http 127.0.0.1:${p[3]} --etcd-listen 127.0.0.1:${p[4]} --metrics-listen "" \
+		--storage-http 127.0.0.1:${p[2]} --http 127.0.0.1:${p[3]} --etcd-listen 127.0.0.1:${p[4]} --metrics-listen "" --dashboard "" \
 		--log-level warn >"$dir.log" 2>&1 &
 	dev_pid=$!
 	for i in $(seq 1 100); do

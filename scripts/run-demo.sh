@@ -40,6 +40,13 @@ if [ ! -s "$clip" ]; then
 		-t 10 -c:v libx264 -preset veryfast -pix_fmt yuv420p -c:a aac "$clip"
 fi
 "$bin" submit --wait "$clip"
+dash=$(grep -o 'web dashboard: url=[^ ]*' "$data/dev.log" | tail -1 | sed 's/.*url=//')
+job=$("$bin" jobs --json --limit 1 | sed -n 's/.*"job_id": "\([^"]*\)".*/\1/p' | head -1)
+if [ -n "$dash" ]; then
+	echo
+	echo "Web dashboard: $dash"
+	[ -n "$job" ] && echo "This asset in the browser player: $dash#/assets/$job"
+fi
 cat <<MSG
 
 Play it with any HLS or DASH player, or with ffplay:

@@ -48,14 +48,17 @@ func TestBinaryDevLogsAddressesAndStopsOnSignal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary; skipped with -short")
 	}
-	coord, edgeAddr, metricsAddr := cluster.FreeAddr(t), cluster.FreeAddr(t), cluster.FreeAddr(t)
+	coord, edgeAddr, metricsAddr, dashAddr := cluster.FreeAddr(t), cluster.FreeAddr(t), cluster.FreeAddr(t), cluster.FreeAddr(t)
 	p := cluster.StartProc(t, "dev", "dev", "--data", t.TempDir(), "--agents", "1",
 		"--listen", coord, "--http", edgeAddr, "--storage-grpc", cluster.FreeAddr(t),
-		"--storage-http", cluster.FreeAddr(t), "--etcd-listen", cluster.FreeAddr(t), "--metrics-listen", metricsAddr)
-	waitFor(t, "dev cluster ready", func() bool { return strings.Contains(p.Log(), "dev cluster ready") })
+		"--storage-http", cluster.FreeAddr(t), "--etcd-listen", cluster.FreeAddr(t), "--metrics-listen", metricsAddr,
+		"--dashboard", dashAddr)
+	waitFor(t, "dev cluster ready", func() bool {
+		return strings.Contains(p.Log(), "dev cluster ready") && strings.Contains(p.Log(), "web dashboard")
+	})
 	logs := p.Log()
 	for _, want := range []string{"coordinator=" + coord, "edge=http://" + edgeAddr, "storage_grpc=", "storage_http=http://",
-		"all_roles=http://" + metricsAddr + "/metrics"} {
+		"all_roles=http://" + metricsAddr + "/metrics", "web dashboard: url=http://" + dashAddr + "/"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("dev log lacks %q:\n%s", want, logs)
 		}
@@ -71,6 +74,15 @@ func TestBinaryDevLogsAddressesAndStopsOnSignal(t *testing.T) {
 			strings.Contains(body, `vodfleet_storage_bytes{area="assets"} 0`) &&
 			strings.Contains(body, "vodfleet_edge_cache_hits_total 0")
 	})
+	resp, err := http.Get("http://" + dashAddr + "/api/jobs")
+	if err != nil {
+		t.Fatalf("dashboard api: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"jobs"`) {
+		t.Errorf("dashboard /api/jobs: %d %s", resp.StatusCode, body)
+	}
 	p.Stop(15 * time.Second)
 	if !strings.Contains(p.Log(), "stopped") {
 		t.Errorf("dev did not log a clean stop:\n%s", p.Log())

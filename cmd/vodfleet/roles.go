@@ -15,6 +15,7 @@ import (
 
 	"github.com/vodfleet/vodfleet/agent"
 	"github.com/vodfleet/vodfleet/coordinator"
+	"github.com/vodfleet/vodfleet/coordinator/dashboard"
 	"github.com/vodfleet/vodfleet/edge"
 	"github.com/vodfleet/vodfleet/internal/devcluster"
 	"github.com/vodfleet/vodfleet/internal/node"
@@ -41,6 +42,7 @@ func runDev(args []string, _ io.Writer) error {
 	fs.StringVar(&d.StorageHTTPAddr, "storage-http", d.StorageHTTPAddr, "storage HTTP origin address")
 	fs.StringVar(&d.EdgeAddr, "http", d.EdgeAddr, "edge HTTP address (players)")
 	fs.StringVar(&d.MetricsAddr, "metrics-listen", d.MetricsAddr, "address serving every role's Prometheus metrics at /metrics (empty: off)")
+	fs.StringVar(&d.DashboardAddr, "dashboard", d.DashboardAddr, "web dashboard HTTP address (empty: off)")
 	fs.BoolVar(&d.Coordinator.AllowPrivateSources, "allow-private-sources", d.Coordinator.AllowPrivateSources,
 		"let source URLs reach loopback and private addresses (dev is a local sandbox)")
 	devCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may reach, e.g. 10.1.0.0/16")
@@ -70,6 +72,9 @@ func runDev(args []string, _ io.Writer) error {
 		log.Info("metrics", "all_roles", "http://"+c.Metrics.Addr+"/metrics",
 			"storage", "http://"+c.Storage.HTTPAddr+"/metrics", "edge", c.EdgeURL()+"/metrics")
 	}
+	if c.Dashboard != nil {
+		log.Info("web dashboard", "url", c.Dashboard.URL())
+	}
 	sig := waitForSignal()
 	log.Info("stopping", "signal", sig.String())
 	c.Close()
@@ -83,6 +88,7 @@ func runCoordinator(args []string, _ io.Writer) error {
 	etcd := fs.String("etcd", "http://127.0.0.1:2379", "comma-separated etcd endpoints")
 	listen := fs.String("listen", "127.0.0.1:7000", "gRPC listen address")
 	metricsListen := fs.String("metrics-listen", "", "address serving Prometheus metrics at /metrics, e.g. 127.0.0.1:7091 (empty: off)")
+	httpAddr := fs.String("http", "", "web dashboard HTTP listen address, e.g. 127.0.0.1:7003 (empty: off)")
 	fs.StringVar(&cfg.AdvertiseAddress, "advertise", "", "address agents and followers use to reach this coordinator (default: the listen address)")
 	stSpec := fs.String("storage", "127.0.0.1:7001", "storage nodes: a gRPC address, or id=address,... for several (ids are the nodes' --node-id)")
 	fs.StringVar(&cfg.PlaybackBaseURL, "playback-url", "http://127.0.0.1:8080", "edge base URL for playback links")
@@ -111,7 +117,16 @@ func runCoordinator(args []string, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return serveUntilSignal(n, n.Registry, *metricsListen, log)
+	closers := []io.Closer{n}
+	if *httpAddr != "" {
+		dash, err := node.StartDashboard(n.C, dashboard.Config{}, *httpAddr, log)
+		if err != nil {
+			_ = n.Close()
+			return err
+		}
+		closers = []io.Closer{dash, n} // the dashboard before the coordinator it reads from
+	}
+	return serveUntilSignal(closeAll(closers), n.Registry, *metricsListen, log)
 }
 
 func runAgent(args []string, _ io.Writer) error {
@@ -192,6 +207,7 @@ func runEdge(args []string, _ io.Writer) error {
 	fs.StringVar(&cfg.DiskDir, "disk-dir", "", "directory for the disk cache tier (the edge uses and empties its own vodfleet-edge-cache subdirectory)")
 	fs.Int64Var(&cfg.DiskBytes, "disk-bytes", 0, "disk cache budget in bytes (0: no disk tier)")
 	fs.DurationVar(&cfg.OriginConnectTimeout, "origin-connect-timeout", cfg.OriginConnectTimeout, "give up connecting to storage after this")
+	fs.StringVar(&cfg.DashboardURL, "dashboard", "", "coordinator dashboard URL (its --http) to proxy read-only under /dashboard/")
 	keyFile := fs.String("signing-key-file", "", "file with the URL signing key; when set, only signed URLs (/t/TOKEN/v/...) are served")
 	level, json := logFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -240,4 +256,19 @@ func serveUntilSignal(n io.Closer, g prometheus.Gatherer, addr string, log hclog
 		_ = m.Close()
 	}
 	return n.Close()
+}
+
+// closeAll closes several parts of a role in order as one io.Closer,
+// returning the first error.
+type closeAll []io.Closer
+
+// Close closes every part, in order.
+func (cs closeAll) Close() error {
+	var first error
+	for _, c := range cs {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }

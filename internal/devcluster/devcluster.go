@@ -15,6 +15,7 @@ import (
 
 	"github.com/vodfleet/vodfleet/agent"
 	"github.com/vodfleet/vodfleet/coordinator"
+	"github.com/vodfleet/vodfleet/coordinator/dashboard"
 	"github.com/vodfleet/vodfleet/edge"
 	"github.com/vodfleet/vodfleet/internal/etcdserver"
 	"github.com/vodfleet/vodfleet/internal/node"
@@ -37,6 +38,9 @@ type Config struct {
 	// (agents labelled agent=<id>); empty disables it. Storage and the edge
 	// also serve their own on their HTTP addresses.
 	MetricsAddr string
+	// DashboardAddr is the coordinator's web dashboard listener; empty
+	// turns the dashboard off.
+	DashboardAddr string
 	// Coordinator overrides coordinator settings (zero fields default).
 	Coordinator coordinator.Config
 	// Agent is the template of every agent's settings (source policy,
@@ -57,6 +61,7 @@ func DefaultConfig() Config {
 		StorageHTTPAddr: "127.0.0.1:7002",
 		EdgeAddr:        "127.0.0.1:8080",
 		MetricsAddr:     "127.0.0.1:7090",
+		DashboardAddr:   "127.0.0.1:7003",
 		// A dev cluster is a local sandbox: sources on loopback and the
 		// local network (a file server on the laptop) are the point.
 		Coordinator: coordinator.Config{AllowPrivateSources: true},
@@ -71,6 +76,8 @@ func LoopbackConfig(dir string) Config {
 	c.DataDir = dir
 	c.EtcdAddr, c.CoordinatorAddr, c.StorageGRPCAddr, c.StorageHTTPAddr, c.EdgeAddr, c.MetricsAddr =
 		"127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	// Tests that want the dashboard set DashboardAddr themselves.
+	c.DashboardAddr = ""
 	c.Coordinator.RetryBackoff = 200 * time.Millisecond
 	return c
 }
@@ -94,6 +101,8 @@ type Cluster struct {
 	Storage     *node.Storage
 	Coordinator *node.Coordinator
 	Edge        *node.Edge
+	// Dashboard is the coordinator's web dashboard (nil when off).
+	Dashboard *node.Dashboard
 	// Agents are the running agents.
 	Agents []*node.Agent
 	// Metrics serves the merged metrics of every role (nil when
@@ -152,6 +161,11 @@ func Start(cfg Config, log hclog.Logger) (_ *Cluster, err error) {
 	if c.Coordinator, err = node.StartCoordinator(ccfg, []storage.Node{{ID: scfg.NodeID, Address: c.Storage.GRPCAddr}}, []string{c.Etcd.Endpoint()}, cfg.CoordinatorAddr, log); err != nil {
 		return nil, err
 	}
+	if cfg.DashboardAddr != "" {
+		if c.Dashboard, err = node.StartDashboard(c.Coordinator.C, dashboard.Config{}, cfg.DashboardAddr, log); err != nil {
+			return nil, err
+		}
+	}
 	for i := 1; i <= cfg.Agents; i++ {
 		acfg := cfg.Agent
 		acfg.ID = fmt.Sprintf("agent-%d", i)
@@ -184,6 +198,9 @@ func (c *Cluster) Close() {
 	}
 	for _, a := range c.Agents {
 		_ = a.Close()
+	}
+	if c.Dashboard != nil {
+		_ = c.Dashboard.Close()
 	}
 	if c.Coordinator != nil {
 		_ = c.Coordinator.Close()

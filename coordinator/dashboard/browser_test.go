@@ -1,0 +1,138 @@
+package dashboard_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/vodfleet/vodfleet/edge"
+	"github.com/vodfleet/vodfleet/internal/devcluster"
+	"github.com/vodfleet/vodfleet/internal/node"
+	"github.com/vodfleet/vodfleet/internal/testmedia"
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+	"github.com/vodfleet/vodfleet/storage"
+)
+
+// chromiumPath is Debian's chromium, which the Makefile installs.
+const chromiumPath = "/usr/bin/chromium"
+
+// browserPrereqs returns the web directory and node, failing (not
+// skipping) when anything the browser test needs is missing: `make test`
+// installs chromium and node and builds the bundle first.
+func browserPrereqs(t *testing.T) (webDir, nodeBin string) {
+	t.Helper()
+	webDir, err := filepath.Abs(filepath.Join("..", "..", "web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(webDir, "dist", "index.html")); err != nil {
+		t.Fatalf("dashboard bundle missing (%v): run make web", err)
+	}
+	if _, err := os.Stat(filepath.Join(webDir, "node_modules", "playwright-core")); err != nil {
+		t.Fatalf("playwright-core missing (%v): run make web", err)
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("%s missing (%v): make test installs Debian's chromium", chromiumPath, err)
+	}
+	if nodeBin, err = exec.LookPath("node"); err != nil {
+		t.Fatalf("node missing: make test installs it")
+	}
+	return webDir, nodeBin
+}
+
+func TestDashboardPlaysHLSAndDASHInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test encodes video; skipped with -short like the other end-to-end tests")
+	}
+	webDir, nodeBin := browserPrereqs(t)
+	log := testmedia.Logger(t, hclog.Info)
+	cfg := devcluster.LoopbackConfig(t.TempDir())
+	cfg.DashboardAddr = "127.0.0.1:0"
+	c, err := devcluster.Start(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+
+	// A second edge in front of the same storage that also proxies the
+	// dashboard, as an operator would reach it.
+	ecfg := edge.DefaultConfig()
+	ecfg.Origin = "http://" + c.Storage.HTTPAddr
+	ecfg.DashboardURL = c.Dashboard.URL()
+	viaEdge, err := node.StartEdge(ecfg, "127.0.0.1:0", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = viaEdge.Close() })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	clip := testmedia.Make(t, t.TempDir(), testmedia.Clip{Size: "320x180", Seconds: 4})
+	job := encode(t, ctx, c, clip)
+
+	args := []string{filepath.Join(webDir, "test", "play.mjs"),
+		"--dashboard", c.Dashboard.URL(), "--job", job, "--via-edge", "http://" + viaEdge.Addr,
+		"--chromium", chromiumPath, "--width", "320", "--timeout", "180000"}
+	if shot := os.Getenv("VODFLEET_DASHBOARD_SCREENSHOT"); shot != "" {
+		args = append(args, "--screenshot", shot)
+	}
+	cmd := exec.CommandContext(ctx, nodeBin, args...)
+	cmd.Dir = webDir
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser:\n%s", out)
+	if err != nil {
+		t.Fatalf("browser checks failed: %v", err)
+	}
+	if !strings.Contains(string(out), "play: all checks passed") {
+		t.Fatal("browser script ended without passing every check")
+	}
+}
+
+// encode uploads clip, submits it and waits for the job to succeed.
+func encode(t *testing.T, ctx context.Context, c *devcluster.Cluster, clip string) string {
+	t.Helper()
+	conn, err := grpc.NewClient(c.Coordinator.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sconn, err := grpc.NewClient(c.Storage.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sconn.Close()
+	path := "sources/dashboard/" + filepath.Base(clip)
+	if _, err := storage.NewClient(sconn).PutFile(ctx, path, clip, ""); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	jobs := v1.NewJobServiceClient(conn)
+	resp, err := jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}}})
+	if err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	id := resp.GetJob().GetId()
+	stream, err := jobs.WatchJob(ctx, &v1.WatchJobRequest{JobId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		m, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("watch %s: %v", id, err)
+		}
+		switch s := m.GetJob().GetState(); s {
+		case v1.JobState_JOB_STATE_SUCCEEDED:
+			return id
+		case v1.JobState_JOB_STATE_FAILED, v1.JobState_JOB_STATE_CANCELLED:
+			t.Fatalf("job %s ended %s: %s", id, s, m.GetJob().GetError())
+		}
+	}
+}

@@ -1,0 +1,142 @@
+// Browser test of the dashboard, run by the Go test
+// TestDashboardPlaysHLSAndDASHInChromium (coordinator/dashboard): Debian's
+// Chromium, headless, driven by playwright-core.
+//
+//   node test/play.mjs --dashboard URL --job ID [--via-edge URL] [--screenshot FILE]
+//
+// It opens the jobs page (the job is listed), the agents page, the same
+// jobs page through the edge's /dashboard/ proxy when --via-edge is given,
+// then the job's asset page and asserts for HLS and then DASH that the
+// video really plays: currentTime advances by at least 1 s, no media or
+// player error, videoWidth is 320, and the poster and the thumbnails
+// show; clicking a thumbnail seeks. Exit status 0 only if all holds.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values: opt } = parseArgs({
+  options: {
+    dashboard: { type: 'string' },
+    job: { type: 'string' },
+    'via-edge': { type: 'string' },
+    screenshot: { type: 'string' },
+    chromium: { type: 'string', default: '/usr/bin/chromium' },
+    width: { type: 'string', default: '320' },
+    timeout: { type: 'string', default: '120000' },
+  },
+});
+if (!opt.dashboard || !opt.job) {
+  console.error('usage: play.mjs --dashboard URL --job ID [--via-edge URL] [--screenshot FILE]');
+  process.exit(2);
+}
+const T = Number(opt.timeout);
+const wantWidth = Number(opt.width);
+const base = opt.dashboard.endsWith('/') ? opt.dashboard : opt.dashboard + '/';
+const log = (...a) => console.log('play:', ...a);
+
+function check(cond, msg) {
+  if (!cond) throw new Error(`assertion failed: ${msg}`);
+  log('ok', msg);
+}
+
+const profile = mkdtempSync(join(tmpdir(), 'vodfleet-chromium-'));
+// A fresh profile (user-data-dir) per run, removed at the end.
+const browser = await chromium.launchPersistentContext(profile, {
+  executablePath: opt.chromium,
+  headless: true,
+  viewport: { width: 1280, height: 860 },
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--autoplay-policy=no-user-gesture-required'],
+}).catch((e) => { rmSync(profile, { recursive: true, force: true }); throw e; });
+
+let failed = false;
+try {
+  const page = browser.pages()[0] || await browser.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') log('console error:', m.text()); });
+  page.setDefaultTimeout(T);
+
+  // Jobs page: the job is listed as succeeded with a play link.
+  await page.goto(base + '#/jobs');
+  const row = page.locator(`#jobs tr[data-job="${opt.job}"]`);
+  await row.waitFor();
+  check(await row.getAttribute('data-state') === 'succeeded', `jobs page lists ${opt.job} as succeeded`);
+
+  // Job detail: its tasks.
+  await page.goto(base + `#/jobs/${opt.job}`);
+  await page.locator('#tasks tr[data-task="package"]').waitFor();
+  check(await page.locator('#tasks tr[data-task]').count() >= 3, 'job page lists the tasks');
+
+  // Agents page: at least one agent with its slots.
+  await page.goto(base + '#/agents');
+  await page.locator('#agents tr[data-agent]').first().waitFor();
+  const agents = await page.locator('#agents tr[data-agent]').count();
+  check(agents >= 1, `agents page lists ${agents} agent(s)`);
+
+  if (opt['via-edge']) {
+    const viaEdge = opt['via-edge'].replace(/\/$/, '') + '/dashboard/';
+    await page.goto(viaEdge + '#/jobs');
+    await page.locator(`#jobs tr[data-job="${opt.job}"]`).waitFor();
+    check(true, `jobs page through the edge (${viaEdge}) lists the job`);
+  }
+
+  for (const engine of ['hls', 'dash']) {
+    await page.goto(base + `#/assets/${opt.job}/${engine}`);
+    await page.waitForFunction((e) => window.vodfleetPlayer && window.vodfleetPlayer.engine === e, engine);
+    await page.waitForFunction(() => {
+      const v = document.getElementById('player');
+      const s = window.vodfleetPlayer;
+      return (v && v.currentTime >= 1.0) || (s && s.errors.length > 0) || (v && v.error);
+    });
+    const st = await page.evaluate(() => {
+      const v = document.getElementById('player');
+      return { t: v.currentTime, w: v.videoWidth, h: v.videoHeight, err: v.error && v.error.code, errors: window.vodfleetPlayer.errors };
+    });
+    log(engine, JSON.stringify(st));
+    check(!st.err && st.errors.length === 0, `${engine}: no media or player error (${st.errors.join('; ')})`);
+    check(st.t >= 1.0, `${engine}: currentTime advanced to ${st.t.toFixed(2)} s`);
+    check(st.w === wantWidth, `${engine}: videoWidth ${st.w} is ${wantWidth}`);
+
+    // Poster: the image loaded.
+    await page.waitForFunction(() => { const i = document.getElementById('poster'); return i && i.complete && i.naturalWidth > 0; });
+    const poster = await page.evaluate(() => document.getElementById('poster').naturalWidth);
+    check(poster > 0, `${engine}: poster shows (${poster}px wide)`);
+
+    // Thumbnails: tiles from the WebVTT track whose sprite loads.
+    await page.waitForFunction(() => Number(document.body.dataset.thumbs || 0) > 0);
+    const sprite = await page.evaluate(async () => {
+      const t = document.querySelector('#thumbs .thumb');
+      const url = getComputedStyle(t).backgroundImage.replace(/^url\("?|"?\)$/g, '');
+      const img = new Image();
+      img.src = url;
+      await img.decode();
+      return { tiles: document.querySelectorAll('#thumbs .thumb').length, w: img.naturalWidth };
+    });
+    check(sprite.tiles >= 1 && sprite.w > 0, `${engine}: ${sprite.tiles} thumbnail tile(s), sprite ${sprite.w}px wide`);
+
+    // Clicking the first thumbnail seeks back to its start.
+    await page.waitForFunction(() => document.getElementById('player').currentTime >= 1.0);
+    const before = await page.evaluate(() => document.getElementById('player').currentTime);
+    await page.locator('#thumbs .thumb').first().click();
+    await page.waitForFunction((b) => document.getElementById('player').currentTime < b - 0.5, before);
+    check(true, `${engine}: clicking the first thumbnail seeked back from ${before.toFixed(2)} s`);
+    if (engine === 'hls' && opt.screenshot) {
+      await page.waitForFunction(() => document.getElementById('player').currentTime >= 0.5);
+      await page.screenshot({ path: opt.screenshot });
+      log('screenshot', opt.screenshot);
+    }
+  }
+  check(pageErrors.length === 0, `no uncaught page errors (${pageErrors.join('; ')})`);
+  log('all checks passed');
+} catch (e) {
+  failed = true;
+  console.error('play: FAILED:', e && e.message ? e.message : e);
+} finally {
+  await browser.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);
