@@ -64,8 +64,13 @@ func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error
 		job := ffmpeg.VideoJob{Input: in, Whitelist: wl, Rendition: r, FrameRate: spec.GetFrameRate(), SegmentSeconds: spec.GetSegmentSeconds(), OutDir: out}
 		if chunk != nil {
 			job.Chunk = &ffmpeg.Chunk{Start: chunk.GetStartSeconds(), Duration: chunk.GetDurationSeconds(), FirstSegment: int(chunk.GetFirstSegment())}
+			if chunk.GetIndex() > 0 {
+				// Warm x264's rate control up on the second before the
+				// chunk; that segment is dropped below.
+				job.Chunk.Preroll = ffmpeg.ChunkPreroll(job.FrameRate, job.SegmentSeconds)
+			}
 			track.FirstSegment = chunk.GetFirstSegment()
-			total = chunkLength(chunk, total)
+			total = chunkLength(chunk, total) + job.Chunk.Preroll
 		}
 		vjob = job
 		track.Codecs = ffmpeg.VideoCodecs(r)
@@ -109,6 +114,13 @@ func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error
 	}
 	if len(segs) == 0 {
 		return nil, fmt.Errorf("ffmpeg wrote no segments: %w", errPermanent)
+	}
+	if video {
+		// Never published: the chunk's segments are those of an encode
+		// without preroll.
+		if segs, err = ffmpeg.DropPreroll(vjob, segs); err != nil {
+			return nil, err
+		}
 	}
 	track.InitName = initName
 	track.Segments = segs

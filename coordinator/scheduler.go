@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"maps"
 	"sort"
 	"time"
 
@@ -72,7 +73,11 @@ func (l *leader) scheduleBatch() int {
 
 // planBatch picks up to limit (task, agent) pairs: classes in order; inside
 // a class, jobs take turns one task at a time until no job has a task a
-// free, capable agent can take. free is decremented as slots are used.
+// free, capable agent can take. The renditions of one chunk are one turn
+// and go to one agent together (see chunkGroup), so it decodes the chunk
+// once; while no agent has room for them, the job's other tasks (audio,
+// thumbnails, ...) still take free slots. free is decremented as slots are
+// used.
 func planBatch(classes [][]jobQueue, free map[*session]int, limit int) []pendingGrant {
 	var batch []pendingGrant
 	for _, class := range classes {
@@ -81,23 +86,23 @@ func planBatch(classes [][]jobQueue, free map[*session]int, limit int) []pending
 			for i := range class {
 				q := &class[i]
 				for len(q.tasks) > 0 && len(batch) < limit {
-					tr := q.tasks[0]
-					q.tasks = q.tasks[1:]
-					s := pickAgent(free, tr.task.GetSpec().GetRequires())
+					group := chunkGroup(q.tasks)
+					s, n := pickAgentFor(free, group)
 					if s == nil {
-						continue // no capable agent free: try the job's next task
+						// No capable agent has room for the group: it
+						// waits for the next pass, and the job's next
+						// tasks get their chance.
+						q.tasks = q.tasks[len(group):]
+						continue
 					}
-					free[s]--
-					batch = append(batch, pendingGrant{jr: q.jr, tr: tr, s: s})
-					// The other renditions of the same chunk go to the
-					// same agent while it has room: it decodes the
-					// source once for all of them (one ffmpeg run).
-					for len(q.tasks) > 0 && free[s] > 0 && len(batch) < limit && siblings(tr.task, q.tasks[0].task) &&
-						hasLabels(s.labels, q.tasks[0].task.GetSpec().GetRequires()) {
-						batch = append(batch, pendingGrant{jr: q.jr, tr: q.tasks[0], s: s})
-						q.tasks = q.tasks[1:]
-						free[s]--
+					n = min(n, limit-len(batch))
+					for _, tr := range group[:n] {
+						batch = append(batch, pendingGrant{jr: q.jr, tr: tr, s: s})
 					}
+					// Renditions the agent could not hold stay queued
+					// as a smaller group for a later turn.
+					q.tasks = q.tasks[n:]
+					free[s] -= n
 					progress = true
 					break // round-robin: one task (or chunk) per job per turn
 				}
@@ -105,6 +110,20 @@ func planBatch(classes [][]jobQueue, free map[*session]int, limit int) []pending
 		}
 	}
 	return batch
+}
+
+// chunkGroup returns the first task of tasks with the siblings that
+// follow it (video tasks are queued chunk by chunk) and need the same
+// agent labels: the renditions of one chunk that one agent should encode
+// from one decode. Any other task is a group of one.
+func chunkGroup(tasks []*taskRecord) []*taskRecord {
+	first := tasks[0].task
+	n := 1
+	for n < len(tasks) && siblings(first, tasks[n].task) &&
+		maps.Equal(first.GetSpec().GetRequires(), tasks[n].task.GetSpec().GetRequires()) {
+		n++
+	}
+	return tasks[:n]
 }
 
 // siblings reports whether two video encodes cover the same slice of the
@@ -115,6 +134,38 @@ func siblings(a, b *v1.Task) bool {
 		a.GetJobId() == b.GetJobId() && (sa.GetChunk() == nil) == (sb.GetChunk() == nil) &&
 		sa.GetChunk().GetIndex() == sb.GetChunk().GetIndex() &&
 		sa.GetFrameRate() == sb.GetFrameRate() && sa.GetSegmentSeconds() == sb.GetSegmentSeconds()
+}
+
+// pickAgentFor returns the agent for a group of tasks (all needing the
+// same labels) and how many of them it takes. An agent qualifies when it
+// has room for the whole group, or, if it has fewer slots than the group,
+// when all its slots are free (it takes as many as it holds, so agents
+// smaller than the ladder are not starved). A group is never spread over
+// the slots of a busy agent as they free up one by one: that would decode
+// the chunk once per rendition. Among qualified agents the one taking the
+// most tasks wins, then the one with the most free slots, then the lowest
+// id. It returns nil when no agent qualifies.
+func pickAgentFor(free map[*session]int, group []*taskRecord) (*session, int) {
+	requires := group[0].task.GetSpec().GetRequires()
+	var best *session
+	bestN := 0
+	for s, f := range free {
+		if f <= 0 || !hasLabels(s.labels, requires) {
+			continue
+		}
+		need := len(group)
+		if s.slots > 0 {
+			need = min(need, s.slots)
+		}
+		if f < need {
+			continue
+		}
+		n := min(f, len(group))
+		if best == nil || n > bestN || (n == bestN && (f > free[best] || (f == free[best] && s.agentID < best.agentID))) {
+			best, bestN = s, n
+		}
+	}
+	return best, bestN
 }
 
 // jobQueue is a job's ready tasks in plan order.
@@ -157,21 +208,6 @@ func effectivePriority(p v1.Priority) v1.Priority {
 		return v1.Priority_PRIORITY_NORMAL
 	}
 	return p
-}
-
-// pickAgent returns the agent with free slots and every required label
-// that has the most free slots (ties: lowest id), or nil.
-func pickAgent(free map[*session]int, requires map[string]string) *session {
-	var best *session
-	for s, n := range free {
-		if n <= 0 || !hasLabels(s.labels, requires) {
-			continue
-		}
-		if best == nil || n > free[best] || (n == free[best] && s.agentID < best.agentID) {
-			best = s
-		}
-	}
-	return best
 }
 
 // hasLabels reports whether labels has every key of requires with its value.

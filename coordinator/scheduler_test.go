@@ -141,3 +141,70 @@ func TestPlanBatchKeepsAChunkOnOneAgent(t *testing.T) {
 		t.Fatalf("granted %v, want %v", got, want)
 	}
 }
+
+// chunkedJobQueue plans a 16 s 720p source with thumbnails in 8 s chunks
+// (3 renditions x 2 chunks, audio, thumbnails) and returns its ready
+// tasks in queue order (the package task waits for the others).
+func chunkedJobQueue(t *testing.T) jobQueue {
+	t.Helper()
+	job := testJob()
+	job.Encode.ChunkSeconds = 8
+	job.Encode.Outputs.Thumbnails = nil // default: on
+	tasks, err := planEncodes(job, &v1.ProbeResult{HasVideo: true, HasAudio: true, Width: 1280, Height: 720, FrameRate: 30, DurationSeconds: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sortTasks(tasks)
+	q := jobQueue{jr: &jobRecord{job: job, tasks: map[string]*taskRecord{}}}
+	for _, tk := range tasks {
+		if tk.GetSpec().GetKind() != v1.TaskKind_TASK_KIND_PACKAGE {
+			q.tasks = append(q.tasks, &taskRecord{task: tk})
+		}
+	}
+	return q
+}
+
+// slotted is an x264/AAC agent with slots slots.
+func slotted(id string, slots int) *session {
+	s := agentSession(id, map[string]string{"encoder.libx264": "true", "encoder.aac": "true"})
+	s.slots = slots
+	return s
+}
+
+// TestPlanBatchWaitsForRoomForAWholeChunk: a chunk's renditions are not
+// spread over the slots of busy agents as they free up (each would decode
+// the chunk again); they wait for an agent with room for all of them,
+// while the job's audio and thumbnails use the free slots. An agent with
+// fewer slots than the chunk has renditions takes as many as it holds
+// once it is idle, and the rest of the chunk goes elsewhere.
+func TestPlanBatchWaitsForRoomForAWholeChunk(t *testing.T) {
+	a, b := slotted("a", 3), slotted("b", 3)
+	got := granted(planBatch([][]jobQueue{{chunkedJobQueue(t)}}, map[*session]int{a: 2, b: 1}, 100))
+	want := []string{"job1.audio@a", "job1.thumbnails@a"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("busy agents: granted %v, want %v", got, want)
+	}
+
+	// Once the agents are idle each takes a whole chunk; the other tasks
+	// take what is left.
+	free := map[*session]int{a: 3, b: 3}
+	got = granted(planBatch([][]jobQueue{{chunkedJobQueue(t)}}, free, 100))
+	want = []string{"job1.video-720p-c01@a", "job1.video-480p-c01@a", "job1.video-360p-c01@a",
+		"job1.video-720p-c02@b", "job1.video-480p-c02@b", "job1.video-360p-c02@b"}
+	if fmt.Sprint(got) != fmt.Sprint(want) || free[a] != 0 || free[b] != 0 {
+		t.Fatalf("idle agents: granted %v (free a=%d b=%d), want %v", got, free[a], free[b], want)
+	}
+
+	// Small agents: the idle 2-slot agent takes two renditions of the
+	// first chunk; its third rendition, now a group of one, goes to the
+	// agent with the most free slots; the idle 1-slot agent takes one
+	// rendition of the second chunk, whose rest the 3-slot agent (one
+	// slot left) does not take piecemeal: the audio gets that slot.
+	c, d, e := slotted("c", 2), slotted("d", 1), slotted("e", 3)
+	got = granted(planBatch([][]jobQueue{{chunkedJobQueue(t)}}, map[*session]int{c: 2, d: 1, e: 2}, 100))
+	want = []string{"job1.video-720p-c01@c", "job1.video-480p-c01@c", "job1.video-360p-c01@e",
+		"job1.video-720p-c02@d", "job1.audio@e"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("small agents: granted %v, want %v", got, want)
+	}
+}

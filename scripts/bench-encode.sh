@@ -4,16 +4,19 @@
 #   - raw: one ffmpeg process (split + scale, the x264/AAC/HLS fMP4 options
 #     of internal/ffmpeg VideoArgs/AudioArgs, the default ladder fitted as
 #     coordinator/ladder.go does), wall time;
-#   - vodfleet: `vodfleet dev` with 2 agents, `submit --wait --json`, wall
-#     time from submit (upload included) to SUCCEEDED; chunked
-#     (--chunk-seconds BENCH_CHUNK_SECONDS) and unchunked (-1) when the
-#     submit flag exists;
+#   - vodfleet: `vodfleet dev` with 2 agents, `submit --wait --json
+#     --no-thumbnails --no-dash` (the outputs the raw command makes: HLS
+#     only), wall time from submit (upload included) to SUCCEEDED; three
+#     jobs: vodfleet's defaults (60 s chunks: a 60 s source is one chunk;
+#     the raw/vodfleet ratio is this one's), chunked (--chunk-seconds
+#     BENCH_CHUNK_SECONDS) and unchunked (--chunk-seconds -1);
 #   - per rendition: bitrate from the segments, PSNR and SSIM against the
 #     source scaled to the rendition size (renditions fetched via the edge);
 #   - scaling: the chunked job on dev clusters of 1, 2, 4 agents x 1 slot.
+#   - PSNR chunked - unchunked per rendition: what chunking costs.
 # Usage: scripts/bench-encode.sh [BIN] [--agents 1,2,4]
 # Env: BENCH_SECONDS (60), BENCH_SIZE (1920x1080), BENCH_FPS (30, integer),
-# BENCH_AGENTS (1,2,4; "" skips scaling), BENCH_CHUNK_SECONDS (15),
+# BENCH_AGENTS (1,2,4; "" skips scaling), BENCH_CHUNK_SECONDS (12),
 # BENCH_SLOTS (4: slots per agent of the 2-agent comparison, one per rendition of the ladder so an agent takes a whole chunk and decodes it once), BENCH_NOISE
 # (4: temporal luma noise strength of the source, 0 for plain testsrc2),
 # BENCH_KEEP=1 keeps the temp dir. Installs ffmpeg with apt-get when
@@ -32,7 +35,7 @@ done
 secs=${BENCH_SECONDS:-60}
 size=${BENCH_SIZE:-1920x1080}
 fps=${BENCH_FPS:-30}
-chunk=${BENCH_CHUNK_SECONDS:-15}
+chunk=${BENCH_CHUNK_SECONDS:-12}
 slots=${BENCH_SLOTS:-4}
 noise=${BENCH_NOISE:-4}
 ladder=default
@@ -187,7 +190,7 @@ submit_timed() {
 	local id=$1 out=$2 label=$3 json=$tmp/job-$1.json t0 t1 c0 c1 d0 d1 vt
 	shift 3
 	child_cpu c0; d0=$(proc_cpu "$dev_pid"); t0=$(now)
-	run "$bin" submit --coordinator "$coord" --storage "$store" --wait --json "$@" "$src" >"$json" 2>"$json.err" ||
+	run "$bin" submit --coordinator "$coord" --storage "$store" --wait --json --no-thumbnails --no-dash "$@" "$src" >"$json" 2>"$json.err" ||
 		{ echo "bench-encode: $id job failed:" >&2; cat "$json" "$json.err" >&2; exit 1; }
 	t1=$(now); d1=$(proc_cpu "$dev_pid"); child_cpu c1
 	vt=$("$tool" check -job "$json")
@@ -211,20 +214,21 @@ if $has_chunks; then
 		rec note "vodfleet rounds chunks down to a multiple of the $seg s segment: --chunk-seconds $chunk encodes $eff s chunks"
 	fi
 else
-	rec note "this vodfleet has no 'submit --chunk-seconds': vodfleet ran with its defaults, the unchunked run and the chunked-vs-unchunked PSNR are skipped, and scaling runs one task per rendition"
+	rec note "this vodfleet has no 'submit --chunk-seconds': vodfleet ran with its defaults, the chunked and unchunked runs and the chunked-vs-unchunked PSNR are skipped, and scaling runs one task per rendition"
 fi
 echo "bench-encode: vodfleet dev, 2 agents x $slots slots"
 start_dev 2 "$slots"
-submit_timed vodfleet "$tmp/vodfleet" "dev, 2 agents x $slots slots, submit $chunk_desc" "${chunked[@]}"
+submit_timed vodfleet "$tmp/vodfleet" "dev, 2 agents x $slots slots, HLS only, default chunking"
 if $has_chunks; then
-	submit_timed unchunked "$tmp/unchunked" "dev, 2 agents x $slots slots, submit --chunk-seconds -1" --chunk-seconds=-1
+	submit_timed chunked "$tmp/chunked" "dev, 2 agents x $slots slots, HLS only, $chunk_desc" "${chunked[@]}"
+	submit_timed unchunked "$tmp/unchunked" "dev, 2 agents x $slots slots, HLS only, --chunk-seconds -1" --chunk-seconds=-1
 fi
 stop_dev
 
 # Scaling: each agent models one encode server running one task at a time
 # (1 slot); x264 threads are automatic, and all agents share this host.
 if [ -n "$agents_list" ]; then
-	rec meta scale "the vodfleet job ($chunk_desc, upload included) on vodfleet dev with N agents x 1 slot; all agents share this host's $(nproc) cores (x264 threads auto), so the speedup is bounded by the cores, not by the agent count"
+	rec meta scale "the chunked job ($chunk_desc, HLS only, upload included) on vodfleet dev with N agents x 1 slot; all agents share this host's $(nproc) cores (x264 threads auto), so the speedup is bounded by the cores, not by the agent count"
 	for n in ${agents_list//,/ }; do
 		echo "bench-encode: scaling, $n agents x 1 slot"
 		start_dev "$n" 1

@@ -66,7 +66,46 @@ type Chunk struct {
 	Duration float64
 	// FirstSegment is the number of the chunk's first segment.
 	FirstSegment int
+	// Preroll, when positive, is how much of the source before Start is
+	// encoded too (see ChunkPreroll), so that x264's rate control has
+	// settled when the chunk's first segment starts: without it the
+	// first frames of every chunk get a cold guess and lower quality than
+	// the same frames of an unchunked encode. The preroll is written as
+	// one extra, short segment numbered FirstSegment-1 (-hls_init_time),
+	// which DropPreroll checks and deletes; the chunk's own segments keep
+	// the names, durations and timestamps they have without preroll.
+	Preroll float64
 }
+
+// start is where the chunk's encode starts on the source timeline: Start,
+// or earlier by the preroll.
+func (c *Chunk) start() float64 { return roundMicros(c.Start - c.preroll()) }
+
+// preroll is the preroll in effect: none for a chunk at the start of the
+// source or numbered from the first segment.
+func (c *Chunk) preroll() float64 {
+	if c == nil || c.Preroll <= 0 || c.FirstSegment <= FirstSegmentNumber {
+		return 0
+	}
+	return roundMicros(math.Min(c.Preroll, c.Start))
+}
+
+// ChunkPreroll is the preroll (Chunk.Preroll) for chunks of an encode at
+// frameRate (0: source timing) with segments of segmentSeconds: about a
+// second, which is enough for x264's rate control to settle; a whole
+// number of frames, so the chunk's frames keep their place on the output
+// frame grid; at most one segment.
+func ChunkPreroll(frameRate, segmentSeconds float64) float64 {
+	p := 1.0
+	if frameRate > 0 {
+		p = math.Ceil(frameRate-1e-9) / frameRate
+	}
+	return roundMicros(math.Min(p, segmentSeconds))
+}
+
+// roundMicros rounds seconds to the microsecond, ffmpeg's time precision,
+// so that sums like Start-Preroll print without float noise.
+func roundMicros(s float64) float64 { return math.Round(s*1e6) / 1e6 }
 
 // AudioJob describes the AAC audio encode.
 type AudioJob struct {
@@ -127,7 +166,7 @@ func MultiVideoArgs(jobs []VideoJob) []string {
 // keyframe and frames before the start are dropped).
 func videoInputArgs(j VideoJob) []string {
 	if c := j.Chunk; c != nil {
-		return inputArgs(j.Input, j.Whitelist, "-ss", num(c.Start))
+		return inputArgs(j.Input, j.Whitelist, "-ss", num(c.start()))
 	}
 	return inputArgs(j.Input, j.Whitelist)
 }
@@ -135,18 +174,25 @@ func videoInputArgs(j VideoJob) []string {
 // videoOutputArgs are the options and HLS output of one rendition, fed by
 // stream (an input stream or a filter graph label); vf, if set, is its
 // filter chain. A chunk's output stops at the chunk end (-t) and has its
-// timestamps moved to the chunk's place on the timeline.
+// timestamps moved to the chunk's place on the timeline; with a preroll,
+// keyframes are forced on the segment grid counted from the chunk start
+// (not the preroll start), and the preroll becomes the first, short
+// segment.
 func videoOutputArgs(j VideoJob, stream, vf string) []string {
 	r := j.Rendition
 	seg := num(j.SegmentSeconds)
 	var args []string
 	first, limit := FirstSegmentNumber, chunkLimit(j)
+	pre := j.Chunk.preroll()
 	if c := j.Chunk; c != nil {
 		if limit != "" {
 			args = append(args, "-t", limit)
 		}
-		args = append(args, "-output_ts_offset", num(c.Start))
+		args = append(args, "-output_ts_offset", num(c.start()))
 		first = c.FirstSegment
+		if pre > 0 {
+			first--
+		}
 	}
 	args = append(args, "-map", stream, "-an", "-sn", "-dn")
 	if vf != "" {
@@ -175,14 +221,30 @@ func videoOutputArgs(j VideoJob, stream, vf string) []string {
 		}
 		args = append(args, "-maxrate", itoa(m), "-bufsize", itoa(buf))
 	}
-	args = append(args, "-force_key_frames", "expr:gte(t,n_forced*"+seg+")")
-	return append(args, hlsOnlyArgs(j.OutDir, seg, first, j.Chunk != nil)...)
+	keys := "expr:gte(t,n_forced*" + seg + ")"
+	if pre > 0 {
+		// A millisecond of slack: t is computed in floating point and
+		// the frame at the chunk start must not miss its keyframe
+		// (x264's keyint, counted from the preroll's first frame, does
+		// not put one there).
+		keys = "expr:gte(t," + num(roundMicros(pre-0.001)) + "+n_forced*" + seg + ")"
+	}
+	args = append(args, "-force_key_frames", keys)
+	hls := hlsOnlyArgs(j.OutDir, seg, first, j.Chunk != nil)
+	if pre > 0 {
+		// The first segment ends at the first keyframe after half the
+		// preroll: the one forced at the chunk start (the preroll's own
+		// first frame is a keyframe too, hence not at zero).
+		hls = append(hls[:len(hls)-1], "-hls_init_time", num(pre/2), hls[len(hls)-1])
+	}
+	return append(args, hls...)
 }
 
-// chunkLimit is the -t of a chunk with a known end, else "".
+// chunkLimit is the -t of a chunk with a known end (preroll included),
+// else "".
 func chunkLimit(j VideoJob) string {
 	if c := j.Chunk; c != nil && c.Duration > 0 {
-		return num(c.Duration)
+		return num(roundMicros(c.Duration + c.preroll()))
 	}
 	return ""
 }

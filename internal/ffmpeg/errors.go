@@ -52,3 +52,9 @@ func (k *mediaKind) Error() string { return k.text }
 
 // Unwrap returns ErrInvalidMedia.
 func (k *mediaKind) Unwrap() error { return ErrInvalidMedia }
+
+// ErrBadPreroll means a chunk encode with a preroll (Chunk.Preroll) did not
+// write the preroll as its own first segment ending at the chunk start.
+// It is not permanent; it would mean the keyframe or segmenting options do
+// not do what this package expects of ffmpeg.
+var ErrBadPreroll = errors.New("chunk preroll segment not as expected")
