@@ -20,14 +20,20 @@ type progressView struct {
 	w     io.Writer
 	tty   bool
 	width int
-	// drawn is how many lines the last terminal frame has.
+	// drawn is how many lines the last terminal frame has; frame is its
+	// text (an identical frame is not redrawn).
 	drawn int
+	frame string
 	// last is the last plain line's change key per job or task.
 	last map[string]string
 }
 
-// barWidth is the width of a progress bar's inside.
-const barWidth = 24
+// barWidth is the width of a progress bar's inside: wider in plain lines,
+// narrower in the terminal block so a task line fits 80 columns.
+const (
+	barWidth    = 24
+	ttyBarWidth = 20
+)
 
 // newProgressView renders to w; tty selects the redrawn block, width
 // (terminal columns) bounds its lines.
@@ -54,22 +60,27 @@ func stderrProgress(f *os.File) *progressView {
 // update shows the job as it is now.
 func (p *progressView) update(j *v1.Job, tasks []*v1.Task) {
 	if p.tty {
-		p.frame(j, tasks)
+		p.redraw(j, tasks)
 		return
 	}
 	p.plain(j, tasks)
 }
 
-// frame redraws the block: the cursor goes back up over the previous
+// redraw draws the block again: the cursor goes back up over the previous
 // frame, which is cleared, and the new one is written in its place. Once
 // the job ended only its line stays.
-func (p *progressView) frame(j *v1.Job, tasks []*v1.Task) {
-	lines := []string{jobLine(j, tasks)}
+func (p *progressView) redraw(j *v1.Job, tasks []*v1.Task) {
+	lines := []string{jobLine(j, tasks, true)}
 	for _, t := range tasks {
 		if t.GetState() == v1.TaskState_TASK_STATE_RUNNING && !isTerminal(j.GetState()) {
-			lines = append(lines, "  "+taskLine(t))
+			lines = append(lines, "  "+taskLine(t, true))
 		}
 	}
+	text := strings.Join(lines, "\n")
+	if text == p.frame {
+		return
+	}
+	p.frame = text
 	var b strings.Builder
 	if p.drawn > 0 {
 		fmt.Fprintf(&b, "\033[%dA", p.drawn)
@@ -86,10 +97,10 @@ func (p *progressView) frame(j *v1.Job, tasks []*v1.Task) {
 // plain writes a line for the job and for each task whose state, whole
 // percent or agent changed since its last line.
 func (p *progressView) plain(j *v1.Job, tasks []*v1.Task) {
-	p.plainLine("job", fmt.Sprintf("%s %.0f", j.GetState(), 100*j.GetProgress()), jobLine(j, tasks))
+	p.plainLine("job", fmt.Sprintf("%s %.0f", j.GetState(), 100*j.GetProgress()), jobLine(j, tasks, false))
 	for _, t := range tasks {
 		key := fmt.Sprintf("%s %.0f %s", t.GetState(), 100*t.GetProgress(), t.GetAgentId())
-		p.plainLine("task "+t.GetName(), key, "task "+taskLine(t))
+		p.plainLine("task "+t.GetName(), key, "task "+taskLine(t, false))
 	}
 }
 
@@ -101,17 +112,25 @@ func (p *progressView) plainLine(id, key, line string) {
 	fmt.Fprintln(p.w, line)
 }
 
-// jobLine is the job's bar: state, percent, tasks done, ETA.
-func jobLine(j *v1.Job, tasks []*v1.Task) string {
+// jobLine is the job's bar: id, state, percent, tasks done, ETA. The
+// terminal block leaves the id out (it is printed once above, and the
+// block must fit the width).
+func jobLine(j *v1.Job, tasks []*v1.Task, tty bool) string {
 	done := 0
 	for _, t := range tasks {
 		if t.GetState() == v1.TaskState_TASK_STATE_SUCCEEDED {
 			done++
 		}
 	}
-	s := fmt.Sprintf("job %s %-9s %s %3.0f%%  %d/%d tasks", j.GetId(), stateName(j.GetState(), "JOB_STATE_"),
-		bar(j.GetProgress()), 100*j.GetProgress(), done, len(tasks))
-	if e := j.GetEtaSeconds(); e > 0 && !isTerminal(j.GetState()) {
+	var s string
+	if tty {
+		s = fmt.Sprintf("%-14s %s %3.0f%%  %d/%d tasks", "job "+stateName(j.GetState(), "JOB_STATE_"),
+			bar(j.GetProgress(), ttyBarWidth), 100*j.GetProgress(), done, len(tasks))
+	} else {
+		s = fmt.Sprintf("job %s %-9s %s %3.0f%%  %d/%d tasks", j.GetId(), stateName(j.GetState(), "JOB_STATE_"),
+			bar(j.GetProgress(), barWidth), 100*j.GetProgress(), done, len(tasks))
+	}
+	if e := j.GetEtaSeconds(); e >= 1 && !isTerminal(j.GetState()) {
 		s += "  ETA " + etaText(e)
 	}
 	if j.GetError() != "" {
@@ -121,15 +140,21 @@ func jobLine(j *v1.Job, tasks []*v1.Task) string {
 }
 
 // taskLine is a task's bar: name, state, percent, speed, fps, ETA, agent.
-func taskLine(t *v1.Task) string {
-	s := fmt.Sprintf("%-14s %-9s %s %3.0f%%", t.GetName(), stateName(t.GetState(), "TASK_STATE_"), bar(t.GetProgress()), 100*t.GetProgress())
+// The terminal block shows only running tasks, so it leaves the state out.
+func taskLine(t *v1.Task, tty bool) string {
+	var s string
+	if tty {
+		s = fmt.Sprintf("%-14s %s %3.0f%%", t.GetName(), bar(t.GetProgress(), ttyBarWidth), 100*t.GetProgress())
+	} else {
+		s = fmt.Sprintf("%-14s %-9s %s %3.0f%%", t.GetName(), stateName(t.GetState(), "TASK_STATE_"), bar(t.GetProgress(), barWidth), 100*t.GetProgress())
+	}
 	if t.GetSpeed() > 0 {
 		s += fmt.Sprintf("  %.1fx", t.GetSpeed())
 	}
 	if t.GetFps() > 0 {
 		s += fmt.Sprintf("  %.0f fps", t.GetFps())
 	}
-	if t.GetEtaSeconds() > 0 && t.GetState() == v1.TaskState_TASK_STATE_RUNNING {
+	if t.GetEtaSeconds() >= 1 && t.GetState() == v1.TaskState_TASK_STATE_RUNNING {
 		s += "  ETA " + etaText(t.GetEtaSeconds())
 	}
 	if t.GetAgentId() != "" {
@@ -141,11 +166,11 @@ func taskLine(t *v1.Task) string {
 	return s
 }
 
-// bar draws a fraction as [#####-----].
-func bar(f float64) string {
+// bar draws a fraction as [#####-----], width characters inside.
+func bar(f float64, width int) string {
 	f = min(max(f, 0), 1)
-	n := int(f*barWidth + 0.5)
-	return "[" + strings.Repeat("#", n) + strings.Repeat("-", barWidth-n) + "]"
+	n := int(f*float64(width) + 0.5)
+	return "[" + strings.Repeat("#", n) + strings.Repeat("-", width-n) + "]"
 }
 
 // truncate cuts s to at most n characters, so a terminal line never wraps

@@ -38,16 +38,29 @@ func TestProgressTerminalRedrawsBlock(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("first frame has %d lines, want job + 2 running tasks: %q", len(lines), first)
 	}
-	if want := "job j1 running   [##########--------------]  40%  1/3 tasks  ETA 1m5s"; lines[0] != want {
+	if want := "job running    [########------------]  40%  1/3 tasks  ETA 1m5s"; lines[0] != want {
 		t.Errorf("job line\n got %q\nwant %q", lines[0], want)
 	}
-	for _, frag := range []string{"video-720p", "[############------------]", " 50%", "2.5x", "60 fps", "ETA 12s", "on agent-1"} {
+	if want := "video-720p     [##########----------]  50%  2.5x  60 fps  ETA 12s  on agent-1"; lines[1] != "  "+want {
+		t.Errorf("task line\n got %q\nwant %q", lines[1], "  "+want)
+	}
+	if len(lines[1]) > 79 {
+		t.Errorf("task line of %d columns does not fit 80", len(lines[1]))
+	}
+	for _, frag := range []string{"video-720p", "[##########----------]", " 50%", "2.5x", "60 fps", "ETA 12s", "on agent-1"} {
 		if !strings.Contains(lines[1], frag) {
 			t.Errorf("task line %q lacks %q", lines[1], frag)
 		}
 	}
 	if strings.Contains(first, "probe") {
 		t.Errorf("finished tasks get no bar: %q", first)
+	}
+
+	// An identical update draws nothing.
+	buf.Reset()
+	p.update(progressJob(v1.JobState_JOB_STATE_RUNNING, 0.4), tasks)
+	if buf.Len() != 0 {
+		t.Fatalf("identical frame redrawn: %q", buf.String())
 	}
 
 	// The next frame moves up over the three lines drawn and clears them;

@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"os"
 
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
@@ -29,6 +31,9 @@ func runWatch(args []string, stdout io.Writer) error {
 	defer conn.Close()
 	ctx, stop := signalContext()
 	defer stop()
+	if !cf.json {
+		fmt.Fprintf(os.Stderr, "watching job %s\n", fs.Arg(0))
+	}
 	final, tasks, err := watch(ctx, v1.NewJobServiceClient(conn), fs.Arg(0), !cf.json)
 	if err != nil {
 		return err
