@@ -59,6 +59,8 @@ type Config struct {
 	// larger, in either orientation (see checkSourceLimits); 0 means no
 	// limit. They bound the memory and time a decode can take.
 	MaxSourceWidth, MaxSourceHeight int
+	// Webhooks configures job event webhooks (see WebhookConfig).
+	Webhooks WebhookConfig
 }
 
 // DefaultConfig returns the defaults used by `vodfleet dev`.
@@ -102,6 +104,7 @@ func (c Config) WithDefaults() Config {
 	if c.DefaultSegmentSeconds == 0 {
 		c.DefaultSegmentSeconds = d.DefaultSegmentSeconds
 	}
+	c.Webhooks = c.Webhooks.WithDefaults()
 	return c
 }
 
@@ -129,6 +132,6 @@ func (c Config) Validate() error {
 	if c.DefaultSegmentSeconds < 1 || c.DefaultSegmentSeconds > 30 {
 		errs = append(errs, fmt.Errorf("segment duration %gs is outside 1..30", c.DefaultSegmentSeconds))
 	}
-	errs = append(errs, c.validateSourceLimits())
+	errs = append(errs, c.validateSourceLimits(), c.Webhooks.Validate())
 	return errors.Join(errs...)
 }

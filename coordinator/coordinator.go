@@ -65,6 +65,9 @@ func New(cfg Config, cli *clientv3.Client, pub Storage, log hclog.Logger, opts .
 	for _, o := range opts {
 		o(c)
 	}
+	if len(cfg.Webhooks.URLs) > 0 && len(cfg.Webhooks.Secret) == 0 {
+		log.Warn("webhooks configured without a secret: deliveries are unsigned")
+	}
 	return c, nil
 }
 
@@ -124,6 +127,7 @@ func (c *Coordinator) term(ctx context.Context) error {
 	err = l.run()
 	c.leader.Store(nil)
 	cancel()
+	<-l.hooksDone // webhook deliveries stop with leadership
 	rctx, rcancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer rcancel()
 	if rerr := el.Resign(rctx); rerr != nil {

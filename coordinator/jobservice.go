@@ -54,6 +54,7 @@ func (j *jobService) SubmitJob(ctx context.Context, req *v1.SubmitJobRequest) (*
 		AgentSelector:  req.GetAgentSelector(),
 		StorageNode:    node,
 		Encode:         req.GetEncode(),
+		WebhookUrls:    req.GetWebhookUrls(),
 		CreatedAt:      now,
 		UpdatedAt:      now,
 	}
@@ -104,6 +105,9 @@ func validateSubmit(req *v1.SubmitJobRequest, policy ...urlpolicy.Policy) error 
 	if _, ok := v1.Priority_name[int32(req.GetPriority())]; !ok {
 		return fmt.Errorf("priority %d is unknown: %w", req.GetPriority(), ErrInvalid)
 	}
+	if err := validateJobWebhooks(req.GetWebhookUrls(), policy...); err != nil {
+		return err
+	}
 	if len(req.GetAgentSelector()) > 16 {
 		return fmt.Errorf("agent selector has %d labels, at most 16: %w", len(req.GetAgentSelector()), ErrInvalid)
 	}
@@ -132,16 +136,27 @@ func validLabel(k string) bool {
 func (j *jobService) view(job *v1.Job, tasks []*v1.Task) *v1.Job {
 	job.Progress = jobProgress(job, tasks)
 	job.EtaSeconds = jobETA(job, tasks, j.c.clock.Now())
-	if job.GetState() == v1.JobState_JOB_STATE_SUCCEEDED && j.c.cfg.PlaybackBaseURL != "" {
-		base := strings.TrimSuffix(j.c.cfg.PlaybackBaseURL, "/") + "/v/" + job.GetAssetId() + "/"
-		if job.GetHlsMaster() != "" {
-			job.HlsUrl = base + job.GetHlsMaster()
-		}
-		if job.GetDashManifest() != "" {
-			job.DashUrl = base + job.GetDashManifest()
-		}
+	job.HlsUrl, job.DashUrl = playbackURLs(j.c.cfg.PlaybackBaseURL, job)
+	for i, u := range job.GetWebhookUrls() {
+		job.WebhookUrls[i] = redactURL(u)
 	}
 	return job
+}
+
+// playbackURLs returns the edge URLs of a succeeded job's HLS master and
+// DASH MPD ("" for what it lacks, or before it succeeded).
+func playbackURLs(baseURL string, job *v1.Job) (hls, dash string) {
+	if job.GetState() != v1.JobState_JOB_STATE_SUCCEEDED || baseURL == "" {
+		return "", ""
+	}
+	base := strings.TrimSuffix(baseURL, "/") + "/v/" + job.GetAssetId() + "/"
+	if job.GetHlsMaster() != "" {
+		hls = base + job.GetHlsMaster()
+	}
+	if job.GetDashManifest() != "" {
+		dash = base + job.GetDashManifest()
+	}
+	return hls, dash
 }
 
 func (j *jobService) read(ctx context.Context, id string) (*v1.Job, []*v1.Task, error) {
@@ -155,6 +170,13 @@ func (j *jobService) read(ctx context.Context, id string) (*v1.Job, []*v1.Task, 
 	tasks, err := j.c.store.Tasks(ctx, id)
 	if err != nil {
 		return nil, nil, err
+	}
+	if job.WebhookDeliveries, err = j.c.store.Deliveries(ctx, id); err != nil {
+		return nil, nil, err
+	}
+	for _, d := range job.GetWebhookDeliveries() {
+		d.Payload = nil
+		d.Url = redactURL(d.GetUrl())
 	}
 	return j.view(job, tasks), tasks, nil
 }
@@ -244,6 +266,7 @@ func (j *jobService) WatchJob(req *v1.WatchJobRequest, stream v1.JobService_Watc
 	wctx := clientv3.WithRequireLeader(ctx)
 	jobCh := j.c.cli.Watch(wctx, j.c.store.keys.job(id), from)
 	taskCh := j.c.cli.Watch(wctx, j.c.store.keys.tasksOf(id), clientv3.WithPrefix(), from)
+	hookCh := j.c.cli.Watch(wctx, j.c.store.keys.webhooksOf(id), clientv3.WithPrefix(), from)
 	for {
 		job, tasks, err := j.read(ctx, id)
 		if err != nil {
@@ -263,6 +286,10 @@ func (j *jobService) WatchJob(req *v1.WatchJobRequest, stream v1.JobService_Watc
 				return toStatus(fmt.Errorf("watch %s: %v: %w", id, wr.Err(), ErrNotLeader))
 			}
 		case wr, ok := <-taskCh:
+			if !ok || wr.Err() != nil {
+				return toStatus(fmt.Errorf("watch %s: %v: %w", id, wr.Err(), ErrNotLeader))
+			}
+		case wr, ok := <-hookCh:
 			if !ok || wr.Err() != nil {
 				return toStatus(fmt.Errorf("watch %s: %v: %w", id, wr.Err(), ErrNotLeader))
 			}

@@ -77,10 +77,14 @@ type leader struct {
 	callbacks  []func()
 	jobs       map[string]*jobRecord
 	sessions   map[string]*session
+	// hooks makes webhook deliveries off the loop (deliverer.go);
+	// hooksDone is closed once it stopped.
+	hooks     *deliverer
+	hooksDone chan struct{}
 }
 
 func newLeader(ctx context.Context, c *Coordinator, fence Fence) *leader {
-	return &leader{
+	l := &leader{
 		cfg:        c.cfg,
 		store:      c.store,
 		fence:      fence,
@@ -93,7 +97,10 @@ func newLeader(ctx context.Context, c *Coordinator, fence Fence) *leader {
 		jobs:       map[string]*jobRecord{},
 		sessions:   map[string]*session{},
 		stagedKeys: map[string]*writeGroup{},
+		hooksDone:  make(chan struct{}),
 	}
+	l.hooks = newDeliverer(l)
+	return l
 }
 
 // graceRunningLeases gives every lease loaded at takeover at least one full
@@ -141,10 +148,23 @@ func (l *leader) do(ctx context.Context, f func()) error {
 func (l *leader) run() error {
 	snap, err := l.store.load(l.ctx)
 	if err != nil {
+		close(l.hooksDone)
 		return err
 	}
 	l.jobs = snap.jobs
 	l.graceRunningLeases()
+	pending, err := l.store.pendingDeliveries(l.ctx, snap.rev)
+	if err != nil {
+		close(l.hooksDone)
+		return err
+	}
+	for _, p := range pending {
+		l.hooks.add(p)
+	}
+	go func() {
+		defer close(l.hooksDone)
+		l.hooks.run(l.ctx)
+	}()
 	l.log.Info("leading", "active_jobs", len(l.jobs), "rev", snap.rev)
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(l.ctx))
 	defer cancel()
@@ -296,7 +316,7 @@ func (l *leader) addJob(kv interface {
 func (l *leader) startJob(jr *jobRecord) {
 	probe := &taskRecord{task: planProbe(jr.job)}
 	jr.job.State = v1.JobState_JOB_STATE_RUNNING
-	l.stage(l.jobWrite(jr), l.taskWrite(jr.job.GetId(), probe))
+	l.stage(append([]write{l.jobWrite(jr), l.taskWrite(jr.job.GetId(), probe)}, l.jobEvent(jr)...)...)
 	jr.tasks[probe.task.GetName()] = probe
 	l.log.Info("job started", "job", jr.job.GetId())
 }
@@ -316,7 +336,7 @@ func (l *leader) jobOrder() []string {
 func (l *leader) finishJob(jr *jobRecord, state v1.JobState, reason string, extra ...write) {
 	jr.job.State = state
 	jr.job.Error = reason
-	ws := append([]write{l.jobWrite(jr)}, extra...)
+	ws := append(append([]write{l.jobWrite(jr)}, extra...), l.jobEvent(jr)...)
 	var stop []*taskRecord
 	for _, tr := range jr.tasks {
 		if isTaskTerminal(tr.task.GetState()) {
@@ -384,6 +404,9 @@ func (l *leader) retryJob(id string) {
 	jr.job.State = v1.JobState_JOB_STATE_RUNNING
 	jr.job.Error = ""
 	ws := []write{del, l.jobWrite(jr)}
+	if len(jr.tasks) > 0 {
+		ws = append(ws, l.jobEvent(jr)...) // RUNNING again (a job never planned emits it in startJob)
+	}
 	for _, tr := range jr.tasks {
 		t := tr.task
 		if t.GetState() == v1.TaskState_TASK_STATE_SUCCEEDED {

@@ -63,6 +63,7 @@ func (l *leader) scheduleBatch() int {
 		if g.jr.job.GetState() == v1.JobState_JOB_STATE_QUEUED {
 			g.jr.job.State = v1.JobState_JOB_STATE_RUNNING // its first lease
 			ws = append(ws, l.jobWrite(g.jr))
+			ws = append(ws, l.jobEvent(g.jr)...)
 		}
 		l.stage(ws...)
 		s, jr, t := g.s, g.jr, g.next

@@ -284,3 +284,42 @@ func (s *Store) loadJob(ctx context.Context, id string) (*jobRecord, error) {
 	}
 	return jr, nil
 }
+
+// Deliveries returns the webhook deliveries of a job, oldest first.
+func (s *Store) Deliveries(ctx context.Context, jobID string) ([]*v1.WebhookDelivery, error) {
+	resp, err := s.cli.Get(ctx, s.keys.webhooksOf(jobID), clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("webhook deliveries of %s: %w", jobID, err)
+	}
+	out := make([]*v1.WebhookDelivery, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		d := &v1.WebhookDelivery{}
+		if err := proto.Unmarshal(kv.Value, d); err != nil {
+			return nil, fmt.Errorf("decode delivery %s: %w", kv.Key, err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// pendingDeliveries reads, at revision rev, every delivery still PENDING,
+// for a new leader to resume. (It scans all delivery records; finished
+// ones stay for status until their job is deleted.)
+func (s *Store) pendingDeliveries(ctx context.Context, rev int64) ([]*pendingDelivery, error) {
+	resp, err := s.cli.Get(ctx, s.keys.allWebhooks(), clientv3.WithPrefix(), clientv3.WithRev(rev))
+	if err != nil {
+		return nil, fmt.Errorf("load webhook deliveries: %w", err)
+	}
+	var out []*pendingDelivery
+	for _, kv := range resp.Kvs {
+		d := &v1.WebhookDelivery{}
+		if err := proto.Unmarshal(kv.Value, d); err != nil {
+			s.log.Warn("skipping undecodable webhook delivery", "key", string(kv.Key), "error", err)
+			continue
+		}
+		if d.GetState() == v1.WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_PENDING {
+			out = append(out, &pendingDelivery{rec: d, rev: kv.ModRevision})
+		}
+	}
+	return out, nil
+}

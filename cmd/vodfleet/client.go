@@ -65,6 +65,8 @@ func runSubmit(args []string, stdout io.Writer) error {
 	seg := fs.Float64("segment", 0, "segment duration in seconds (0: default 4)")
 	prio := fs.String("priority", "normal", "scheduling class: high, normal, low")
 	var selector labelFlag
+	var hooks listFlag
+	fs.Var(&hooks, "webhook", "URL receiving this job's state change events as signed POSTs (repeatable)")
 	fs.Var(&selector, "require", "agent label every task needs, KEY=VALUE (repeatable), e.g. gpu=nvidia")
 	specFile := fs.String("spec", "", "job file (JSON or YAML SubmitJobRequest, see README); flags override it")
 	var ef encodeFlags
@@ -102,6 +104,9 @@ func runSubmit(args []string, stdout io.Writer) error {
 	}
 	if len(selector.m) > 0 {
 		req.AgentSelector = selector.m
+	}
+	if len(hooks) > 0 {
+		req.WebhookUrls = hooks
 	}
 	var src *v1.Source
 	var local string
@@ -218,7 +223,10 @@ func safeName(n string) string {
 
 // watch follows a job until it ends, showing progress when show is set.
 func watch(ctx context.Context, jobs v1.JobServiceClient, id string, show bool) (*v1.Job, []*v1.Task, error) {
-	p := newProgressPrinter(os.Stderr, show)
+	var p *progressView
+	if show {
+		p = stderrProgress(os.Stderr)
+	}
 	for attempt := 0; ; attempt++ {
 		stream, err := jobs.WatchJob(ctx, &v1.WatchJobRequest{JobId: id})
 		if err != nil {
@@ -235,9 +243,10 @@ func watch(ctx context.Context, jobs v1.JobServiceClient, id string, show bool) 
 				}
 				break // reconnect: the coordinator may have restarted
 			}
-			p.update(m.GetJob(), m.GetTasks())
+			if p != nil {
+				p.update(m.GetJob(), m.GetTasks())
+			}
 			if isTerminal(m.GetJob().GetState()) {
-				p.done()
 				return m.GetJob(), m.GetTasks(), nil
 			}
 		}

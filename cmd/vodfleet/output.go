@@ -33,6 +33,19 @@ type jobOut struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Tasks     []taskOut `json:"tasks,omitempty"`
+	Webhooks  []hookOut `json:"webhooks,omitempty"`
+}
+
+// hookOut is the JSON shape of a webhook delivery.
+type hookOut struct {
+	ID         string     `json:"id"`
+	Event      string     `json:"event"`
+	URL        string     `json:"url"`
+	State      string     `json:"state"`
+	Attempts   int32      `json:"attempts"`
+	StatusCode int32      `json:"last_status_code"`
+	Error      string     `json:"last_error"`
+	Next       *time.Time `json:"next_attempt_at,omitempty"`
 }
 
 // taskOut is the JSON shape of a task.
@@ -70,6 +83,16 @@ func jobJSON(j *v1.Job, tasks []*v1.Task) jobOut {
 		MP4: j.GetMp4(), Poster: j.GetPoster(), Thumbs: j.GetThumbnailsVtt(),
 		CreatedAt: j.GetCreatedAt().AsTime(), UpdatedAt: j.GetUpdatedAt().AsTime(),
 	}
+	for _, d := range j.GetWebhookDeliveries() {
+		h := hookOut{ID: d.GetId(), Event: stateName(d.GetEvent(), "JOB_STATE_"), URL: d.GetUrl(),
+			State: stateName(d.GetState(), "WEBHOOK_DELIVERY_STATE_"), Attempts: d.GetAttempts(),
+			StatusCode: d.GetLastStatusCode(), Error: d.GetLastError()}
+		if d.GetNextAttemptAt() != nil {
+			t := d.GetNextAttemptAt().AsTime()
+			h.Next = &t
+		}
+		out.Webhooks = append(out.Webhooks, h)
+	}
 	for _, t := range tasks {
 		out.Tasks = append(out.Tasks, taskOut{
 			Name: t.GetName(), State: stateName(t.GetState(), "TASK_STATE_"), Attempt: t.GetAttempt(),
@@ -104,15 +127,38 @@ func printJobDetail(w io.Writer, j *v1.Job, tasks []*v1.Task) {
 	if j.GetHlsUrl() != "" {
 		fmt.Fprintf(w, "hls:      %s\ndash:     %s\n", j.GetHlsUrl(), j.GetDashUrl())
 	}
-	if len(tasks) == 0 {
-		return
+	if len(tasks) > 0 {
+		printTasks(w, tasks)
 	}
+	if len(j.GetWebhookDeliveries()) > 0 {
+		printDeliveries(w, j.GetWebhookDeliveries())
+	}
+}
+
+// printTasks is the task table of `status`.
+func printTasks(w io.Writer, tasks []*v1.Task) {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TASK\tSTATE\tATTEMPT\tAGENT\tPROGRESS\tFPS\tSPEED\tETA\tERROR")
 	for _, t := range tasks {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%3.0f%%\t%.0f\t%.1fx\t%s\t%s\n", t.GetName(), stateName(t.GetState(), "TASK_STATE_"),
 			t.GetAttempt(), t.GetAgentId(), 100*t.GetProgress(), t.GetFps(), t.GetSpeed(), etaText(t.GetEtaSeconds()), t.GetError())
+	}
+	_ = tw.Flush()
+}
+
+// printDeliveries is the webhook table of `status`.
+func printDeliveries(w io.Writer, ds []*v1.WebhookDelivery) {
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "WEBHOOK\tEVENT\tURL\tSTATE\tATTEMPTS\tSTATUS\tNEXT\tERROR")
+	for _, d := range ds {
+		next := "-"
+		if d.GetNextAttemptAt() != nil {
+			next = d.GetNextAttemptAt().AsTime().Local().Format(time.TimeOnly)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", d.GetId(), stateName(d.GetEvent(), "JOB_STATE_"), d.GetUrl(),
+			stateName(d.GetState(), "WEBHOOK_DELIVERY_STATE_"), d.GetAttempts(), d.GetLastStatusCode(), next, d.GetLastError())
 	}
 	_ = tw.Flush()
 }
@@ -136,56 +182,6 @@ func printOutcome(w io.Writer, j *v1.Job) {
 		}
 	default:
 		fmt.Fprintf(w, "job %s %s: %s\n", j.GetId(), stateName(j.GetState(), "JOB_STATE_"), j.GetError())
-	}
-}
-
-// progressPrinter shows job progress: one redrawn line on a terminal,
-// a plain line per change otherwise.
-type progressPrinter struct {
-	w    io.Writer
-	show bool
-	tty  bool
-	last string
-}
-
-func newProgressPrinter(w *os.File, show bool) *progressPrinter {
-	st, err := w.Stat()
-	return &progressPrinter{w: w, show: show, tty: err == nil && st.Mode()&os.ModeCharDevice != 0}
-}
-
-func (p *progressPrinter) update(j *v1.Job, tasks []*v1.Task) {
-	if !p.show {
-		return
-	}
-	var running []string
-	for _, t := range tasks {
-		if t.GetState() == v1.TaskState_TASK_STATE_RUNNING {
-			s := fmt.Sprintf("%s %.0f%%", t.GetName(), 100*t.GetProgress())
-			if t.GetSpeed() > 0 {
-				s += fmt.Sprintf(" %.1fx", t.GetSpeed())
-			}
-			running = append(running, s)
-		}
-	}
-	eta := ""
-	if e := j.GetEtaSeconds(); e > 0 {
-		eta = "  ETA " + etaText(e)
-	}
-	line := fmt.Sprintf("%-9s %3.0f%%%s  %s", stateName(j.GetState(), "JOB_STATE_"), 100*j.GetProgress(), eta, strings.Join(running, ", "))
-	if line == p.last {
-		return
-	}
-	p.last = line
-	if p.tty {
-		fmt.Fprintf(p.w, "\r\033[K%s", line)
-		return
-	}
-	fmt.Fprintln(p.w, line)
-}
-
-func (p *progressPrinter) done() {
-	if p.show && p.tty {
-		fmt.Fprintln(p.w)
 	}
 }
 

@@ -47,12 +47,16 @@ func runDev(args []string, _ io.Writer) error {
 		"let source URLs reach loopback and private addresses (dev is a local sandbox)")
 	devCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may reach, e.g. 10.1.0.0/16")
 	limitFlags(fs, &d.Coordinator)
+	devHooks := webhookFlags(fs, &d.Coordinator.Webhooks)
 	fs.DurationVar(&d.Agent.TaskTimeout, "task-timeout", 0, "time limit of one task attempt (0: max(10m, 20 x source duration))")
 	level, json := logFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	d.Coordinator.AllowedSourceCIDRs = splitList(*devCIDRs)
+	if err := devHooks(); err != nil {
+		return err
+	}
 	d.Agent.AllowPrivateSources = d.Coordinator.AllowPrivateSources
 	d.Agent.AllowedSourceCIDRs = d.Coordinator.AllowedSourceCIDRs
 	d.Agent.MaxSourceBytes = d.Coordinator.MaxSourceBytes
@@ -100,11 +104,15 @@ func runCoordinator(args []string, _ io.Writer) error {
 		"accept source URLs naming loopback, private or link-local addresses (only for single-host setups)")
 	coordCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may name, e.g. 10.1.0.0/16")
 	limitFlags(fs, &cfg)
+	hooks := webhookFlags(fs, &cfg.Webhooks)
 	level, json := logFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg.AllowedSourceCIDRs = splitList(*coordCIDRs)
+	if err := hooks(); err != nil {
+		return err
+	}
 	nodes, err := storage.ParseNodes(*stSpec)
 	if err != nil {
 		return fmt.Errorf("--storage: %w", err)

@@ -391,6 +391,62 @@ func (Priority) EnumDescriptor() ([]byte, []int) {
 	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{5}
 }
 
+// WebhookDeliveryState is the life cycle of one webhook delivery.
+type WebhookDeliveryState int32
+
+const (
+	WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_UNSPECIFIED WebhookDeliveryState = 0
+	// Not yet acknowledged; the leader (re)tries it at next_attempt_at.
+	WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_PENDING WebhookDeliveryState = 1
+	// The receiver answered 2xx.
+	WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_DELIVERED WebhookDeliveryState = 2
+	// Given up: attempts ran out, or the receiver answered 410 Gone.
+	WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_FAILED WebhookDeliveryState = 3
+)
+
+// Enum value maps for WebhookDeliveryState.
+var (
+	WebhookDeliveryState_name = map[int32]string{
+		0: "WEBHOOK_DELIVERY_STATE_UNSPECIFIED",
+		1: "WEBHOOK_DELIVERY_STATE_PENDING",
+		2: "WEBHOOK_DELIVERY_STATE_DELIVERED",
+		3: "WEBHOOK_DELIVERY_STATE_FAILED",
+	}
+	WebhookDeliveryState_value = map[string]int32{
+		"WEBHOOK_DELIVERY_STATE_UNSPECIFIED": 0,
+		"WEBHOOK_DELIVERY_STATE_PENDING":     1,
+		"WEBHOOK_DELIVERY_STATE_DELIVERED":   2,
+		"WEBHOOK_DELIVERY_STATE_FAILED":      3,
+	}
+)
+
+func (x WebhookDeliveryState) Enum() *WebhookDeliveryState {
+	p := new(WebhookDeliveryState)
+	*p = x
+	return p
+}
+
+func (x WebhookDeliveryState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WebhookDeliveryState) Descriptor() protoreflect.EnumDescriptor {
+	return file_vodfleet_v1_job_proto_enumTypes[6].Descriptor()
+}
+
+func (WebhookDeliveryState) Type() protoreflect.EnumType {
+	return &file_vodfleet_v1_job_proto_enumTypes[6]
+}
+
+func (x WebhookDeliveryState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WebhookDeliveryState.Descriptor instead.
+func (WebhookDeliveryState) EnumDescriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{6}
+}
+
 // Source says where a job's input comes from.
 type Source struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2765,8 +2821,16 @@ type Job struct {
 	Poster string `protobuf:"bytes,23,opt,name=poster,proto3" json:"poster,omitempty"`
 	// Path of the WebVTT thumbnail track inside the asset, once published.
 	ThumbnailsVtt string `protobuf:"bytes,24,opt,name=thumbnails_vtt,json=thumbnailsVtt,proto3" json:"thumbnails_vtt,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Webhook URLs of this job (from SubmitJobRequest.webhook_urls); every
+	// state change event is POSTed to each, besides the coordinator's
+	// global webhooks.
+	WebhookUrls []string `protobuf:"bytes,25,rep,name=webhook_urls,json=webhookUrls,proto3" json:"webhook_urls,omitempty"`
+	// Webhook deliveries of the job's events, oldest first. Filled by GetJob
+	// and WatchJob from their own etcd records (never stored in the job
+	// record); URLs are shown without their query string.
+	WebhookDeliveries []*WebhookDelivery `protobuf:"bytes,26,rep,name=webhook_deliveries,json=webhookDeliveries,proto3" json:"webhook_deliveries,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Job) Reset() {
@@ -2967,6 +3031,188 @@ func (x *Job) GetThumbnailsVtt() string {
 	return ""
 }
 
+func (x *Job) GetWebhookUrls() []string {
+	if x != nil {
+		return x.WebhookUrls
+	}
+	return nil
+}
+
+func (x *Job) GetWebhookDeliveries() []*WebhookDelivery {
+	if x != nil {
+		return x.WebhookDeliveries
+	}
+	return nil
+}
+
+// WebhookDelivery is one event sent to one URL, with its retry state. It
+// is recorded in the same fenced transaction as the job state change it
+// reports, so a leader change never loses or invents one.
+type WebhookDelivery struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable id, sent with every attempt (X-Vodfleet-Delivery and the body),
+	// so receivers can drop duplicates of an at-least-once delivery.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Id of the event; deliveries of one event to several URLs share it.
+	EventId string `protobuf:"bytes,2,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// Job the event is about.
+	JobId string `protobuf:"bytes,3,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// Target URL.
+	Url string `protobuf:"bytes,4,opt,name=url,proto3" json:"url,omitempty"`
+	// The state the job entered.
+	Event JobState `protobuf:"varint,5,opt,name=event,proto3,enum=vodfleet.v1.JobState" json:"event,omitempty"`
+	// Delivery state.
+	State WebhookDeliveryState `protobuf:"varint,6,opt,name=state,proto3,enum=vodfleet.v1.WebhookDeliveryState" json:"state,omitempty"`
+	// Attempts made so far.
+	Attempts int32 `protobuf:"varint,7,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// HTTP status of the last attempt; 0 when it got no response.
+	LastStatusCode int32 `protobuf:"varint,8,opt,name=last_status_code,json=lastStatusCode,proto3" json:"last_status_code,omitempty"`
+	// Error of the last failed attempt.
+	LastError string `protobuf:"bytes,9,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// When the next attempt is due while PENDING.
+	NextAttemptAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=next_attempt_at,json=nextAttemptAt,proto3" json:"next_attempt_at,omitempty"`
+	// When the event happened.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// Last change of this record.
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// The JSON body sent on every attempt (identical across retries). Left
+	// out of GetJob and WatchJob answers.
+	Payload []byte `protobuf:"bytes,13,opt,name=payload,proto3" json:"payload,omitempty"`
+	// True for a coordinator-wide webhook (--webhook), false for one set on
+	// the job; job-supplied URLs are held to the source URL policy.
+	Global        bool `protobuf:"varint,14,opt,name=global,proto3" json:"global,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebhookDelivery) Reset() {
+	*x = WebhookDelivery{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookDelivery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookDelivery) ProtoMessage() {}
+
+func (x *WebhookDelivery) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookDelivery.ProtoReflect.Descriptor instead.
+func (*WebhookDelivery) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *WebhookDelivery) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *WebhookDelivery) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *WebhookDelivery) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *WebhookDelivery) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *WebhookDelivery) GetEvent() JobState {
+	if x != nil {
+		return x.Event
+	}
+	return JobState_JOB_STATE_UNSPECIFIED
+}
+
+func (x *WebhookDelivery) GetState() WebhookDeliveryState {
+	if x != nil {
+		return x.State
+	}
+	return WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_UNSPECIFIED
+}
+
+func (x *WebhookDelivery) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *WebhookDelivery) GetLastStatusCode() int32 {
+	if x != nil {
+		return x.LastStatusCode
+	}
+	return 0
+}
+
+func (x *WebhookDelivery) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *WebhookDelivery) GetNextAttemptAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAttemptAt
+	}
+	return nil
+}
+
+func (x *WebhookDelivery) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *WebhookDelivery) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+func (x *WebhookDelivery) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *WebhookDelivery) GetGlobal() bool {
+	if x != nil {
+		return x.Global
+	}
+	return false
+}
+
 // SubmitJobRequest is the body of SubmitJob.
 type SubmitJobRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2983,14 +3229,17 @@ type SubmitJobRequest struct {
 	// Agent labels every task of the job needs, e.g. {"gpu": "nvidia"}.
 	AgentSelector map[string]string `protobuf:"bytes,6,rep,name=agent_selector,json=agentSelector,proto3" json:"agent_selector,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Encoding options; unset means the ladder with default outputs.
-	Encode        *EncodeOptions `protobuf:"bytes,7,opt,name=encode,proto3" json:"encode,omitempty"`
+	Encode *EncodeOptions `protobuf:"bytes,7,opt,name=encode,proto3" json:"encode,omitempty"`
+	// URLs (http or https, at most 4) that receive this job's state change
+	// events as signed HTTP POSTs, besides the coordinator's global ones.
+	WebhookUrls   []string `protobuf:"bytes,8,rep,name=webhook_urls,json=webhookUrls,proto3" json:"webhook_urls,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SubmitJobRequest) Reset() {
 	*x = SubmitJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[23]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3002,7 +3251,7 @@ func (x *SubmitJobRequest) String() string {
 func (*SubmitJobRequest) ProtoMessage() {}
 
 func (x *SubmitJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[23]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3015,7 +3264,7 @@ func (x *SubmitJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitJobRequest.ProtoReflect.Descriptor instead.
 func (*SubmitJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{23}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SubmitJobRequest) GetSource() *Source {
@@ -3067,6 +3316,13 @@ func (x *SubmitJobRequest) GetEncode() *EncodeOptions {
 	return nil
 }
 
+func (x *SubmitJobRequest) GetWebhookUrls() []string {
+	if x != nil {
+		return x.WebhookUrls
+	}
+	return nil
+}
+
 // SubmitJobResponse is the result of SubmitJob.
 type SubmitJobResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3078,7 +3334,7 @@ type SubmitJobResponse struct {
 
 func (x *SubmitJobResponse) Reset() {
 	*x = SubmitJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[24]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3090,7 +3346,7 @@ func (x *SubmitJobResponse) String() string {
 func (*SubmitJobResponse) ProtoMessage() {}
 
 func (x *SubmitJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[24]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3103,7 +3359,7 @@ func (x *SubmitJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitJobResponse.ProtoReflect.Descriptor instead.
 func (*SubmitJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{24}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SubmitJobResponse) GetJob() *Job {
@@ -3124,7 +3380,7 @@ type GetJobRequest struct {
 
 func (x *GetJobRequest) Reset() {
 	*x = GetJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[25]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3136,7 +3392,7 @@ func (x *GetJobRequest) String() string {
 func (*GetJobRequest) ProtoMessage() {}
 
 func (x *GetJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[25]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3149,7 +3405,7 @@ func (x *GetJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobRequest.ProtoReflect.Descriptor instead.
 func (*GetJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{25}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetJobRequest) GetJobId() string {
@@ -3172,7 +3428,7 @@ type GetJobResponse struct {
 
 func (x *GetJobResponse) Reset() {
 	*x = GetJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3184,7 +3440,7 @@ func (x *GetJobResponse) String() string {
 func (*GetJobResponse) ProtoMessage() {}
 
 func (x *GetJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3197,7 +3453,7 @@ func (x *GetJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobResponse.ProtoReflect.Descriptor instead.
 func (*GetJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{26}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetJobResponse) GetJob() *Job {
@@ -3227,7 +3483,7 @@ type ListJobsRequest struct {
 
 func (x *ListJobsRequest) Reset() {
 	*x = ListJobsRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3239,7 +3495,7 @@ func (x *ListJobsRequest) String() string {
 func (*ListJobsRequest) ProtoMessage() {}
 
 func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3252,7 +3508,7 @@ func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsRequest.ProtoReflect.Descriptor instead.
 func (*ListJobsRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{27}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListJobsRequest) GetState() JobState {
@@ -3280,7 +3536,7 @@ type ListJobsResponse struct {
 
 func (x *ListJobsResponse) Reset() {
 	*x = ListJobsResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3292,7 +3548,7 @@ func (x *ListJobsResponse) String() string {
 func (*ListJobsResponse) ProtoMessage() {}
 
 func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3305,7 +3561,7 @@ func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsResponse.ProtoReflect.Descriptor instead.
 func (*ListJobsResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{28}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListJobsResponse) GetJobs() []*Job {
@@ -3326,7 +3582,7 @@ type CancelJobRequest struct {
 
 func (x *CancelJobRequest) Reset() {
 	*x = CancelJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3338,7 +3594,7 @@ func (x *CancelJobRequest) String() string {
 func (*CancelJobRequest) ProtoMessage() {}
 
 func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3351,7 +3607,7 @@ func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobRequest.ProtoReflect.Descriptor instead.
 func (*CancelJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{29}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CancelJobRequest) GetJobId() string {
@@ -3372,7 +3628,7 @@ type CancelJobResponse struct {
 
 func (x *CancelJobResponse) Reset() {
 	*x = CancelJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3384,7 +3640,7 @@ func (x *CancelJobResponse) String() string {
 func (*CancelJobResponse) ProtoMessage() {}
 
 func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3397,7 +3653,7 @@ func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobResponse.ProtoReflect.Descriptor instead.
 func (*CancelJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{30}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CancelJobResponse) GetJob() *Job {
@@ -3418,7 +3674,7 @@ type RetryJobRequest struct {
 
 func (x *RetryJobRequest) Reset() {
 	*x = RetryJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3430,7 +3686,7 @@ func (x *RetryJobRequest) String() string {
 func (*RetryJobRequest) ProtoMessage() {}
 
 func (x *RetryJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3443,7 +3699,7 @@ func (x *RetryJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryJobRequest.ProtoReflect.Descriptor instead.
 func (*RetryJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{31}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RetryJobRequest) GetJobId() string {
@@ -3464,7 +3720,7 @@ type RetryJobResponse struct {
 
 func (x *RetryJobResponse) Reset() {
 	*x = RetryJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3476,7 +3732,7 @@ func (x *RetryJobResponse) String() string {
 func (*RetryJobResponse) ProtoMessage() {}
 
 func (x *RetryJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3489,7 +3745,7 @@ func (x *RetryJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryJobResponse.ProtoReflect.Descriptor instead.
 func (*RetryJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{32}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RetryJobResponse) GetJob() *Job {
@@ -3510,7 +3766,7 @@ type WatchJobRequest struct {
 
 func (x *WatchJobRequest) Reset() {
 	*x = WatchJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3522,7 +3778,7 @@ func (x *WatchJobRequest) String() string {
 func (*WatchJobRequest) ProtoMessage() {}
 
 func (x *WatchJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3535,7 +3791,7 @@ func (x *WatchJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchJobRequest.ProtoReflect.Descriptor instead.
 func (*WatchJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{33}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *WatchJobRequest) GetJobId() string {
@@ -3558,7 +3814,7 @@ type WatchJobResponse struct {
 
 func (x *WatchJobResponse) Reset() {
 	*x = WatchJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3570,7 +3826,7 @@ func (x *WatchJobResponse) String() string {
 func (*WatchJobResponse) ProtoMessage() {}
 
 func (x *WatchJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3583,7 +3839,7 @@ func (x *WatchJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchJobResponse.ProtoReflect.Descriptor instead.
 func (*WatchJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{34}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *WatchJobResponse) GetJob() *Job {
@@ -3828,7 +4084,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x05speed\x18\x13 \x01(\x01R\x05speed\x12\x1f\n" +
 	"\veta_seconds\x18\x14 \x01(\x01R\n" +
 	"etaSeconds\x122\n" +
-	"\x15attempts_before_retry\x18\x12 \x01(\x05R\x13attemptsBeforeRetry\"\xc8\a\n" +
+	"\x15attempts_before_retry\x18\x12 \x01(\x05R\x13attemptsBeforeRetry\"\xb8\b\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x15.vodfleet.v1.JobStateR\x05state\x12+\n" +
@@ -3858,10 +4114,31 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"etaSeconds\x12\x10\n" +
 	"\x03mp4\x18\x16 \x03(\tR\x03mp4\x12\x16\n" +
 	"\x06poster\x18\x17 \x01(\tR\x06poster\x12%\n" +
-	"\x0ethumbnails_vtt\x18\x18 \x01(\tR\rthumbnailsVtt\x1a@\n" +
+	"\x0ethumbnails_vtt\x18\x18 \x01(\tR\rthumbnailsVtt\x12!\n" +
+	"\fwebhook_urls\x18\x19 \x03(\tR\vwebhookUrls\x12K\n" +
+	"\x12webhook_deliveries\x18\x1a \x03(\v2\x1c.vodfleet.v1.WebhookDeliveryR\x11webhookDeliveries\x1a@\n" +
 	"\x12AgentSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa5\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x04\n" +
+	"\x0fWebhookDelivery\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
+	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12\x15\n" +
+	"\x06job_id\x18\x03 \x01(\tR\x05jobId\x12\x10\n" +
+	"\x03url\x18\x04 \x01(\tR\x03url\x12+\n" +
+	"\x05event\x18\x05 \x01(\x0e2\x15.vodfleet.v1.JobStateR\x05event\x127\n" +
+	"\x05state\x18\x06 \x01(\x0e2!.vodfleet.v1.WebhookDeliveryStateR\x05state\x12\x1a\n" +
+	"\battempts\x18\a \x01(\x05R\battempts\x12(\n" +
+	"\x10last_status_code\x18\b \x01(\x05R\x0elastStatusCode\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\t \x01(\tR\tlastError\x12B\n" +
+	"\x0fnext_attempt_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\rnextAttemptAt\x129\n" +
+	"\n" +
+	"created_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
+	"\n" +
+	"updated_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x18\n" +
+	"\apayload\x18\r \x01(\fR\apayload\x12\x16\n" +
+	"\x06global\x18\x0e \x01(\bR\x06global\"\xc8\x03\n" +
 	"\x10SubmitJobRequest\x12+\n" +
 	"\x06source\x18\x01 \x01(\v2\x13.vodfleet.v1.SourceR\x06source\x12\x16\n" +
 	"\x06ladder\x18\x02 \x01(\tR\x06ladder\x12!\n" +
@@ -3869,7 +4146,8 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x0fsegment_seconds\x18\x04 \x01(\x01R\x0esegmentSeconds\x121\n" +
 	"\bpriority\x18\x05 \x01(\x0e2\x15.vodfleet.v1.PriorityR\bpriority\x12W\n" +
 	"\x0eagent_selector\x18\x06 \x03(\v20.vodfleet.v1.SubmitJobRequest.AgentSelectorEntryR\ragentSelector\x122\n" +
-	"\x06encode\x18\a \x01(\v2\x1a.vodfleet.v1.EncodeOptionsR\x06encode\x1a@\n" +
+	"\x06encode\x18\a \x01(\v2\x1a.vodfleet.v1.EncodeOptionsR\x06encode\x12!\n" +
+	"\fwebhook_urls\x18\b \x03(\tR\vwebhookUrls\x1a@\n" +
 	"\x12AgentSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"7\n" +
@@ -3935,7 +4213,12 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fPRIORITY_LOW\x10\x01\x12\x13\n" +
 	"\x0fPRIORITY_NORMAL\x10\x02\x12\x11\n" +
-	"\rPRIORITY_HIGH\x10\x032\xc4\x03\n" +
+	"\rPRIORITY_HIGH\x10\x03*\xab\x01\n" +
+	"\x14WebhookDeliveryState\x12&\n" +
+	"\"WEBHOOK_DELIVERY_STATE_UNSPECIFIED\x10\x00\x12\"\n" +
+	"\x1eWEBHOOK_DELIVERY_STATE_PENDING\x10\x01\x12$\n" +
+	" WEBHOOK_DELIVERY_STATE_DELIVERED\x10\x02\x12!\n" +
+	"\x1dWEBHOOK_DELIVERY_STATE_FAILED\x10\x032\xc4\x03\n" +
 	"\n" +
 	"JobService\x12J\n" +
 	"\tSubmitJob\x12\x1d.vodfleet.v1.SubmitJobRequest\x1a\x1e.vodfleet.v1.SubmitJobResponse\x12A\n" +
@@ -3957,8 +4240,8 @@ func file_vodfleet_v1_job_proto_rawDescGZIP() []byte {
 	return file_vodfleet_v1_job_proto_rawDescData
 }
 
-var file_vodfleet_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_vodfleet_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_vodfleet_v1_job_proto_goTypes = []any{
 	(JobState)(0),                 // 0: vodfleet.v1.JobState
 	(TaskKind)(0),                 // 1: vodfleet.v1.TaskKind
@@ -3966,123 +4249,131 @@ var file_vodfleet_v1_job_proto_goTypes = []any{
 	(SegmentFormat)(0),            // 3: vodfleet.v1.SegmentFormat
 	(TaskState)(0),                // 4: vodfleet.v1.TaskState
 	(Priority)(0),                 // 5: vodfleet.v1.Priority
-	(*Source)(nil),                // 6: vodfleet.v1.Source
-	(*Rendition)(nil),             // 7: vodfleet.v1.Rendition
-	(*RenditionRequest)(nil),      // 8: vodfleet.v1.RenditionRequest
-	(*Outputs)(nil),               // 9: vodfleet.v1.Outputs
-	(*EncodeOptions)(nil),         // 10: vodfleet.v1.EncodeOptions
-	(*AudioSpec)(nil),             // 11: vodfleet.v1.AudioSpec
-	(*AudioStream)(nil),           // 12: vodfleet.v1.AudioStream
-	(*SubtitleStream)(nil),        // 13: vodfleet.v1.SubtitleStream
-	(*Chunk)(nil),                 // 14: vodfleet.v1.Chunk
-	(*ThumbnailSpec)(nil),         // 15: vodfleet.v1.ThumbnailSpec
-	(*MuxSpec)(nil),               // 16: vodfleet.v1.MuxSpec
-	(*ProbeResult)(nil),           // 17: vodfleet.v1.ProbeResult
-	(*Segment)(nil),               // 18: vodfleet.v1.Segment
-	(*TrackOutput)(nil),           // 19: vodfleet.v1.TrackOutput
-	(*ThumbnailOutput)(nil),       // 20: vodfleet.v1.ThumbnailOutput
-	(*SubtitleTrack)(nil),         // 21: vodfleet.v1.SubtitleTrack
-	(*SubtitleOutput)(nil),        // 22: vodfleet.v1.SubtitleOutput
-	(*MuxOutput)(nil),             // 23: vodfleet.v1.MuxOutput
-	(*PackageResult)(nil),         // 24: vodfleet.v1.PackageResult
-	(*TaskSpec)(nil),              // 25: vodfleet.v1.TaskSpec
-	(*TaskResult)(nil),            // 26: vodfleet.v1.TaskResult
-	(*Task)(nil),                  // 27: vodfleet.v1.Task
-	(*Job)(nil),                   // 28: vodfleet.v1.Job
-	(*SubmitJobRequest)(nil),      // 29: vodfleet.v1.SubmitJobRequest
-	(*SubmitJobResponse)(nil),     // 30: vodfleet.v1.SubmitJobResponse
-	(*GetJobRequest)(nil),         // 31: vodfleet.v1.GetJobRequest
-	(*GetJobResponse)(nil),        // 32: vodfleet.v1.GetJobResponse
-	(*ListJobsRequest)(nil),       // 33: vodfleet.v1.ListJobsRequest
-	(*ListJobsResponse)(nil),      // 34: vodfleet.v1.ListJobsResponse
-	(*CancelJobRequest)(nil),      // 35: vodfleet.v1.CancelJobRequest
-	(*CancelJobResponse)(nil),     // 36: vodfleet.v1.CancelJobResponse
-	(*RetryJobRequest)(nil),       // 37: vodfleet.v1.RetryJobRequest
-	(*RetryJobResponse)(nil),      // 38: vodfleet.v1.RetryJobResponse
-	(*WatchJobRequest)(nil),       // 39: vodfleet.v1.WatchJobRequest
-	(*WatchJobResponse)(nil),      // 40: vodfleet.v1.WatchJobResponse
-	nil,                           // 41: vodfleet.v1.TaskSpec.RequiresEntry
-	nil,                           // 42: vodfleet.v1.Job.AgentSelectorEntry
-	nil,                           // 43: vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
-	(*timestamppb.Timestamp)(nil), // 44: google.protobuf.Timestamp
+	(WebhookDeliveryState)(0),     // 6: vodfleet.v1.WebhookDeliveryState
+	(*Source)(nil),                // 7: vodfleet.v1.Source
+	(*Rendition)(nil),             // 8: vodfleet.v1.Rendition
+	(*RenditionRequest)(nil),      // 9: vodfleet.v1.RenditionRequest
+	(*Outputs)(nil),               // 10: vodfleet.v1.Outputs
+	(*EncodeOptions)(nil),         // 11: vodfleet.v1.EncodeOptions
+	(*AudioSpec)(nil),             // 12: vodfleet.v1.AudioSpec
+	(*AudioStream)(nil),           // 13: vodfleet.v1.AudioStream
+	(*SubtitleStream)(nil),        // 14: vodfleet.v1.SubtitleStream
+	(*Chunk)(nil),                 // 15: vodfleet.v1.Chunk
+	(*ThumbnailSpec)(nil),         // 16: vodfleet.v1.ThumbnailSpec
+	(*MuxSpec)(nil),               // 17: vodfleet.v1.MuxSpec
+	(*ProbeResult)(nil),           // 18: vodfleet.v1.ProbeResult
+	(*Segment)(nil),               // 19: vodfleet.v1.Segment
+	(*TrackOutput)(nil),           // 20: vodfleet.v1.TrackOutput
+	(*ThumbnailOutput)(nil),       // 21: vodfleet.v1.ThumbnailOutput
+	(*SubtitleTrack)(nil),         // 22: vodfleet.v1.SubtitleTrack
+	(*SubtitleOutput)(nil),        // 23: vodfleet.v1.SubtitleOutput
+	(*MuxOutput)(nil),             // 24: vodfleet.v1.MuxOutput
+	(*PackageResult)(nil),         // 25: vodfleet.v1.PackageResult
+	(*TaskSpec)(nil),              // 26: vodfleet.v1.TaskSpec
+	(*TaskResult)(nil),            // 27: vodfleet.v1.TaskResult
+	(*Task)(nil),                  // 28: vodfleet.v1.Task
+	(*Job)(nil),                   // 29: vodfleet.v1.Job
+	(*WebhookDelivery)(nil),       // 30: vodfleet.v1.WebhookDelivery
+	(*SubmitJobRequest)(nil),      // 31: vodfleet.v1.SubmitJobRequest
+	(*SubmitJobResponse)(nil),     // 32: vodfleet.v1.SubmitJobResponse
+	(*GetJobRequest)(nil),         // 33: vodfleet.v1.GetJobRequest
+	(*GetJobResponse)(nil),        // 34: vodfleet.v1.GetJobResponse
+	(*ListJobsRequest)(nil),       // 35: vodfleet.v1.ListJobsRequest
+	(*ListJobsResponse)(nil),      // 36: vodfleet.v1.ListJobsResponse
+	(*CancelJobRequest)(nil),      // 37: vodfleet.v1.CancelJobRequest
+	(*CancelJobResponse)(nil),     // 38: vodfleet.v1.CancelJobResponse
+	(*RetryJobRequest)(nil),       // 39: vodfleet.v1.RetryJobRequest
+	(*RetryJobResponse)(nil),      // 40: vodfleet.v1.RetryJobResponse
+	(*WatchJobRequest)(nil),       // 41: vodfleet.v1.WatchJobRequest
+	(*WatchJobResponse)(nil),      // 42: vodfleet.v1.WatchJobResponse
+	nil,                           // 43: vodfleet.v1.TaskSpec.RequiresEntry
+	nil,                           // 44: vodfleet.v1.Job.AgentSelectorEntry
+	nil,                           // 45: vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
+	(*timestamppb.Timestamp)(nil), // 46: google.protobuf.Timestamp
 }
 var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	2,  // 0: vodfleet.v1.Rendition.codec:type_name -> vodfleet.v1.VideoCodec
 	2,  // 1: vodfleet.v1.RenditionRequest.codec:type_name -> vodfleet.v1.VideoCodec
 	3,  // 2: vodfleet.v1.Outputs.hls_segments:type_name -> vodfleet.v1.SegmentFormat
-	8,  // 3: vodfleet.v1.EncodeOptions.renditions:type_name -> vodfleet.v1.RenditionRequest
+	9,  // 3: vodfleet.v1.EncodeOptions.renditions:type_name -> vodfleet.v1.RenditionRequest
 	2,  // 4: vodfleet.v1.EncodeOptions.codec:type_name -> vodfleet.v1.VideoCodec
-	9,  // 5: vodfleet.v1.EncodeOptions.outputs:type_name -> vodfleet.v1.Outputs
-	19, // 6: vodfleet.v1.MuxSpec.video:type_name -> vodfleet.v1.TrackOutput
-	19, // 7: vodfleet.v1.MuxSpec.audio:type_name -> vodfleet.v1.TrackOutput
-	12, // 8: vodfleet.v1.ProbeResult.audio_streams:type_name -> vodfleet.v1.AudioStream
-	13, // 9: vodfleet.v1.ProbeResult.subtitle_streams:type_name -> vodfleet.v1.SubtitleStream
-	18, // 10: vodfleet.v1.TrackOutput.segments:type_name -> vodfleet.v1.Segment
-	21, // 11: vodfleet.v1.SubtitleOutput.tracks:type_name -> vodfleet.v1.SubtitleTrack
-	19, // 12: vodfleet.v1.MuxOutput.ts:type_name -> vodfleet.v1.TrackOutput
-	21, // 13: vodfleet.v1.PackageResult.subtitles:type_name -> vodfleet.v1.SubtitleTrack
+	10, // 5: vodfleet.v1.EncodeOptions.outputs:type_name -> vodfleet.v1.Outputs
+	20, // 6: vodfleet.v1.MuxSpec.video:type_name -> vodfleet.v1.TrackOutput
+	20, // 7: vodfleet.v1.MuxSpec.audio:type_name -> vodfleet.v1.TrackOutput
+	13, // 8: vodfleet.v1.ProbeResult.audio_streams:type_name -> vodfleet.v1.AudioStream
+	14, // 9: vodfleet.v1.ProbeResult.subtitle_streams:type_name -> vodfleet.v1.SubtitleStream
+	19, // 10: vodfleet.v1.TrackOutput.segments:type_name -> vodfleet.v1.Segment
+	22, // 11: vodfleet.v1.SubtitleOutput.tracks:type_name -> vodfleet.v1.SubtitleTrack
+	20, // 12: vodfleet.v1.MuxOutput.ts:type_name -> vodfleet.v1.TrackOutput
+	22, // 13: vodfleet.v1.PackageResult.subtitles:type_name -> vodfleet.v1.SubtitleTrack
 	1,  // 14: vodfleet.v1.TaskSpec.kind:type_name -> vodfleet.v1.TaskKind
-	6,  // 15: vodfleet.v1.TaskSpec.source:type_name -> vodfleet.v1.Source
-	7,  // 16: vodfleet.v1.TaskSpec.rendition:type_name -> vodfleet.v1.Rendition
-	11, // 17: vodfleet.v1.TaskSpec.audio:type_name -> vodfleet.v1.AudioSpec
-	19, // 18: vodfleet.v1.TaskSpec.tracks:type_name -> vodfleet.v1.TrackOutput
-	41, // 19: vodfleet.v1.TaskSpec.requires:type_name -> vodfleet.v1.TaskSpec.RequiresEntry
-	14, // 20: vodfleet.v1.TaskSpec.chunk:type_name -> vodfleet.v1.Chunk
-	15, // 21: vodfleet.v1.TaskSpec.thumbnails:type_name -> vodfleet.v1.ThumbnailSpec
-	13, // 22: vodfleet.v1.TaskSpec.subtitles:type_name -> vodfleet.v1.SubtitleStream
-	16, // 23: vodfleet.v1.TaskSpec.mux:type_name -> vodfleet.v1.MuxSpec
-	9,  // 24: vodfleet.v1.TaskSpec.outputs:type_name -> vodfleet.v1.Outputs
-	26, // 25: vodfleet.v1.TaskSpec.extras:type_name -> vodfleet.v1.TaskResult
-	17, // 26: vodfleet.v1.TaskResult.probe:type_name -> vodfleet.v1.ProbeResult
-	19, // 27: vodfleet.v1.TaskResult.track:type_name -> vodfleet.v1.TrackOutput
-	24, // 28: vodfleet.v1.TaskResult.package:type_name -> vodfleet.v1.PackageResult
-	20, // 29: vodfleet.v1.TaskResult.thumbnails:type_name -> vodfleet.v1.ThumbnailOutput
-	22, // 30: vodfleet.v1.TaskResult.subtitles:type_name -> vodfleet.v1.SubtitleOutput
-	23, // 31: vodfleet.v1.TaskResult.mux:type_name -> vodfleet.v1.MuxOutput
+	7,  // 15: vodfleet.v1.TaskSpec.source:type_name -> vodfleet.v1.Source
+	8,  // 16: vodfleet.v1.TaskSpec.rendition:type_name -> vodfleet.v1.Rendition
+	12, // 17: vodfleet.v1.TaskSpec.audio:type_name -> vodfleet.v1.AudioSpec
+	20, // 18: vodfleet.v1.TaskSpec.tracks:type_name -> vodfleet.v1.TrackOutput
+	43, // 19: vodfleet.v1.TaskSpec.requires:type_name -> vodfleet.v1.TaskSpec.RequiresEntry
+	15, // 20: vodfleet.v1.TaskSpec.chunk:type_name -> vodfleet.v1.Chunk
+	16, // 21: vodfleet.v1.TaskSpec.thumbnails:type_name -> vodfleet.v1.ThumbnailSpec
+	14, // 22: vodfleet.v1.TaskSpec.subtitles:type_name -> vodfleet.v1.SubtitleStream
+	17, // 23: vodfleet.v1.TaskSpec.mux:type_name -> vodfleet.v1.MuxSpec
+	10, // 24: vodfleet.v1.TaskSpec.outputs:type_name -> vodfleet.v1.Outputs
+	27, // 25: vodfleet.v1.TaskSpec.extras:type_name -> vodfleet.v1.TaskResult
+	18, // 26: vodfleet.v1.TaskResult.probe:type_name -> vodfleet.v1.ProbeResult
+	20, // 27: vodfleet.v1.TaskResult.track:type_name -> vodfleet.v1.TrackOutput
+	25, // 28: vodfleet.v1.TaskResult.package:type_name -> vodfleet.v1.PackageResult
+	21, // 29: vodfleet.v1.TaskResult.thumbnails:type_name -> vodfleet.v1.ThumbnailOutput
+	23, // 30: vodfleet.v1.TaskResult.subtitles:type_name -> vodfleet.v1.SubtitleOutput
+	24, // 31: vodfleet.v1.TaskResult.mux:type_name -> vodfleet.v1.MuxOutput
 	4,  // 32: vodfleet.v1.Task.state:type_name -> vodfleet.v1.TaskState
-	25, // 33: vodfleet.v1.Task.spec:type_name -> vodfleet.v1.TaskSpec
-	44, // 34: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
-	44, // 35: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
-	26, // 36: vodfleet.v1.Task.result:type_name -> vodfleet.v1.TaskResult
-	44, // 37: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
+	26, // 33: vodfleet.v1.Task.spec:type_name -> vodfleet.v1.TaskSpec
+	46, // 34: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
+	46, // 35: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
+	27, // 36: vodfleet.v1.Task.result:type_name -> vodfleet.v1.TaskResult
+	46, // 37: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
 	0,  // 38: vodfleet.v1.Job.state:type_name -> vodfleet.v1.JobState
-	6,  // 39: vodfleet.v1.Job.source:type_name -> vodfleet.v1.Source
-	17, // 40: vodfleet.v1.Job.probe:type_name -> vodfleet.v1.ProbeResult
-	44, // 41: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	44, // 42: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
+	7,  // 39: vodfleet.v1.Job.source:type_name -> vodfleet.v1.Source
+	18, // 40: vodfleet.v1.Job.probe:type_name -> vodfleet.v1.ProbeResult
+	46, // 41: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	46, // 42: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
 	5,  // 43: vodfleet.v1.Job.priority:type_name -> vodfleet.v1.Priority
-	42, // 44: vodfleet.v1.Job.agent_selector:type_name -> vodfleet.v1.Job.AgentSelectorEntry
-	10, // 45: vodfleet.v1.Job.encode:type_name -> vodfleet.v1.EncodeOptions
-	6,  // 46: vodfleet.v1.SubmitJobRequest.source:type_name -> vodfleet.v1.Source
-	5,  // 47: vodfleet.v1.SubmitJobRequest.priority:type_name -> vodfleet.v1.Priority
-	43, // 48: vodfleet.v1.SubmitJobRequest.agent_selector:type_name -> vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
-	10, // 49: vodfleet.v1.SubmitJobRequest.encode:type_name -> vodfleet.v1.EncodeOptions
-	28, // 50: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
-	28, // 51: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
-	27, // 52: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
-	0,  // 53: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
-	28, // 54: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
-	28, // 55: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
-	28, // 56: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
-	28, // 57: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
-	27, // 58: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
-	29, // 59: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
-	31, // 60: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
-	33, // 61: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
-	35, // 62: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
-	37, // 63: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
-	39, // 64: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
-	30, // 65: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
-	32, // 66: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
-	34, // 67: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
-	36, // 68: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
-	38, // 69: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
-	40, // 70: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
-	65, // [65:71] is the sub-list for method output_type
-	59, // [59:65] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	44, // 44: vodfleet.v1.Job.agent_selector:type_name -> vodfleet.v1.Job.AgentSelectorEntry
+	11, // 45: vodfleet.v1.Job.encode:type_name -> vodfleet.v1.EncodeOptions
+	30, // 46: vodfleet.v1.Job.webhook_deliveries:type_name -> vodfleet.v1.WebhookDelivery
+	0,  // 47: vodfleet.v1.WebhookDelivery.event:type_name -> vodfleet.v1.JobState
+	6,  // 48: vodfleet.v1.WebhookDelivery.state:type_name -> vodfleet.v1.WebhookDeliveryState
+	46, // 49: vodfleet.v1.WebhookDelivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	46, // 50: vodfleet.v1.WebhookDelivery.created_at:type_name -> google.protobuf.Timestamp
+	46, // 51: vodfleet.v1.WebhookDelivery.updated_at:type_name -> google.protobuf.Timestamp
+	7,  // 52: vodfleet.v1.SubmitJobRequest.source:type_name -> vodfleet.v1.Source
+	5,  // 53: vodfleet.v1.SubmitJobRequest.priority:type_name -> vodfleet.v1.Priority
+	45, // 54: vodfleet.v1.SubmitJobRequest.agent_selector:type_name -> vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
+	11, // 55: vodfleet.v1.SubmitJobRequest.encode:type_name -> vodfleet.v1.EncodeOptions
+	29, // 56: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
+	29, // 57: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
+	28, // 58: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
+	0,  // 59: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
+	29, // 60: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
+	29, // 61: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
+	29, // 62: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
+	29, // 63: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
+	28, // 64: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
+	31, // 65: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
+	33, // 66: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
+	35, // 67: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
+	37, // 68: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
+	39, // 69: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
+	41, // 70: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
+	32, // 71: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
+	34, // 72: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
+	36, // 73: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
+	38, // 74: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
+	40, // 75: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
+	42, // 76: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
+	71, // [71:77] is the sub-list for method output_type
+	65, // [65:71] is the sub-list for method input_type
+	65, // [65:65] is the sub-list for extension type_name
+	65, // [65:65] is the sub-list for extension extendee
+	0,  // [0:65] is the sub-list for field type_name
 }
 
 func init() { file_vodfleet_v1_job_proto_init() }
@@ -4108,8 +4399,8 @@ func file_vodfleet_v1_job_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vodfleet_v1_job_proto_rawDesc), len(file_vodfleet_v1_job_proto_rawDesc)),
-			NumEnums:      6,
-			NumMessages:   38,
+			NumEnums:      7,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
