@@ -18,7 +18,7 @@ func runWatch(args []string, stdout io.Writer) error {
 	var cf clientFlags
 	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
 	cf.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
