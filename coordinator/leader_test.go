@@ -298,6 +298,8 @@ func TestLeasesExpireRetryAndFenceStaleCompletions(t *testing.T) {
 		return h.task(jobID, "video-360p").GetState() == v1.TaskState_TASK_STATE_SUCCEEDED
 	})
 	want := "staging/" + jobID + ".video-360p/2/ -> assets/" + jobID + "/v360p/"
+	// Publishing starts after the success is committed, off the leader loop.
+	h.eventually("video published", func() bool { return len(h.pub.published()) > 0 })
 	if calls := h.pub.published(); len(calls) != 1 || calls[0] != want {
 		t.Fatalf("published %v, want [%s]", calls, want)
 	}
@@ -341,6 +343,7 @@ func TestLeasesExpireRetryAndFenceStaleCompletions(t *testing.T) {
 		r, err := h.jobs.GetJob(ctx, &v1.GetJobRequest{JobId: jobID})
 		return err == nil && r.GetJob().GetState() == v1.JobState_JOB_STATE_SUCCEEDED
 	})
+	h.eventually("retried job published", func() bool { return len(h.pub.published()) >= 3 })
 	if n := len(h.pub.published()); n != 3 { // video, audio attempt 3, package
 		t.Fatalf("published %d times: %v", n, h.pub.published())
 	}
