@@ -1,0 +1,26 @@
+package transfer
+
+import (
+	"context"
+	"io"
+)
+
+// countingReader reports bytes read to progress and stops when ctx ends,
+// so a cancelled transfer stops within one read even on protocols whose
+// client ignores contexts.
+type countingReader struct {
+	r        io.Reader
+	ctx      context.Context
+	progress func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := c.r.Read(p)
+	if n > 0 && c.progress != nil {
+		c.progress(int64(n))
+	}
+	return n, err
+}
