@@ -25,7 +25,7 @@ import (
 // policy refuses them) and retrying without real sleeps.
 func loopbackOpts() Options {
 	return Options{
-		Policy:  urlpolicy.Policy{AllowPrivate: true},
+		Policy:  urlpolicy.Policy{AllowPrivate: true, Schemes: []string{"http", "https", "s3", "sftp", "ftp"}},
 		Retries: 2,
 		Sleep:   noSleep,
 	}
@@ -35,6 +35,9 @@ func loopbackOpts() Options {
 func needBinary(t *testing.T, names ...string) string {
 	t.Helper()
 	for _, n := range names {
+		if filepath.IsAbs(n) && fileExists(n) {
+			return n
+		}
 		if p, err := exec.LookPath(n); err == nil {
 			return p
 		}
