@@ -51,9 +51,13 @@ func newFTPLogin(u *url.URL, opts Options) (*ftpLogin, error) {
 // never uses active mode), upgraded with AUTH TLS when configured. Every
 // connection, control and data, goes through the policy dialer.
 func (l *ftpLogin) dial(ctx context.Context) (*ftp.ServerConn, error) {
+	// The dial function serves the control connection and every later
+	// data connection, so it must not hold on to this call's ctx.
+	dialer := l.opts.Policy.Dialer()
 	options := []ftp.DialOption{
-		ftp.DialWithContext(ctx),
-		ftp.DialWithDialer(*l.opts.Policy.Dialer()),
+		ftp.DialWithDialFunc(func(network, addr string) (net.Conn, error) {
+			return dialer.DialContext(context.WithoutCancel(ctx), network, addr)
+		}),
 		ftp.DialWithTimeout(DefaultDialTimeout),
 	}
 	if l.opts.FTPExplicitTLS {
