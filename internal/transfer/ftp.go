@@ -3,12 +3,14 @@ package transfer
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/textproto"
 	"net/url"
+	"os"
 	"path"
 	"strings"
 	"sync"
@@ -51,23 +53,38 @@ func newFTPLogin(u *url.URL, opts Options) (*ftpLogin, error) {
 // never uses active mode), upgraded with AUTH TLS when configured. Every
 // connection, control and data, goes through the policy dialer.
 func (l *ftpLogin) dial(ctx context.Context) (*ftp.ServerConn, error) {
-	// The dial function serves the control connection and every later
-	// data connection, so it must not hold on to this call's ctx.
-	dialer := l.opts.Policy.Dialer()
+	// The dialer serves the control connection and every data
+	// connection (which the library wraps in TLS itself only when it
+	// dials them through a dialer, not a dial function). No context is
+	// passed: the library would keep it for the later data connections.
 	options := []ftp.DialOption{
-		ftp.DialWithDialFunc(func(network, addr string) (net.Conn, error) {
-			return dialer.DialContext(context.WithoutCancel(ctx), network, addr)
-		}),
+		ftp.DialWithDialer(*l.opts.Policy.Dialer()),
 		ftp.DialWithTimeout(DefaultDialTimeout),
 	}
 	if l.opts.FTPExplicitTLS {
 		host, _, _ := net.SplitHostPort(l.addr)
-		options = append(options, ftp.DialWithExplicitTLS(&tls.Config{
+		cfg := &tls.Config{
 			ServerName:         host,
 			InsecureSkipVerify: l.opts.FTPInsecureSkipVerify,
 			MinVersion:         tls.VersionTLS12,
+			// Servers commonly require the data connections to resume
+			// the control connection's TLS session.
 			ClientSessionCache: tls.NewLRUClientSessionCache(8),
-		}))
+		}
+		if l.opts.FTPCAFile != "" {
+			pem, err := os.ReadFile(l.opts.FTPCAFile)
+			if err != nil {
+				return nil, fmt.Errorf("%w: ftp ca file: %w", ErrConfig, err)
+			}
+			cfg.RootCAs = x509.NewCertPool()
+			if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("%w: ftp ca file %s has no certificates", ErrConfig, l.opts.FTPCAFile)
+			}
+		}
+		options = append(options, ftp.DialWithExplicitTLS(cfg))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	c, err := ftp.Dial(l.addr, options...)
 	if err != nil {
@@ -174,7 +191,7 @@ func (d *ftpDest) Stat(ctx context.Context, rel string) (Info, error) {
 	err = d.with(ctx, func(c *ftp.ServerConn) error {
 		n, err := c.FileSize(p)
 		if code := ftpCode(err); code == ftp.StatusFileUnavailable {
-			return fmt.Errorf("%w: %s on %s", ErrNotFound, rel, d.login.addr)
+			return fmt.Errorf("%w: %s on %s (%w)", ErrNotFound, rel, d.login.addr, err)
 		}
 		if err != nil {
 			return fmt.Errorf("size %s on %s: %w", rel, d.login.addr, err)

@@ -1,7 +1,16 @@
 package transfer
 
 import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
 	"os"
 	"os/exec"
 	"path"
@@ -9,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // pureFTPServer runs pure-ftpd on a loopback port with one virtual user
@@ -127,4 +137,79 @@ func TestFTPDestinationAndSource(t *testing.T) {
 			return o, "wrong-ftp-secret"
 		},
 	})
+}
+
+// writeCert writes a self-signed certificate for 127.0.0.1 to certPath
+// and, with its key appended, to bundlePath (pure-ftpd's format).
+func writeCert(t *testing.T, certPath, bundlePath string) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "vodfleet test ftp"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+	if err := os.WriteFile(certPath, cert, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bundlePath, append(keyPEM, cert...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFTPExplicitTLS pushes to a server that refuses cleartext logins
+// (-Y 2), so the push succeeding proves AUTH TLS was used, and checks
+// that the certificate is verified against the configured CA.
+func TestFTPExplicitTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca, bundle := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "server.pem")
+	writeCert(t, ca, bundle)
+	s := startPureFTPd(t, "-Y", "2", "-2", bundle)
+	pkg := makePackage(t)
+	dest := "ftp://" + ftpUser + "@" + s.addr + "/tls"
+	opts := loopbackOpts()
+	opts.CredentialsFile = writeCredentials(t, "machine 127.0.0.1 login "+ftpUser+" password "+ftpSecret+"\n")
+	opts.FTPExplicitTLS = true
+	opts.FTPCAFile = ca
+
+	d, err := ParseDestination(dest, opts)
+	if err != nil {
+		t.Fatalf("ParseDestination over TLS: %v", err)
+	}
+	defer d.Close()
+	if _, err := Push(context.Background(), pkg.dir, d, nil, opts); err != nil {
+		t.Fatalf("Push over TLS: %v", err)
+	}
+	checkTree(t, pkg, filepath.Join(s.home, "tls"))
+
+	plain := opts
+	plain.FTPExplicitTLS = false
+	if d, err := ParseDestination(dest, plain); err == nil {
+		d.Close()
+		t.Fatal("a cleartext login to a TLS-only server succeeded")
+	}
+	untrusted := opts
+	untrusted.FTPCAFile = ""
+	if d, err := ParseDestination(dest, untrusted); err == nil {
+		d.Close()
+		t.Fatal("a self-signed certificate was accepted without the CA file")
+	}
 }

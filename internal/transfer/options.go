@@ -42,8 +42,11 @@ type Options struct {
 	// FTPExplicitTLS makes FTP upgrade the control and data connections
 	// with AUTH TLS before logging in.
 	FTPExplicitTLS bool
-	// FTPInsecureSkipVerify accepts any FTP server certificate; for test
-	// servers with throwaway certificates only.
+	// FTPCAFile is a PEM file of CA certificates trusted for FTP over
+	// TLS instead of the system pool (for servers with a private CA).
+	FTPCAFile string
+	// FTPInsecureSkipVerify accepts any FTP server certificate. It makes
+	// TLS useless against an active attacker; never use it in production.
 	FTPInsecureSkipVerify bool
 	// S3PartSize is the part size of multipart uploads; objects larger
 	// than one part are uploaded in parts. Minimum 5 MiB (an S3 limit).
