@@ -41,7 +41,7 @@ func needBinary(t *testing.T, names ...string) string {
 		if p, err := exec.LookPath(n); err == nil {
 			return p
 		}
-		for _, dir := range []string{"/usr/sbin", "/sbin", filepath.Join(os.Getenv("HOME"), "go", "bin")} {
+		for _, dir := range binDirs() {
 			if p := filepath.Join(dir, n); fileExists(p) {
 				return p
 			}
@@ -49,6 +49,22 @@ func needBinary(t *testing.T, names ...string) string {
 	}
 	t.Fatalf("%s not installed: run `make transfer-deps` (as root) first", names[0])
 	return ""
+}
+
+// binDirs are where servers may be outside PATH: sbin for the Debian
+// packages, the Go bin directory for versitygw.
+func binDirs() []string {
+	dirs := []string{"/usr/sbin", "/sbin"}
+	if gobin := os.Getenv("GOBIN"); gobin != "" {
+		dirs = append(dirs, gobin)
+	}
+	for _, p := range filepath.SplitList(os.Getenv("GOPATH")) {
+		dirs = append(dirs, filepath.Join(p, "bin"))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, "go", "bin"))
+	}
+	return dirs
 }
 
 func fileExists(p string) bool {
