@@ -58,7 +58,8 @@ type pushFile struct {
 // after a failure send only what is missing. Each file is retried with
 // backoff (opts.Retries, opts.Backoff, opts.Sleep); ErrAuth and
 // ErrHostKey stop the push at once. progress, if not nil, receives bytes
-// done (skipped files count as done) against the package's total size.
+// done (skipped files count as done) against the package's total size;
+// Push serialises its calls.
 func Push(ctx context.Context, localDir string, dest Destination, progress Progress, opts Options) (PushResult, error) {
 	if err := opts.Validate(); err != nil {
 		return PushResult{}, err
@@ -83,7 +84,9 @@ type pusher struct {
 	opts     Options
 	progress Progress
 	total    int64
-	done     atomic.Int64
+
+	progressMu sync.Mutex // serialises progress calls
+	done       int64
 
 	mu  sync.Mutex
 	res PushResult
@@ -98,10 +101,14 @@ func (p *pusher) result() PushResult {
 	return r
 }
 
+// add counts n bytes done (negative when a failed attempt's bytes will
+// be sent again) and reports the new total, one call at a time.
 func (p *pusher) add(n int64) {
-	d := p.done.Add(n)
+	p.progressMu.Lock()
+	defer p.progressMu.Unlock()
+	p.done += n
 	if p.progress != nil {
-		p.progress(d, p.total)
+		p.progress(p.done, p.total)
 	}
 }
 
@@ -170,10 +177,11 @@ func (p *pusher) one(ctx context.Context, f pushFile) error {
 		case err != nil && !errors.Is(err, ErrNotFound):
 			return err
 		}
-		var sent int64
-		err = p.dest.Put(ctx, f.rel, fh, f.size, meta, func(n int64) { sent += n; p.add(n) })
+		// Some clients read the body on their own goroutine.
+		var sent atomic.Int64
+		err = p.dest.Put(ctx, f.rel, fh, f.size, meta, func(n int64) { sent.Add(n); p.add(n) })
 		if err != nil {
-			p.add(-sent) // the retry sends it again
+			p.add(-sent.Load()) // the retry sends it again
 			return err
 		}
 		p.mu.Lock()

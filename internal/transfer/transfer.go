@@ -66,7 +66,7 @@ type Source interface {
 	Close() error
 }
 
-// Progress receives the bytes transferred so far and the total; it is
-// called from the transferring goroutines, so it must be safe for
-// concurrent use and quick.
+// Progress receives the bytes transferred so far and the total. Push and
+// Fetch call it one call at a time, from their transferring goroutines,
+// so it must be quick.
 type Progress func(done, total int64)
