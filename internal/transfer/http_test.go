@@ -1,6 +1,9 @@
 package transfer
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // nginxServer runs nginx with its dav module (PUT, MKCOL) and basic auth
@@ -132,4 +136,44 @@ func TestHTTPDestinationAndSource(t *testing.T) {
 			return o, "wrong-http-secret"
 		},
 	})
+}
+
+// TestFetchRestartsWhenSourceChanged replaces the file on the server
+// between an interrupted download and its resumption: the partial bytes
+// belong to the old version, so Fetch must start over, never splice.
+func TestFetchRestartsWhenSourceChanged(t *testing.T) {
+	s := startNginx(t)
+	opts := loopbackOpts()
+	opts.CredentialsFile = writeCredentials(t, "machine 127.0.0.1 login pusher password right-http-secret\n")
+	remote := filepath.Join(s.www, "src", "v.bin")
+	const size = 3 << 20
+	writeBig(t, remote, size)
+	src, err := ParseSource("http://"+s.addr+"/src/v.bin", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	local := filepath.Join(t.TempDir(), "v.bin")
+	ctx, stop := context.WithCancel(context.Background())
+	_, err = Fetch(ctx, src, local, func(done, _ int64) {
+		if done >= 1<<20 {
+			stop()
+		}
+	}, opts)
+	stop()
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted Fetch: %v", err)
+	}
+	v2 := writeBig(t, remote, size)
+	later := time.Now().Add(time.Minute) // nginx's ETag has 1 s resolution
+	if err := os.Chtimes(remote, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Fetch(context.Background(), src, local, nil, opts); err != nil {
+		t.Fatalf("Fetch after the change: %v", err)
+	}
+	got, _ := os.ReadFile(local)
+	if !bytes.Equal(got, v2) {
+		t.Fatal("the download spliced the old version's prefix onto the new one")
+	}
 }
