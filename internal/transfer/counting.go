@@ -12,7 +12,12 @@ type countingReader struct {
 	r        io.Reader
 	ctx      context.Context
 	progress func(int64)
+	size     int64 // bytes r holds, when known
 }
+
+// Size returns the bytes the reader holds; the SFTP client uses it to
+// pipeline concurrent writes instead of writing one packet at a time.
+func (c *countingReader) Size() int64 { return c.size }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {

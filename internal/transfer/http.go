@@ -145,7 +145,10 @@ func (d *httpDest) Put(ctx context.Context, rel string, body io.ReaderAt, size i
 // exist. 405 (Method Not Allowed) is how WebDAV says it exists already.
 func (d *httpDest) mkdirs(ctx context.Context, rel string) error {
 	parts := strings.Split(strings.Trim(rel, "/"), "/")
-	dirs := []string{""}
+	var dirs []string
+	if d.base.Path != "" { // the server's root always exists
+		dirs = append(dirs, "")
+	}
 	for i := 1; i < len(parts); i++ {
 		dirs = append(dirs, strings.Join(parts[:i], "/"))
 	}

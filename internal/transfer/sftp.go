@@ -211,7 +211,7 @@ func (d *sftpDest) Put(ctx context.Context, rel string, body io.ReaderAt, size i
 	if err != nil {
 		return fmt.Errorf("create %s on %s: %w", rel, d.conn.host, err)
 	}
-	r := &countingReader{r: io.NewSectionReader(body, 0, size), ctx: ctx, progress: progress}
+	r := &countingReader{r: io.NewSectionReader(body, 0, size), ctx: ctx, progress: progress, size: size}
 	_, err = f.ReadFrom(r)
 	if cerr := f.Close(); err == nil {
 		err = cerr
