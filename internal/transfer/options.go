@@ -56,8 +56,10 @@ type Options struct {
 	// Retries is how many times a failed file is retried before Push or
 	// Fetch gives up (0 means DefaultRetries; negative means none).
 	Retries int
-	// Backoff is the first retry delay; it doubles up to MaxBackoff.
-	Backoff    time.Duration
+	// Backoff is the first retry delay; it doubles after each attempt.
+	Backoff time.Duration
+	// MaxBackoff caps the retry delay, so a long outage is probed at a
+	// steady pace rather than ever more rarely.
 	MaxBackoff time.Duration
 	// Sleep waits between retries; tests inject one that does not touch
 	// the wall clock. Nil means a timer honouring ctx.
