@@ -5,7 +5,7 @@ BIN       := bin/vodfleet
 DATA      ?= .vodfleet
 
 .PHONY: bench-dispatch bench-failover bench-edge bench-encode
-.PHONY: all build run stop test test-short proto proto-check lint vet fmt-check check ffmpeg node chromium web clean
+.PHONY: all build run stop test test-short proto proto-check lint vet fmt-check check ffmpeg node chromium web transfer-deps clean
 
 all: build
 
@@ -44,6 +44,31 @@ web: node
 		npm ci --no-audit --no-fund; fi
 	cd web && node build.mjs
 
+# Servers the internal/transfer tests run on loopback: nginx (dav module)
+# for HTTP PUT, OpenSSH sshd + sftp-server, pure-ftpd (+ openssl for its
+# password hash) and versitygw for S3. Installed when missing and we are
+# root; versitygw with go install (it is not packaged).
+TRANSFER_DEBS := nginx openssh-server openssh-sftp-server pure-ftpd openssl
+VERSITYGW     := github.com/versity/versitygw/cmd/versitygw@v1.8.0
+GOBIN_DIR      = $$($(GO) env GOBIN | grep . || echo $$($(GO) env GOPATH)/bin)
+
+transfer-deps:
+	@missing=""; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	[ -x /usr/sbin/sshd ] || missing="$$missing openssh-server"; \
+	[ -x /usr/lib/openssh/sftp-server ] || missing="$$missing openssh-sftp-server"; \
+	[ -x /usr/sbin/pure-ftpd ] || missing="$$missing pure-ftpd"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing$$missing with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+		echo "missing$$missing: install them (e.g. sudo apt-get install$$missing)" >&2; exit 1; \
+	fi
+	@command -v versitygw >/dev/null || [ -x "$(GOBIN_DIR)/versitygw" ] || \
+		{ echo "installing versitygw with go install"; $(GO) install $(VERSITYGW); }
+
 # make run: start a dev cluster, transcode a generated demo clip, print
 # playable URLs and leave the cluster running (stop it with make stop).
 run: ffmpeg build
@@ -52,10 +77,10 @@ run: ffmpeg build
 stop:
 	@scripts/run-demo.sh --stop $(DATA)
 
-test: ffmpeg chromium web fmt-check vet
+test: ffmpeg chromium web transfer-deps fmt-check vet
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-test-short: ffmpeg
+test-short: ffmpeg transfer-deps
 	$(GO) test -count=1 -short ./...
 
 # Benchmarks (not tests): they print figures next to their targets.
