@@ -35,6 +35,7 @@ func commands() []command {
 		{"assets", "list the assets a storage node holds", runAssets},
 		{"delete", "delete an asset from storage", runDelete},
 		{"sign", "print a signed playback URL for an asset", runSign},
+		{"token", "create an API token: vodfleet token new --role R --name N", runToken},
 	}
 }
 

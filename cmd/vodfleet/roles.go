@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,6 +29,7 @@ func waitForSignal() os.Signal {
 }
 
 func runDev(args []string, _ io.Writer) error {
+	stderr := os.Stderr
 	d := devcluster.DefaultConfig()
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.StringVar(&d.DataDir, "data", d.DataDir, "directory for etcd data, storage and agent work")
@@ -42,6 +45,8 @@ func runDev(args []string, _ io.Writer) error {
 	devCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may reach, e.g. 10.1.0.0/16")
 	limitFlags(fs, &d.Coordinator)
 	fs.DurationVar(&d.Agent.TaskTimeout, "task-timeout", 0, "time limit of one task attempt (0: max(10m, 20 x source duration))")
+	fs.BoolVar(&d.Insecure, "insecure", false, "plaintext gRPC without authentication instead of mTLS with a throwaway CA")
+	fs.BoolVar(&d.OriginTLS, "http-tls", false, "serve the storage HTTP origin over TLS with client certificates (the edge presents its own)")
 	level, json := logFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -51,10 +56,14 @@ func runDev(args []string, _ io.Writer) error {
 	d.Agent.AllowedSourceCIDRs = d.Coordinator.AllowedSourceCIDRs
 	d.Agent.MaxSourceBytes = d.Coordinator.MaxSourceBytes
 	log := newLogger(*level, *json)
+	if d.Insecure {
+		log.Warn("INSECURE: dev cluster on plaintext gRPC with no authentication (--insecure); anyone who can reach its ports controls it")
+	}
 	c, err := devcluster.Start(d, log)
 	if err != nil {
 		return err
 	}
+	printDevAccess(stderr, c)
 	log.Info("dev cluster ready",
 		"coordinator", c.Coordinator.Addr, "storage_grpc", c.Storage.GRPCAddr,
 		"storage_http", "http://"+c.Storage.HTTPAddr, "edge", c.EdgeURL(),
@@ -82,6 +91,8 @@ func runCoordinator(args []string, _ io.Writer) error {
 		"accept source URLs naming loopback, private or link-local addresses (only for single-host setups)")
 	coordCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may name, e.g. 10.1.0.0/16")
 	limitFlags(fs, &cfg)
+	var sf secFlags
+	sf.register(fs, secServer)
 	level, json := logFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -92,7 +103,11 @@ func runCoordinator(args []string, _ io.Writer) error {
 		return fmt.Errorf("--storage: %w", err)
 	}
 	log := newLogger(*level, *json)
-	n, err := node.StartCoordinator(cfg, nodes, splitList(*etcd), *listen, log)
+	sec, err := sf.build(true, log)
+	if err != nil {
+		return err
+	}
+	n, err := node.StartCoordinator(cfg, sec, nodes, splitList(*etcd), *listen, log)
 	if err != nil {
 		return err
 	}
@@ -119,6 +134,8 @@ func runAgent(args []string, _ io.Writer) error {
 	agentCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks URL sources may connect to, e.g. 10.1.0.0/16")
 	fs.Int64Var(&cfg.MaxSourceBytes, "max-source-bytes", 0, "stop source downloads past this many bytes (0: no limit)")
 	fs.DurationVar(&cfg.TaskTimeout, "task-timeout", 0, "time limit of one task attempt (0: max(10m, 20 x source duration))")
+	var sf secFlags
+	sf.register(fs, secClient)
 	level, json := logFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -126,7 +143,16 @@ func runAgent(args []string, _ io.Writer) error {
 	cfg.AllowedSourceCIDRs = splitList(*agentCIDRs)
 	cfg.Coordinators = splitList(*coords)
 	cfg.Labels = labels.m
-	n, err := node.StartAgent(cfg, newLogger(*level, *json))
+	log := newLogger(*level, *json)
+	sec, err := sf.build(false, log)
+	if err != nil {
+		return err
+	}
+	if sec.Insecure() {
+		log.Warn("plaintext gRPC to coordinators and storage (--insecure)")
+	}
+	cfg.DialOptions = sec.DialOptions()
+	n, err := node.StartAgent(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -150,11 +176,27 @@ func runStorage(args []string, _ io.Writer) error {
 	fs.DurationVar(&cfg.StagingMaxAge, "staging-max-age", cfg.StagingMaxAge, "unpublished task outputs older than this are deleted")
 	grpcAddr := fs.String("grpc", "127.0.0.1:7001", "gRPC listen address")
 	httpAddr := fs.String("http", "127.0.0.1:7002", "HTTP origin listen address")
+	httpTLS := fs.Bool("http-tls", false, "serve the HTTP origin over TLS, requiring a client certificate (edge, admin, coordinator or agent role) from --tls-ca")
+	var sf secFlags
+	sf.register(fs, secServer)
 	level, json := logFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	n, err := node.StartStorage(cfg, *grpcAddr, *httpAddr, newLogger(*level, *json))
+	log := newLogger(*level, *json)
+	sec, err := sf.build(true, log)
+	if err != nil {
+		return err
+	}
+	var originTLS *tls.Config
+	if *httpTLS {
+		if originTLS = sec.OriginServerTLS(); originTLS == nil {
+			return errors.New("--http-tls needs --tls-cert, --tls-key and --tls-ca")
+		}
+	} else {
+		log.Info("storage HTTP origin is plaintext (no --http-tls): keep it on a private network")
+	}
+	n, err := node.StartStorage(cfg, sec, *grpcAddr, *httpAddr, originTLS, log)
 	if err != nil {
 		return err
 	}
@@ -172,10 +214,18 @@ func runEdge(args []string, _ io.Writer) error {
 	fs.Int64Var(&cfg.DiskBytes, "disk-bytes", 0, "disk cache budget in bytes (0: no disk tier)")
 	fs.DurationVar(&cfg.OriginConnectTimeout, "origin-connect-timeout", cfg.OriginConnectTimeout, "give up connecting to storage after this")
 	keyFile := fs.String("signing-key-file", envOr("VODFLEET_SIGNING_KEY_FILE", ""), "file with the URL signing key; when set, only signed URLs (/t/TOKEN/v/...) are served")
+	var sf secFlags
+	sf.register(fs, secClient)
 	level, json := logFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	log := newLogger(*level, *json)
+	sec, err := sf.build(false, log)
+	if err != nil {
+		return err
+	}
+	cfg.OriginTLS = sec.ClientTLS()
 	if *keyFile != "" {
 		key, err := readKey(*keyFile)
 		if err != nil {
@@ -192,7 +242,7 @@ func runEdge(args []string, _ io.Writer) error {
 	} else {
 		cfg.Origins = origins
 	}
-	n, err := node.StartEdge(cfg, *listen, newLogger(*level, *json))
+	n, err := node.StartEdge(cfg, *listen, log)
 	if err != nil {
 		return err
 	}

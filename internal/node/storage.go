@@ -1,6 +1,7 @@
 package node
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
 
+	"github.com/vodfleet/vodfleet/internal/security"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
 )
@@ -18,33 +20,37 @@ type Storage struct {
 	GRPCAddr string
 	// HTTPAddr is the bound HTTP origin address edges fetch from.
 	HTTPAddr string
+	// HTTPS is whether the origin serves TLS (with client certificates).
+	HTTPS bool
 
 	store *storage.Store
 	grpc  *grpc.Server
 	http  *http.Server
 }
 
-// StartStorage opens the store and serves it on grpcAddr and httpAddr.
-func StartStorage(cfg storage.Config, grpcAddr, httpAddr string, log hclog.Logger) (*Storage, error) {
+// StartStorage opens the store and serves it on grpcAddr (secured by sec)
+// and httpAddr (HTTPS with client certificates when httpTLS is set, see
+// security.Security.OriginServerTLS; plaintext otherwise).
+func StartStorage(cfg storage.Config, sec *security.Security, grpcAddr, httpAddr string, httpTLS *tls.Config, log hclog.Logger) (*Storage, error) {
 	st, err := storage.Open(cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("open storage: %w", err)
 	}
-	gs := newGRPCServer()
+	gs := sec.NewServer()
 	v1.RegisterStorageServiceServer(gs, storage.NewGRPCServer(st, log))
 	glis, err := serveGRPC(grpcAddr, gs, log)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
-	hs, hlis, err := serveHTTP(httpAddr, storage.NewHTTPHandler(st, log), log)
+	hs, hlis, err := serveHTTP(httpAddr, storage.NewHTTPHandler(st, log), httpTLS, log)
 	if err != nil {
 		gs.Stop()
 		_ = st.Close()
 		return nil, err
 	}
-	n := &Storage{GRPCAddr: glis.Addr().String(), HTTPAddr: hlis.Addr().String(), store: st, grpc: gs, http: hs}
-	log.Named("storage").Info("storage listening", "grpc", n.GRPCAddr, "http", "http://"+n.HTTPAddr, "dir", cfg.Dir)
+	n := &Storage{GRPCAddr: glis.Addr().String(), HTTPAddr: hlis.Addr().String(), HTTPS: httpTLS != nil, store: st, grpc: gs, http: hs}
+	log.Named("storage").Info("storage listening", "grpc", n.GRPCAddr, "grpc_tls", !sec.Insecure(), "http", n.HTTPURL(), "dir", cfg.Dir)
 	return n, nil
 }
 
@@ -53,4 +59,12 @@ func (n *Storage) Close() error {
 	shutdownHTTP(n.http, 5*time.Second)
 	stopGRPC(n.grpc, 5*time.Second)
 	return n.store.Close()
+}
+
+// HTTPURL is the origin's base URL (https:// when it serves TLS).
+func (n *Storage) HTTPURL() string {
+	if n.HTTPS {
+		return "https://" + n.HTTPAddr
+	}
+	return "http://" + n.HTTPAddr
 }
