@@ -24,6 +24,10 @@ else
 	echo $! >"$data/dev.pid"
 	echo "started vodfleet dev (pid $!), logs in $data/dev.log"
 fi
+# `vodfleet dev` runs on mTLS with a throwaway CA in $data/pki (made at its
+# first start): the client commands present its admin certificate.
+export VODFLEET_TLS_CA=$data/pki/ca.pem VODFLEET_TLS_CERT=$data/pki/admin.pem VODFLEET_TLS_KEY=$data/pki/admin-key.pem
+unset VODFLEET_INSECURE
 for i in $(seq 1 60); do
 	"$bin" jobs --limit 1 >/dev/null 2>&1 && break
 	if ! kill -0 "$(cat "$data/dev.pid")" 2>/dev/null; then
@@ -42,7 +46,9 @@ fi
 "$bin" submit --wait "$clip"
 cat <<MSG
 
-Play it with any HLS or DASH player, or with ffplay:
+Play it with any HLS or DASH player, or with ffplay (the client commands
+need the dev CA and a credential; the dev log prints them too):
+  export VODFLEET_TLS_CA=$data/pki/ca.pem VODFLEET_TLS_CERT=$data/pki/admin.pem VODFLEET_TLS_KEY=$data/pki/admin-key.pem
   ffplay \$(bin/vodfleet jobs --json --limit 1 | sed -n 's/.*"hls_url": "\(.*\)".*/\1/p')
 The cluster keeps running: 'bin/vodfleet jobs', 'bin/vodfleet submit FILE', 'make stop'.
 MSG

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/vodfleet/vodfleet/internal/ids"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"

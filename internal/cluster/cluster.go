@@ -138,7 +138,7 @@ func New(t testing.TB, o Options) *Cluster {
 		c.CoordAddrs = append(c.CoordAddrs, addr)
 		c.Coordinators = append(c.Coordinators, StartProc(t, fmt.Sprintf("coordinator-%d", i), append([]string{"coordinator",
 			"--etcd", c.Etcd.Endpoint(), "--listen", addr, "--storage", strings.Join(grpcNodes, ","),
-			"--playback-url", "http://"+c.EdgeAddr, "--session-ttl", o.SessionTTL.String(), "--lease", o.Lease.String(),
+			"--playback-url", "http://" + c.EdgeAddr, "--session-ttl", o.SessionTTL.String(), "--lease", o.Lease.String(),
 			"--log-level", "debug", "--allow-private-sources"}, c.PKI.Args(security.RoleCoordinator)...)...))
 		conn, err := sec.Dial(addr)
 		if err != nil {
