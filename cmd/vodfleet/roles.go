@@ -215,7 +215,7 @@ func runEdge(args []string, _ io.Writer) error {
 	fs.DurationVar(&cfg.OriginConnectTimeout, "origin-connect-timeout", cfg.OriginConnectTimeout, "give up connecting to storage after this")
 	keyFile := fs.String("signing-key-file", envOr("VODFLEET_SIGNING_KEY_FILE", ""), "file with the URL signing key; when set, only signed URLs (/t/TOKEN/v/...) are served")
 	var sf secFlags
-	sf.register(fs, secClient)
+	sf.register(fs, secTLSOnly)
 	level, json := logFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err

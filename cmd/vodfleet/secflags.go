@@ -24,6 +24,9 @@ const (
 	secClient secFlagKind = iota
 	// secServer: roles with gRPC listeners (accept tokens).
 	secServer
+	// secTLSOnly: the edge, which only presents its certificate to an
+	// HTTPS origin.
+	secTLSOnly
 )
 
 func (s *secFlags) register(fs *flag.FlagSet, kind secFlagKind) {
