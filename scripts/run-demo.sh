@@ -3,6 +3,8 @@
 # a generated demo clip through it and prints the playback URLs.
 #   scripts/run-demo.sh BIN DATA     start + demo
 #   scripts/run-demo.sh --stop DATA  stop the background cluster
+# DEV_ARGS adds flags to `vodfleet dev` (e.g. other ports, with
+# VODFLEET_COORDINATOR and VODFLEET_STORAGE pointing the client at them).
 set -euo pipefail
 if [ "${1:-}" = "--stop" ]; then
 	data=${2:-.vodfleet}
@@ -20,7 +22,7 @@ mkdir -p "$data"
 if [ -f "$data/dev.pid" ] && kill -0 "$(cat "$data/dev.pid")" 2>/dev/null; then
 	echo "vodfleet dev already running (pid $(cat "$data/dev.pid")), logs in $data/dev.log"
 else
-	nohup "$bin" dev --data "$data" >"$data/dev.log" 2>&1 &
+	nohup "$bin" dev --data "$data" ${DEV_ARGS:-} >"$data/dev.log" 2>&1 &
 	echo $! >"$data/dev.pid"
 	echo "started vodfleet dev (pid $!), logs in $data/dev.log"
 fi
