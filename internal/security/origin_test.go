@@ -130,7 +130,9 @@ func TestUnaryCallsGetADeadline(t *testing.T) {
 }
 
 // hangingJobs answers ListJobs only when the caller gives up.
-type hangingJobs struct{ v1.UnimplementedJobServiceServer }
+type hangingJobs struct {
+	v1.UnimplementedJobServiceServer
+}
 
 func (hangingJobs) ListJobs(ctx context.Context, _ *v1.ListJobsRequest) (*v1.ListJobsResponse, error) {
 	<-ctx.Done()
