@@ -39,7 +39,10 @@ func serveHTTP(addr string, h http.Handler, tlsCfg *tls.Config, log hclog.Logger
 		return nil, nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
 	var lis net.Listener = bigSendBuffer{l}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, TLSConfig: tlsCfg}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, TLSConfig: tlsCfg,
+		// TLS handshake failures (no or foreign client certificates) go to
+		// the role's log, not the standard logger.
+		ErrorLog: log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true})}
 	go func() {
 		var err error
 		if tlsCfg != nil {
