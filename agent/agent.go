@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 
@@ -70,7 +69,7 @@ func New(cfg Config, log hclog.Logger) (*Agent, error) {
 		return nil, fmt.Errorf("agent config: %w", err)
 	}
 	log = log.Named("agent").With("agent", cfg.ID)
-	stores, err := newStoreConns(cfg.StorageAddress)
+	stores, err := newStoreConns(cfg.StorageAddress, cfg.DialOptions)
 	if err != nil {
 		return nil, fmt.Errorf("agent config: %w", err)
 	}
@@ -228,9 +227,9 @@ func (a *Agent) detectLabels(ctx context.Context) map[string]string {
 // session runs one stream to addr. It returns the leader address when addr
 // is a follower, and whether the session was accepted.
 func (a *Agent) session(ctx context.Context, addr string) (string, bool, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+	conn, err := grpc.NewClient(addr, append(a.cfg.DialOptions,
 		// Detect a dead or partitioned leader without waiting for TCP.
-		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}))
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}))...)
 	if err != nil {
 		return "", false, fmt.Errorf("dial %s: %w", addr, err)
 	}

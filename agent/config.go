@@ -9,6 +9,8 @@ import (
 	"os"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/vodfleet/vodfleet/internal/ids"
 )
 
@@ -41,6 +43,11 @@ type Config struct {
 	// with the encoder labels the agent detects in its ffmpeg; tasks only
 	// go to agents with every label they require.
 	Labels map[string]string
+	// DialOptions secure every connection the agent opens (coordinators
+	// and storage): TLS with the agent's certificate, or an agent token.
+	// Required, from security.Security.DialOptions, so plaintext is never
+	// an accident.
+	DialOptions []grpc.DialOption
 	// DrainTimeout is how long a stopping agent lets running tasks finish
 	// before it hands them back (see Agent.Run).
 	DrainTimeout time.Duration
@@ -116,6 +123,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.sourcePolicy().Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if len(c.DialOptions) == 0 {
+		errs = append(errs, errors.New("dial options are required (security.Security.DialOptions)"))
 	}
 	if c.TaskTimeout < 0 {
 		errs = append(errs, fmt.Errorf("task timeout %s is negative", c.TaskTimeout))

@@ -53,7 +53,9 @@ func newRunnerEnv(t *testing.T) *runnerEnv {
 		t.Fatal(err)
 	}
 	a, err := New(Config{ID: "runner-test", Coordinators: []string{"127.0.0.1:1"}, WorkDir: t.TempDir(),
-		FFmpeg: bin, FFprobe: probe, StorageAddress: lis.Addr().String()}, log)
+		FFmpeg: bin, FFprobe: probe, StorageAddress: lis.Addr().String(),
+		// The test's storage server is plaintext loopback, said explicitly.
+		DialOptions: []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/vodfleet/vodfleet/internal/ffmpeg"
 	"github.com/vodfleet/vodfleet/internal/urlpolicy"
@@ -233,16 +235,22 @@ func TestTaskTimeout(t *testing.T) {
 }
 
 func TestConfigValidatesSourcePolicy(t *testing.T) {
-	base := Config{Coordinators: []string{"x:1"}, WorkDir: "/tmp/x"}
+	base := Config{Coordinators: []string{"x:1"}, WorkDir: "/tmp/x",
+		DialOptions: []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}}
 	if err := (base.WithDefaults()).Validate(); err != nil {
 		t.Fatal(err)
+	}
+	noDial := base
+	noDial.DialOptions = nil
+	if err := noDial.WithDefaults().Validate(); err == nil || !strings.Contains(err.Error(), "dial options are required") {
+		t.Errorf("config without dial options: %v", err)
 	}
 	for _, c := range []Config{
 		{AllowedSourceCIDRs: []string{"not-a-cidr"}},
 		{MaxSourceBytes: -1},
 		{TaskTimeout: -time.Second},
 	} {
-		c.Coordinators, c.WorkDir = base.Coordinators, base.WorkDir
+		c.Coordinators, c.WorkDir, c.DialOptions = base.Coordinators, base.WorkDir, base.DialOptions
 		if err := c.WithDefaults().Validate(); err == nil {
 			t.Errorf("%+v accepted", c)
 		}

@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
@@ -19,14 +18,17 @@ type storeConns struct {
 	// override maps node ids to addresses; the key "" overrides every node.
 	override map[string]string
 
+	// opts secure every storage connection.
+	opts []grpc.DialOption
+
 	mu    sync.Mutex
 	def   string
 	conns map[string]*grpc.ClientConn
 }
 
 // newStoreConns parses the override spec (empty for none).
-func newStoreConns(spec string) (*storeConns, error) {
-	sc := &storeConns{conns: map[string]*grpc.ClientConn{}}
+func newStoreConns(spec string, opts []grpc.DialOption) (*storeConns, error) {
+	sc := &storeConns{conns: map[string]*grpc.ClientConn{}, opts: opts}
 	if spec == "" {
 		return sc, nil
 	}
@@ -68,7 +70,7 @@ func (s *storeConns) forGrant(g *v1.LeaseGrant) (*storage.Client, error) {
 	cc, ok := s.conns[addr]
 	if !ok {
 		var err error
-		if cc, err = grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
+		if cc, err = grpc.NewClient(addr, s.opts...); err != nil {
 			return nil, fmt.Errorf("dial storage %s: %w", addr, err)
 		}
 		s.conns[addr] = cc

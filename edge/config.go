@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -62,6 +63,12 @@ type Config struct {
 	// cache is disposable: New empties the directory, so it must be
 	// dedicated to this edge. Required when DiskBytes > 0.
 	DiskDir string
+
+	// OriginTLS is the TLS config for https:// origins: the cluster CA
+	// and the edge's certificate, which a storage origin serving with
+	// --http-tls requires (see security.Security.ClientTLS). Nil uses the
+	// system roots and presents no certificate.
+	OriginTLS *tls.Config
 
 	// DiskBytes is the byte budget of the disk tier, counting object bytes
 	// plus key lengths (not filesystem overhead or the small metadata

@@ -54,6 +54,9 @@ func NewFetcher(cfg Config, cache Cache, log hclog.Logger) *Fetcher {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DialContext = dialer.DialContext
 	tr.TLSHandshakeTimeout = cfg.connectTimeout()
+	if cfg.OriginTLS != nil {
+		tr.TLSClientConfig = cfg.OriginTLS.Clone()
+	}
 	tr.ResponseHeaderTimeout = cfg.OriginTimeout
 	tr.MaxIdleConnsPerHost = 64
 	// Cache the identity bytes the ETag describes; media is incompressible.

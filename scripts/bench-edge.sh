@@ -46,9 +46,9 @@ head -c 1048576 /dev/urandom >"$tmp/files/seg.m4s"
 head -c 1048576 /dev/urandom >"$tmp/files/herd.m4s"
 cp "$tmp/files/playlist.m3u8" "$tmp/files/seg.m4s" "$tmp/www/v/bench/"
 
-taskset -c $srv_cpu "$bin" storage --data "$tmp/storage" --grpc 127.0.0.1:$st_grpc --http 127.0.0.1:$st_http --log-level error &
+taskset -c $srv_cpu "$bin" storage --data "$tmp/storage" --grpc 127.0.0.1:$st_grpc --http 127.0.0.1:$st_http --log-level error --insecure &
 pids+=($!)
-taskset -c $srv_cpu "$bin" edge --storage http://127.0.0.1:$st_http --listen 127.0.0.1:$edge --log-level error ${EDGE_ARGS:-} &
+taskset -c $srv_cpu "$bin" edge --storage http://127.0.0.1:$st_http --listen 127.0.0.1:$edge --log-level error --insecure ${EDGE_ARGS:-} &
 pids+=($!)
 for i in $(seq 1 100); do curl -sf http://127.0.0.1:$edge/healthz >/dev/null && break; sleep 0.1; done
 go run ./internal/bench/edgetool seed -storage 127.0.0.1:$st_grpc -asset bench -dir "$tmp/files"

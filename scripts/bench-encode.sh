@@ -175,6 +175,8 @@ start_dev() { # AGENTS SLOTS
 		--storage-http 127.0.0.1:${p[2]} --http 127.0.0.1:${p[3]} --etcd-listen 127.0.0.1:${p[4]} --metrics-listen "" --dashboard "" \
 		--log-level warn >"$dir.log" 2>&1 &
 	dev_pid=$!
+	# The dev cluster runs on mTLS: connect with its CA and admin certificate.
+	export VODFLEET_TLS_CA=$dir/pki/ca.pem VODFLEET_TLS_CERT=$dir/pki/admin.pem VODFLEET_TLS_KEY=$dir/pki/admin-key.pem
 	for i in $(seq 1 100); do
 		"$bin" jobs --coordinator "$coord" --limit 1 >/dev/null 2>&1 && break
 		kill -0 "$dev_pid" 2>/dev/null || { echo "vodfleet dev exited:" >&2; tail -20 "$dir.log" >&2; exit 1; }

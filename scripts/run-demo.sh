@@ -3,6 +3,8 @@
 # a generated demo clip through it and prints the playback URLs.
 #   scripts/run-demo.sh BIN DATA     start + demo
 #   scripts/run-demo.sh --stop DATA  stop the background cluster
+# DEV_ARGS adds flags to `vodfleet dev` (e.g. other ports, with
+# VODFLEET_COORDINATOR and VODFLEET_STORAGE pointing the client at them).
 set -euo pipefail
 if [ "${1:-}" = "--stop" ]; then
 	data=${2:-.vodfleet}
@@ -20,10 +22,14 @@ mkdir -p "$data"
 if [ -f "$data/dev.pid" ] && kill -0 "$(cat "$data/dev.pid")" 2>/dev/null; then
 	echo "vodfleet dev already running (pid $(cat "$data/dev.pid")), logs in $data/dev.log"
 else
-	nohup "$bin" dev --data "$data" >"$data/dev.log" 2>&1 &
+	nohup "$bin" dev --data "$data" ${DEV_ARGS:-} >"$data/dev.log" 2>&1 &
 	echo $! >"$data/dev.pid"
 	echo "started vodfleet dev (pid $!), logs in $data/dev.log"
 fi
+# `vodfleet dev` runs on mTLS with a throwaway CA in $data/pki (made at its
+# first start): the client commands present its admin certificate.
+export VODFLEET_TLS_CA=$data/pki/ca.pem VODFLEET_TLS_CERT=$data/pki/admin.pem VODFLEET_TLS_KEY=$data/pki/admin-key.pem
+unset VODFLEET_INSECURE
 for i in $(seq 1 60); do
 	"$bin" jobs --limit 1 >/dev/null 2>&1 && break
 	if ! kill -0 "$(cat "$data/dev.pid")" 2>/dev/null; then
@@ -49,7 +55,9 @@ if [ -n "$dash" ]; then
 fi
 cat <<MSG
 
-Play it with any HLS or DASH player, or with ffplay:
+Play it with any HLS or DASH player, or with ffplay (the client commands
+need the dev CA and a credential; the dev log prints them too):
+  export VODFLEET_TLS_CA=$data/pki/ca.pem VODFLEET_TLS_CERT=$data/pki/admin.pem VODFLEET_TLS_KEY=$data/pki/admin-key.pem
   ffplay \$(bin/vodfleet jobs --json --limit 1 | sed -n 's/.*"hls_url": "\(.*\)".*/\1/p')
 The cluster keeps running: 'bin/vodfleet jobs', 'bin/vodfleet submit FILE', 'make stop'.
 MSG

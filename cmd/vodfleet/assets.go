@@ -24,12 +24,14 @@ type storageFlags struct {
 	addr    string
 	json    bool
 	timeout time.Duration
+	sec     secFlags
 }
 
 func (s *storageFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.addr, "storage", "127.0.0.1:7001", "storage nodes: a gRPC address, or id=address,... (every node is asked)")
 	fs.BoolVar(&s.json, "json", false, "print JSON")
 	fs.DurationVar(&s.timeout, "timeout", 30*time.Second, "deadline for the request")
+	s.sec.register(fs, secClient)
 }
 
 // eachNode calls f for every storage node in --storage, in order, under
@@ -42,7 +44,7 @@ func (s *storageFlags) eachNode(f func(ctx context.Context, n storage.Node, st *
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	for _, n := range nodes {
-		conn, err := dial(n.Address)
+		conn, err := s.sec.dial(n.Address)
 		if err != nil {
 			return err
 		}

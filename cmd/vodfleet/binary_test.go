@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/vodfleet/vodfleet/internal/cluster"
 	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	"github.com/vodfleet/vodfleet/internal/security"
 	"github.com/vodfleet/vodfleet/internal/testmedia"
 )
 
@@ -48,8 +51,8 @@ func TestBinaryDevLogsAddressesAndStopsOnSignal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary; skipped with -short")
 	}
-	coord, edgeAddr, metricsAddr, dashAddr := cluster.FreeAddr(t), cluster.FreeAddr(t), cluster.FreeAddr(t), cluster.FreeAddr(t)
-	p := cluster.StartProc(t, "dev", "dev", "--data", t.TempDir(), "--agents", "1",
+	coord, edgeAddr, metricsAddr, dashAddr, data := cluster.FreeAddr(t), cluster.FreeAddr(t), cluster.FreeAddr(t), cluster.FreeAddr(t), t.TempDir()
+	p := cluster.StartProc(t, "dev", "dev", "--data", data, "--agents", "1",
 		"--listen", coord, "--http", edgeAddr, "--storage-grpc", cluster.FreeAddr(t),
 		"--storage-http", cluster.FreeAddr(t), "--etcd-listen", cluster.FreeAddr(t), "--metrics-listen", metricsAddr,
 		"--dashboard", dashAddr)
@@ -57,14 +60,35 @@ func TestBinaryDevLogsAddressesAndStopsOnSignal(t *testing.T) {
 		return strings.Contains(p.Log(), "dev cluster ready") && strings.Contains(p.Log(), "web dashboard")
 	})
 	logs := p.Log()
+	pki := filepath.Join(data, "pki")
 	for _, want := range []string{"coordinator=" + coord, "edge=http://" + edgeAddr, "storage_grpc=", "storage_http=http://",
-		"all_roles=http://" + metricsAddr + "/metrics", "web dashboard: url=http://" + dashAddr + "/"} {
+		"all_roles=http://" + metricsAddr + "/metrics", "web dashboard: url=http://" + dashAddr + "/",
+		"export VODFLEET_TLS_CA=" + filepath.Join(pki, "ca.pem"), "VODFLEET_TOKEN=$(cat " + filepath.Join(pki, "admin.token") + ")"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("dev log lacks %q:\n%s", want, logs)
 		}
 	}
-	if code, out, stderr := runBin(t, "jobs", "--coordinator", coord); code != 0 || !strings.Contains(out, "JOB") {
-		t.Fatalf("jobs against dev: exit %d %s %s", code, out, stderr)
+	tok, err := os.ReadFile(filepath.Join(pki, "admin.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs, strings.TrimSpace(string(tok))) {
+		t.Error("dev printed the admin token itself")
+	}
+	// dev runs on mTLS: a plaintext client is refused, the CA with the
+	// admin token (or the admin certificate) gets in.
+	if code, _, _ := runBin(t, "jobs", "--coordinator", coord, "--insecure"); code == 0 {
+		t.Fatal("plaintext client accepted by the dev cluster")
+	}
+	if code, _, stderr := runBin(t, "jobs", "--coordinator", coord, "--tls-ca", filepath.Join(pki, "ca.pem")); code == 0 || !strings.Contains(stderr, "Unauthenticated") {
+		t.Fatalf("client without credentials: exit %d %s", code, stderr)
+	}
+	if code, out, stderr := runBin(t, "jobs", "--coordinator", coord, "--tls-ca", filepath.Join(pki, "ca.pem"), "--token", strings.TrimSpace(string(tok))); code != 0 || !strings.Contains(out, "JOB") {
+		t.Fatalf("jobs against dev with the admin token: exit %d %s %s", code, out, stderr)
+	}
+	if code, out, stderr := runBin(t, "jobs", "--coordinator", coord, "--tls-ca", filepath.Join(pki, "ca.pem"),
+		"--tls-cert", filepath.Join(pki, "admin.pem"), "--tls-key", filepath.Join(pki, "admin-key.pem")); code != 0 || !strings.Contains(out, "JOB") {
+		t.Fatalf("jobs against dev with the admin certificate: exit %d %s %s", code, out, stderr)
 	}
 	// The merged endpoint has every role; the election may still be running.
 	waitFor(t, "dev metrics to show the leader and the agent", func() bool {
@@ -99,17 +123,22 @@ func TestBinarySeparateRoleProcesses(t *testing.T) {
 	}
 	defer etcd.Close()
 	stGRPC, stHTTP, edgeAddr, c1, c2 := cluster.FreeAddr(t), cluster.FreeAddr(t), cluster.FreeAddr(t), cluster.FreeAddr(t), cluster.FreeAddr(t)
-	st := cluster.StartProc(t, "storage", "storage", "--data", t.TempDir(), "--grpc", stGRPC, "--http", stHTTP)
-	ed := cluster.StartProc(t, "edge", "edge", "--storage", "http://"+stHTTP, "--listen", edgeAddr)
+	// Every role on mTLS, the storage HTTP origin too (--http-tls): the
+	// edge presents its certificate to it.
+	pki := cluster.NewPKI(t)
+	with := func(r security.Role, args ...string) []string { return append(args, pki.Args(r)...) }
+	st := cluster.StartProc(t, "storage", with(security.RoleStorage, "storage", "--data", t.TempDir(), "--grpc", stGRPC, "--http", stHTTP, "--http-tls")...)
+	ed := cluster.StartProc(t, "edge", with(security.RoleEdge, "edge", "--storage", "https://"+stHTTP, "--listen", edgeAddr)...)
 	m1, m2, ma := cluster.FreeAddr(t), cluster.FreeAddr(t), cluster.FreeAddr(t)
-	co1 := cluster.StartProc(t, "coordinator-1", "coordinator", "--etcd", etcd.Endpoint(), "--listen", c1, "--metrics-listen", m1,
-		"--storage", stGRPC, "--playback-url", "http://"+edgeAddr, "--prefix", "/roles-test")
+	co1 := cluster.StartProc(t, "coordinator-1", with(security.RoleCoordinator, "coordinator", "--etcd", etcd.Endpoint(), "--listen", c1,
+		"--metrics-listen", m1, "--storage", stGRPC, "--playback-url", "http://"+edgeAddr, "--prefix", "/roles-test")...)
 	waitFor(t, "first coordinator to lead", func() bool { return strings.Contains(co1.Log(), "elected leader") })
-	co2 := cluster.StartProc(t, "coordinator-2", "coordinator", "--etcd", etcd.Endpoint(), "--listen", c2, "--metrics-listen", m2,
-		"--storage", stGRPC, "--playback-url", "http://"+edgeAddr, "--prefix", "/roles-test")
+	co2 := cluster.StartProc(t, "coordinator-2", with(security.RoleCoordinator, "coordinator", "--etcd", etcd.Endpoint(), "--listen", c2,
+		"--metrics-listen", m2, "--storage", stGRPC, "--playback-url", "http://"+edgeAddr, "--prefix", "/roles-test")...)
 	waitFor(t, "second coordinator to listen", func() bool { return strings.Contains(co2.Log(), "coordinator listening") })
 	// The agent tries the follower first and must follow its redirect.
-	ag := cluster.StartProc(t, "agent", "agent", "--coordinator", c2+","+c1, "--id", "roles-agent", "--work-dir", t.TempDir(), "--metrics-listen", ma)
+	ag := cluster.StartProc(t, "agent", with(security.RoleAgent, "agent", "--coordinator", c2+","+c1, "--id", "roles-agent",
+		"--work-dir", t.TempDir(), "--metrics-listen", ma)...)
 	waitFor(t, "agent to reach the leader", func() bool { return strings.Contains(ag.Log(), "session accepted") })
 	if !strings.Contains(ag.Log(), "following leader") {
 		t.Errorf("agent did not follow the follower's redirect:\n%s", ag.Log())
@@ -117,7 +146,7 @@ func TestBinarySeparateRoleProcesses(t *testing.T) {
 
 	clip := testmedia.Make(t, t.TempDir(), testmedia.Clip{Size: "320x180", Seconds: 3})
 	// Clients may talk to any coordinator: submit through the follower.
-	code, out, stderr := runBin(t, "submit", "--wait", "--json", "--coordinator", c2, "--storage", stGRPC, clip)
+	code, out, stderr := runBin(t, append(append([]string{"submit", "--wait", "--json", "--coordinator", c2, "--storage", stGRPC}, pki.ClientArgs(t)...), clip)...)
 	if code != 0 {
 		t.Fatalf("submit exit %d: %s %s", code, out, stderr)
 	}
@@ -135,15 +164,18 @@ func TestBinarySeparateRoleProcesses(t *testing.T) {
 		t.Fatalf("GET %s: %d %q", j.HLSURL, resp.StatusCode, body)
 	}
 	// Each role's own metrics endpoint; only the leader exports its gauges.
+	// The storage origin serves TLS and wants a client certificate, as a
+	// Prometheus scrape job configured with one would present.
+	tlsClient := &http.Client{Transport: &http.Transport{TLSClientConfig: pki.Security(t).ClientTLS()}}
 	for _, c := range []struct{ url, want, not string }{
 		{"http://" + m1 + "/metrics", "vodfleet_coordinator_leader 1", ""},
 		{"http://" + m2 + "/metrics", "vodfleet_coordinator_leader 0", "vodfleet_coordinator_leases_active"},
 		{"http://" + ma + "/metrics", `vodfleet_agent_slots{agent="roles-agent",state="free"} 2`, ""},
 		{"http://" + ma + "/metrics", `vodfleet_agent_uploaded_bytes_total{agent="roles-agent"}`, ""},
-		{"http://" + stHTTP + "/metrics", `vodfleet_storage_bytes{area="assets"}`, ""},
+		{"https://" + stHTTP + "/metrics", `vodfleet_storage_bytes{area="assets"}`, ""},
 		{"http://" + edgeAddr + "/metrics", "vodfleet_edge_cache_misses_total 1", ""},
 	} {
-		body := get(t, c.url)
+		body := getWith(t, tlsClient, c.url)
 		if !strings.Contains(body, c.want) || (c.not != "" && strings.Contains(body, c.not)) {
 			t.Errorf("%s: want %q, not %q:\n%s", c.url, c.want, c.not, body)
 		}
@@ -156,7 +188,13 @@ func TestBinarySeparateRoleProcesses(t *testing.T) {
 // get returns the body of a 200 answer to GET url.
 func get(t *testing.T, url string) string {
 	t.Helper()
-	resp, err := http.Get(url)
+	return getWith(t, http.DefaultClient, url)
+}
+
+// getWith returns the body of a 200 answer to GET url made with c.
+func getWith(t *testing.T, c *http.Client, url string) string {
+	t.Helper()
+	resp, err := c.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,4 +204,40 @@ func get(t *testing.T, url string) string {
 		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
 	}
 	return string(body)
+}
+
+func TestBinaryRefusesToStartWithoutTransportSecurity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	for _, args := range [][]string{
+		{"coordinator", "--etcd", "http://127.0.0.1:1", "--listen", "127.0.0.1:0"},
+		{"storage", "--data", t.TempDir(), "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"},
+		{"agent", "--coordinator", "127.0.0.1:1", "--id", "a", "--work-dir", t.TempDir()},
+		{"edge", "--storage", "http://127.0.0.1:1", "--listen", "127.0.0.1:0"},
+		{"jobs", "--coordinator", "127.0.0.1:1"},
+	} {
+		code, _, stderr := runBin(t, args...)
+		if code != 1 || !strings.Contains(stderr, "no transport security") || !strings.Contains(stderr, "--insecure") {
+			t.Errorf("%s without TLS flags or --insecure: exit %d, stderr %q", args[0], code, stderr)
+		}
+	}
+}
+
+func TestBinaryDevInsecureWarns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	coord := cluster.FreeAddr(t)
+	p := cluster.StartProc(t, "dev", "dev", "--insecure", "--data", t.TempDir(), "--agents", "0",
+		"--listen", coord, "--http", cluster.FreeAddr(t), "--storage-grpc", cluster.FreeAddr(t),
+		"--storage-http", cluster.FreeAddr(t), "--etcd-listen", cluster.FreeAddr(t))
+	waitFor(t, "dev cluster ready", func() bool { return strings.Contains(p.Log(), "dev cluster ready") })
+	if log := p.Log(); !strings.Contains(log, "INSECURE") || !strings.Contains(log, "VODFLEET_INSECURE=1") {
+		t.Errorf("dev --insecure does not say so:\n%s", log)
+	}
+	if code, out, stderr := runBin(t, "jobs", "--coordinator", coord, "--insecure"); code != 0 || !strings.Contains(out, "JOB") {
+		t.Fatalf("plaintext client against dev --insecure: exit %d %s %s", code, out, stderr)
+	}
+	p.Stop(15 * time.Second)
 }

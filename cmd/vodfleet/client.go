@@ -11,9 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	"github.com/vodfleet/vodfleet/internal/ids"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
@@ -25,6 +22,7 @@ type clientFlags struct {
 	storage     string
 	json        bool
 	timeout     time.Duration
+	sec         secFlags
 }
 
 func (c *clientFlags) register(fs *flag.FlagSet) {
@@ -32,12 +30,13 @@ func (c *clientFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.storage, "storage", "127.0.0.1:7001", "gRPC address of the storage node local sources are uploaded to (the job's asset goes to the same node)")
 	fs.BoolVar(&c.json, "json", false, "print JSON")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "deadline for each request")
+	c.sec.register(fs, secClient)
 }
 
 // withJobs dials the coordinator and calls f with a JobService client and a
 // context bounded by --timeout.
 func (c *clientFlags) withJobs(f func(ctx context.Context, jobs v1.JobServiceClient) error) error {
-	conn, err := dial(c.coordinator)
+	conn, err := c.sec.dial(c.coordinator)
 	if err != nil {
 		return err
 	}
@@ -45,14 +44,6 @@ func (c *clientFlags) withJobs(f func(ctx context.Context, jobs v1.JobServiceCli
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	return f(ctx, v1.NewJobServiceClient(conn))
-}
-
-func dial(addr string) (*grpc.ClientConn, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", addr, err)
-	}
-	return conn, nil
 }
 
 func runSubmit(args []string, stdout io.Writer) error {
@@ -127,7 +118,7 @@ func runSubmit(args []string, stdout io.Writer) error {
 	ctx, stop := signalContext()
 	defer stop()
 	if local != "" {
-		conn, err := dial(cf.storage)
+		conn, err := cf.sec.dial(cf.storage)
 		if err != nil {
 			return err
 		}
@@ -141,7 +132,7 @@ func runSubmit(args []string, stdout io.Writer) error {
 		// The job publishes to the node holding its source.
 		src.StorageNode = obj.GetNode()
 	}
-	conn, err := dial(cf.coordinator)
+	conn, err := cf.sec.dial(cf.coordinator)
 	if err != nil {
 		return err
 	}

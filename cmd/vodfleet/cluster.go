@@ -42,7 +42,7 @@ func runCluster(args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	conn, err := dial(cf.coordinator)
+	conn, err := cf.sec.dial(cf.coordinator)
 	if err != nil {
 		return err
 	}

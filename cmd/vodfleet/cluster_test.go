@@ -12,6 +12,7 @@ import (
 	"github.com/vodfleet/vodfleet/coordinator"
 	"github.com/vodfleet/vodfleet/internal/devcluster"
 	"github.com/vodfleet/vodfleet/internal/node"
+	"github.com/vodfleet/vodfleet/internal/security"
 	"github.com/vodfleet/vodfleet/storage"
 )
 
@@ -30,7 +31,11 @@ func TestClusterCommand(t *testing.T) {
 	}
 	t.Cleanup(c.Close)
 	waitFor(t, "the dev coordinator to lead", c.Coordinator.C.IsLeader)
-	follower, err := node.StartCoordinator(coordinator.Config{PlaybackBaseURL: c.EdgeURL()},
+	fsec, err := security.New(c.PKI.Config(security.RoleCoordinator), true, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	follower, err := node.StartCoordinator(coordinator.Config{PlaybackBaseURL: c.EdgeURL()}, fsec,
 		[]storage.Node{{ID: storage.DefaultConfig().NodeID, Address: c.Storage.GRPCAddr}},
 		[]string{c.Etcd.Endpoint()}, "127.0.0.1:0", hclog.NewNullLogger())
 	if err != nil {

@@ -38,6 +38,7 @@ func commands() []command {
 		{"delete", "delete an asset from storage", runDelete},
 		{"sign", "print a signed playback URL for an asset", runSign},
 		{"config", "config file tools: vodfleet config check FILE..., vodfleet config example", runConfig},
+		{"token", "create an API token: vodfleet token new --role R --name N", runToken},
 	}
 }
 

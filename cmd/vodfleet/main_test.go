@@ -20,13 +20,22 @@ import (
 // cli runs one vodfleet command line in-process against cluster c.
 func cli(t *testing.T, c *devcluster.Cluster, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	full := append([]string{args[0], "--coordinator", c.Coordinator.Addr}, args[1:]...)
+	full := append(append([]string{args[0], "--coordinator", c.Coordinator.Addr}, secArgs(c)...), args[1:]...)
 	if args[0] == "submit" {
-		full = append([]string{args[0], "--coordinator", c.Coordinator.Addr, "--storage", c.Storage.GRPCAddr}, args[1:]...)
+		full = append(append([]string{args[0], "--coordinator", c.Coordinator.Addr, "--storage", c.Storage.GRPCAddr}, secArgs(c)...), args[1:]...)
 	}
 	var out, errb bytes.Buffer
 	code = run(full, &out, &errb)
 	return code, out.String(), errb.String()
+}
+
+// secArgs are the client flags reaching c: its dev CA and admin token.
+func secArgs(c *devcluster.Cluster) []string {
+	cfg := c.ClientConfig()
+	if cfg.Insecure {
+		return []string{"--insecure"}
+	}
+	return []string{"--tls-ca", cfg.CAFile, "--token", cfg.Token}
 }
 
 func startCluster(t *testing.T) *devcluster.Cluster {
@@ -94,7 +103,7 @@ func TestCLI(t *testing.T) {
 
 		// Operators see the asset, can sign URLs for it and delete it.
 		var out2, errb bytes.Buffer
-		if code := run([]string{"assets", "--json", "--storage", c.Storage.GRPCAddr}, &out2, &errb); code != 0 {
+		if code := run(append([]string{"assets", "--json", "--storage", c.Storage.GRPCAddr}, secArgs(c)...), &out2, &errb); code != 0 {
 			t.Fatalf("assets exit %d: %s", code, errb.String())
 		}
 		var assets []assetOut
@@ -121,7 +130,7 @@ func TestCLI(t *testing.T) {
 			t.Fatal("signed token verifies for another asset")
 		}
 		out2.Reset()
-		if code := run([]string{"delete", "--storage", c.Storage.GRPCAddr, j.JobID}, &out2, &errb); code != 0 {
+		if code := run(append([]string{"delete", "--storage", c.Storage.GRPCAddr}, append(secArgs(c), j.JobID)...), &out2, &errb); code != 0 {
 			t.Fatalf("delete exit %d: %s", code, errb.String())
 		}
 		resp, err := http.Get("http://" + c.Storage.HTTPAddr + "/o/assets/" + j.JobID + "/master.m3u8")

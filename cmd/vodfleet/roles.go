@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,6 +33,7 @@ func waitForSignal() os.Signal {
 }
 
 func runDev(args []string, _ io.Writer) error {
+	stderr := os.Stderr
 	d := devcluster.DefaultConfig()
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.StringVar(&d.DataDir, "data", d.DataDir, "directory for etcd data, storage and agent work")
@@ -49,6 +52,8 @@ func runDev(args []string, _ io.Writer) error {
 	limitFlags(fs, &d.Coordinator)
 	devHooks := webhookFlags(fs, &d.Coordinator.Webhooks)
 	fs.DurationVar(&d.Agent.TaskTimeout, "task-timeout", 0, "time limit of one task attempt (0: max(10m, 20 x source duration))")
+	fs.BoolVar(&d.Insecure, "insecure", false, "plaintext gRPC without authentication instead of mTLS with a throwaway CA")
+	fs.BoolVar(&d.OriginTLS, "http-tls", false, "serve the storage HTTP origin over TLS with client certificates (the edge presents its own)")
 	level, json := logFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -64,10 +69,14 @@ func runDev(args []string, _ io.Writer) error {
 		return err
 	}
 	log := newLogger(*level, *json)
+	if d.Insecure {
+		log.Warn("INSECURE: dev cluster on plaintext gRPC with no authentication (--insecure); anyone who can reach its ports controls it")
+	}
 	c, err := devcluster.Start(d, log)
 	if err != nil {
 		return err
 	}
+	printDevAccess(stderr, c)
 	log.Info("dev cluster ready",
 		"coordinator", c.Coordinator.Addr, "storage_grpc", c.Storage.GRPCAddr,
 		"storage_http", "http://"+c.Storage.HTTPAddr, "edge", c.EdgeURL(),
@@ -105,6 +114,8 @@ func runCoordinator(args []string, _ io.Writer) error {
 	coordCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may name, e.g. 10.1.0.0/16")
 	limitFlags(fs, &cfg)
 	hooks := webhookFlags(fs, &cfg.Webhooks)
+	var sf secFlags
+	sf.register(fs, secServer)
 	level, json := logFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -121,7 +132,11 @@ func runCoordinator(args []string, _ io.Writer) error {
 		return err
 	}
 	log := newLogger(*level, *json)
-	n, err := node.StartCoordinator(cfg, nodes, splitList(*etcd), *listen, log)
+	sec, err := sf.build(true, log)
+	if err != nil {
+		return err
+	}
+	n, err := node.StartCoordinator(cfg, sec, nodes, splitList(*etcd), *listen, log)
 	if err != nil {
 		return err
 	}
@@ -157,6 +172,8 @@ func runAgent(args []string, _ io.Writer) error {
 	fs.Int64Var(&cfg.MaxSourceBytes, "max-source-bytes", 0, "stop source downloads past this many bytes (0: no limit)")
 	fs.DurationVar(&cfg.TaskTimeout, "task-timeout", 0, "time limit of one task attempt (0: max(10m, 20 x source duration))")
 	metricsListen := fs.String("metrics-listen", "", "address serving Prometheus metrics at /metrics, e.g. 127.0.0.1:7092 (empty: off)")
+	var sf secFlags
+	sf.register(fs, secClient)
 	level, json := logFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -168,6 +185,14 @@ func runAgent(args []string, _ io.Writer) error {
 		return err
 	}
 	log := newLogger(*level, *json)
+	sec, err := sf.build(false, log)
+	if err != nil {
+		return err
+	}
+	if sec.Insecure() {
+		log.Warn("plaintext gRPC to coordinators and storage (--insecure)")
+	}
+	cfg.DialOptions = sec.DialOptions()
 	n, err := node.StartAgent(cfg, log)
 	if err != nil {
 		return err
@@ -191,6 +216,9 @@ func runStorage(args []string, _ io.Writer) error {
 	fs.DurationVar(&cfg.StagingMaxAge, "staging-max-age", cfg.StagingMaxAge, "unpublished task outputs older than this are deleted")
 	grpcAddr := fs.String("grpc", "127.0.0.1:7001", "gRPC listen address")
 	httpAddr := fs.String("http", "127.0.0.1:7002", "HTTP origin listen address")
+	httpTLS := fs.Bool("http-tls", false, "serve the HTTP origin over TLS, requiring a client certificate (edge, admin, coordinator or agent role) from --tls-ca")
+	var sf secFlags
+	sf.register(fs, secServer)
 	level, json := logFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -198,7 +226,20 @@ func runStorage(args []string, _ io.Writer) error {
 	if err := checkpoint(args, cfg.Validate); err != nil {
 		return err
 	}
-	n, err := node.StartStorage(cfg, *grpcAddr, *httpAddr, newLogger(*level, *json))
+	log := newLogger(*level, *json)
+	sec, err := sf.build(true, log)
+	if err != nil {
+		return err
+	}
+	var originTLS *tls.Config
+	if *httpTLS {
+		if originTLS = sec.OriginServerTLS(); originTLS == nil {
+			return errors.New("--http-tls needs --tls-cert, --tls-key and --tls-ca")
+		}
+	} else {
+		log.Info("storage HTTP origin is plaintext (no --http-tls): keep it on a private network")
+	}
+	n, err := node.StartStorage(cfg, sec, *grpcAddr, *httpAddr, originTLS, log)
 	if err != nil {
 		return err
 	}
@@ -217,6 +258,8 @@ func runEdge(args []string, _ io.Writer) error {
 	fs.DurationVar(&cfg.OriginConnectTimeout, "origin-connect-timeout", cfg.OriginConnectTimeout, "give up connecting to storage after this")
 	fs.StringVar(&cfg.DashboardURL, "dashboard", "", "coordinator dashboard URL (its --http) to proxy read-only under /dashboard/")
 	keyFile := fs.String("signing-key-file", "", "file with the URL signing key; when set, only signed URLs (/t/TOKEN/v/...) are served")
+	var sf secFlags
+	sf.register(fs, secTLSOnly)
 	level, json := logFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -233,6 +276,12 @@ func runEdge(args []string, _ io.Writer) error {
 	if err := checkpoint(args, cfg.Validate); err != nil {
 		return err
 	}
+	log := newLogger(*level, *json)
+	sec, err := sf.build(false, log)
+	if err != nil {
+		return err
+	}
+	cfg.OriginTLS = sec.ClientTLS()
 	if *keyFile != "" {
 		key, err := readKey(*keyFile)
 		if err != nil {
@@ -240,7 +289,7 @@ func runEdge(args []string, _ io.Writer) error {
 		}
 		cfg.SigningKey = key
 	}
-	n, err := node.StartEdge(cfg, *listen, newLogger(*level, *json))
+	n, err := node.StartEdge(cfg, *listen, log)
 	if err != nil {
 		return err
 	}

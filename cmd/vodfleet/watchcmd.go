@@ -24,7 +24,7 @@ func runWatch(args []string, stdout io.Writer) error {
 	if fs.NArg() != 1 {
 		return errors.New("usage: vodfleet watch [--json] JOB")
 	}
-	conn, err := dial(cf.coordinator)
+	conn, err := cf.sec.dial(cf.coordinator)
 	if err != nil {
 		return err
 	}

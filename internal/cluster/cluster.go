@@ -18,10 +18,10 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	"github.com/vodfleet/vodfleet/internal/security"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
 )
@@ -36,6 +36,9 @@ type Options struct {
 	SessionTTL, Lease time.Duration
 	// DrainTimeout is the agents' --drain-timeout.
 	DrainTimeout time.Duration
+	// Insecure runs every process with --insecure (plaintext, no
+	// authentication) instead of mTLS with a throwaway CA.
+	Insecure bool
 	// StorageNodes is the number of storage processes (default 1), with
 	// node ids s1, s2, ...; coordinators and the edge are given them all.
 	StorageNodes int
@@ -58,6 +61,9 @@ type Cluster struct {
 	// the first storage node); StorageHTTPs has every node's, by index.
 	StorageGRPC, StorageHTTP, EdgeAddr string
 	StorageHTTPs                       []string
+
+	// PKI is the cluster's CA and role certificates; nil when Insecure.
+	PKI *PKI
 
 	etcdCli *clientv3.Client
 	conns   []*grpc.ClientConn
@@ -98,6 +104,10 @@ func New(t testing.TB, o Options) *Cluster {
 		o.StorageNodes = 1
 	}
 	c := &Cluster{t: t, opts: o}
+	if !o.Insecure {
+		c.PKI = NewPKI(t)
+	}
+	sec := c.PKI.Security(t)
 	var err error
 	if c.Etcd, err = etcdserver.Start(t.TempDir(), "127.0.0.1:0", hclog.NewNullLogger()); err != nil {
 		t.Fatal(err)
@@ -114,21 +124,23 @@ func New(t testing.TB, o Options) *Cluster {
 		if i > 1 {
 			name = "storage-" + id
 		}
-		c.Storages = append(c.Storages, StartProc(t, name, "storage", "--data", t.TempDir(), "--grpc", ga, "--http", ha, "--node-id", id))
+		c.Storages = append(c.Storages, StartProc(t, name, append([]string{"storage", "--data", t.TempDir(), "--grpc", ga, "--http", ha, "--node-id", id},
+			c.PKI.Args(security.RoleStorage)...)...))
 		c.StorageHTTPs = append(c.StorageHTTPs, ha)
 		grpcNodes, httpNodes = append(grpcNodes, id+"="+ga), append(httpNodes, id+"=http://"+ha)
 	}
 	c.Storage, c.StorageGRPC, c.StorageHTTP = c.Storages[0], strings.TrimPrefix(grpcNodes[0], "s1="), c.StorageHTTPs[0]
 	c.EdgeAddr = FreeAddr(t)
-	c.Edge = StartProc(t, "edge", "edge", "--storage", strings.Join(httpNodes, ","), "--listen", c.EdgeAddr)
+	c.Edge = StartProc(t, "edge", append([]string{"edge", "--storage", strings.Join(httpNodes, ","), "--listen", c.EdgeAddr},
+		c.PKI.Args(security.RoleEdge)...)...)
 	for i := 0; i < o.Coordinators; i++ {
 		addr := FreeAddr(t)
 		c.CoordAddrs = append(c.CoordAddrs, addr)
-		c.Coordinators = append(c.Coordinators, StartProc(t, fmt.Sprintf("coordinator-%d", i), "coordinator",
+		c.Coordinators = append(c.Coordinators, StartProc(t, fmt.Sprintf("coordinator-%d", i), append([]string{"coordinator",
 			"--etcd", c.Etcd.Endpoint(), "--listen", addr, "--storage", strings.Join(grpcNodes, ","),
-			"--playback-url", "http://"+c.EdgeAddr, "--session-ttl", o.SessionTTL.String(), "--lease", o.Lease.String(),
-			"--log-level", "debug", "--allow-private-sources"))
-		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			"--playback-url", "http://" + c.EdgeAddr, "--session-ttl", o.SessionTTL.String(), "--lease", o.Lease.String(),
+			"--log-level", "debug", "--allow-private-sources"}, c.PKI.Args(security.RoleCoordinator)...)...))
+		conn, err := sec.Dial(addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,13 +148,14 @@ func New(t testing.TB, o Options) *Cluster {
 		t.Cleanup(func() { conn.Close() })
 	}
 	for i := 0; i < o.Agents; i++ {
-		c.Agent = append(c.Agent, StartProc(t, fmt.Sprintf("agent-%d", i), "agent",
+		c.Agent = append(c.Agent, StartProc(t, fmt.Sprintf("agent-%d", i), append([]string{"agent",
 			"--coordinator", strings.Join(c.CoordAddrs, ","), "--id", fmt.Sprintf("agent-%d", i),
 			"--slots", strconv.Itoa(o.AgentSlots), "--work-dir", t.TempDir(),
-			"--reconnect-max", "1s", "--drain-timeout", o.DrainTimeout.String(), "--log-level", "debug", "--allow-private-sources"))
+			"--reconnect-max", "1s", "--drain-timeout", o.DrainTimeout.String(), "--log-level", "debug", "--allow-private-sources"},
+			c.PKI.Args(security.RoleAgent)...)...))
 	}
 	for _, n := range grpcNodes {
-		sconn, err := grpc.NewClient(n[strings.Index(n, "=")+1:], grpc.WithTransportCredentials(insecure.NewCredentials()))
+		sconn, err := sec.Dial(n[strings.Index(n, "=")+1:])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +175,8 @@ func (c *Cluster) AddAgent(id string, extra ...string) *Proc {
 	c.t.Helper()
 	args := append([]string{"agent", "--coordinator", strings.Join(c.CoordAddrs, ","), "--id", id,
 		"--slots", strconv.Itoa(c.opts.AgentSlots), "--work-dir", c.t.TempDir(),
-		"--reconnect-max", "1s", "--drain-timeout", c.opts.DrainTimeout.String(), "--log-level", "debug", "--allow-private-sources"}, extra...)
+		"--reconnect-max", "1s", "--drain-timeout", c.opts.DrainTimeout.String(), "--log-level", "debug", "--allow-private-sources"},
+		append(c.PKI.Args(security.RoleAgent), extra...)...)
 	p := StartProc(c.t, id, args...)
 	p.WaitLog("session accepted", 30*time.Second)
 	c.Agent = append(c.Agent, p)

@@ -55,7 +55,7 @@ func startBadInputCluster(t *testing.T) (v1.JobServiceClient, *storage.Client, s
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	return v1.NewJobServiceClient(dialT(t, c.Coordinator.Addr)), storage.NewClient(dialT(t, c.Storage.GRPCAddr)), cfg.DataDir
+	return v1.NewJobServiceClient(dialT(t, c, c.Coordinator.Addr)), storage.NewClient(dialT(t, c, c.Storage.GRPCAddr)), cfg.DataDir
 }
 
 // badFiles writes the bad inputs into dir and returns their paths by name.

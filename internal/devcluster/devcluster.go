@@ -4,14 +4,17 @@
 package devcluster
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
 
 	"github.com/vodfleet/vodfleet/agent"
 	"github.com/vodfleet/vodfleet/coordinator"
@@ -19,6 +22,7 @@ import (
 	"github.com/vodfleet/vodfleet/edge"
 	"github.com/vodfleet/vodfleet/internal/etcdserver"
 	"github.com/vodfleet/vodfleet/internal/node"
+	"github.com/vodfleet/vodfleet/internal/security"
 	"github.com/vodfleet/vodfleet/storage"
 )
 
@@ -43,6 +47,15 @@ type Config struct {
 	DashboardAddr string
 	// Coordinator overrides coordinator settings (zero fields default).
 	Coordinator coordinator.Config
+	// Insecure runs every listener in plaintext without authentication
+	// (`vodfleet dev --insecure`). Otherwise the cluster runs on mTLS with
+	// a throwaway CA and role certificates under DataDir/pki (reused on
+	// restart) and an admin token (see security.EnsureDevPKI).
+	Insecure bool
+	// OriginTLS serves the storage HTTP origin over TLS with client
+	// certificates; the edge presents its own. Off by default: players and
+	// tools may read the origin directly on loopback.
+	OriginTLS bool
 	// Agent is the template of every agent's settings (source policy,
 	// limits, task timeout; zero fields default). Start sets the id,
 	// coordinator address, slots and work dir of each agent itself.
@@ -108,6 +121,12 @@ type Cluster struct {
 	// Metrics serves the merged metrics of every role (nil when
 	// Config.MetricsAddr is empty).
 	Metrics *node.MetricsServer
+	// PKI is the dev CA and certificates; nil when Insecure.
+	PKI *security.DevPKI
+	// AdminToken is the dev admin token; empty when Insecure.
+	AdminToken string
+
+	log hclog.Logger
 }
 
 // Gatherer merges the metrics of every role; the names do not collide
@@ -118,6 +137,49 @@ func (c *Cluster) Gatherer() prometheus.Gatherer {
 		g = append(g, a.Registry)
 	}
 	return g
+}
+
+// ClientConfig is how a client reaches this cluster: the CA and the admin
+// token, or plaintext.
+func (c *Cluster) ClientConfig() security.Config {
+	cfg := security.DefaultConfig()
+	if c.PKI == nil {
+		cfg.Insecure = true
+		return cfg
+	}
+	cfg.CAFile, cfg.Token = c.PKI.CAFile, c.AdminToken
+	return cfg
+}
+
+// Dial connects to one of the cluster's gRPC listeners as the admin.
+func (c *Cluster) Dial(addr string) (*grpc.ClientConn, error) {
+	sec, err := security.New(c.ClientConfig(), false, c.log)
+	if err != nil {
+		return nil, err
+	}
+	return sec.Dial(addr)
+}
+
+// roleSecurity is the security of one member of the cluster.
+func (c *Cluster) roleSecurity(cfg Config, r security.Role) (*security.Security, error) {
+	if cfg.Insecure {
+		s := security.DefaultConfig()
+		s.Insecure = true
+		return security.New(s, true, c.log)
+	}
+	return security.New(c.PKI.Config(r), true, c.log)
+}
+
+// hostsOf returns the non-empty hosts of listen addresses, for the dev
+// certificates' names.
+func hostsOf(addrs ...string) []string {
+	var out []string
+	for _, a := range addrs {
+		if h, _, err := net.SplitHostPort(a); err == nil && h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // EdgeURL is the base URL players use.
@@ -135,7 +197,32 @@ func Start(cfg Config, log hclog.Logger) (_ *Cluster, err error) {
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	c := &Cluster{}
+	c := &Cluster{log: log}
+	if !cfg.Insecure {
+		hosts := hostsOf(cfg.CoordinatorAddr, cfg.StorageGRPCAddr, cfg.StorageHTTPAddr)
+		if c.PKI, err = security.EnsureDevPKI(filepath.Join(dataDir, "pki"), hosts, time.Now()); err != nil {
+			return nil, err
+		}
+		if c.AdminToken, err = c.PKI.AdminToken(); err != nil {
+			return nil, err
+		}
+	}
+	storeSec, err := c.roleSecurity(cfg, security.RoleStorage)
+	if err != nil {
+		return nil, err
+	}
+	edgeSec, err := c.roleSecurity(cfg, security.RoleEdge)
+	if err != nil {
+		return nil, err
+	}
+	coordSec, err := c.roleSecurity(cfg, security.RoleCoordinator)
+	if err != nil {
+		return nil, err
+	}
+	agentSec, err := c.roleSecurity(cfg, security.RoleAgent)
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			c.Close()
@@ -146,11 +233,16 @@ func Start(cfg Config, log hclog.Logger) (_ *Cluster, err error) {
 	}
 	scfg := storage.DefaultConfig()
 	scfg.Dir = filepath.Join(dataDir, "storage")
-	if c.Storage, err = node.StartStorage(scfg, cfg.StorageGRPCAddr, cfg.StorageHTTPAddr, log); err != nil {
+	var originTLS *tls.Config
+	if cfg.OriginTLS && !cfg.Insecure {
+		originTLS = storeSec.OriginServerTLS()
+	}
+	if c.Storage, err = node.StartStorage(scfg, storeSec, cfg.StorageGRPCAddr, cfg.StorageHTTPAddr, originTLS, log); err != nil {
 		return nil, err
 	}
 	ecfg := edge.DefaultConfig()
-	ecfg.Origin = "http://" + c.Storage.HTTPAddr
+	ecfg.Origin = c.Storage.HTTPURL()
+	ecfg.OriginTLS = edgeSec.ClientTLS()
 	if c.Edge, err = node.StartEdge(ecfg, cfg.EdgeAddr, log); err != nil {
 		return nil, err
 	}
@@ -158,7 +250,7 @@ func Start(cfg Config, log hclog.Logger) (_ *Cluster, err error) {
 	if ccfg.PlaybackBaseURL == "" {
 		ccfg.PlaybackBaseURL = c.EdgeURL()
 	}
-	if c.Coordinator, err = node.StartCoordinator(ccfg, []storage.Node{{ID: scfg.NodeID, Address: c.Storage.GRPCAddr}}, []string{c.Etcd.Endpoint()}, cfg.CoordinatorAddr, log); err != nil {
+	if c.Coordinator, err = node.StartCoordinator(ccfg, coordSec, []storage.Node{{ID: scfg.NodeID, Address: c.Storage.GRPCAddr}}, []string{c.Etcd.Endpoint()}, cfg.CoordinatorAddr, log); err != nil {
 		return nil, err
 	}
 	if cfg.DashboardAddr != "" {
@@ -171,6 +263,7 @@ func Start(cfg Config, log hclog.Logger) (_ *Cluster, err error) {
 		acfg.ID = fmt.Sprintf("agent-%d", i)
 		acfg.Coordinators = []string{c.Coordinator.Addr}
 		acfg.Slots = cfg.AgentSlots
+		acfg.DialOptions = agentSec.DialOptions()
 		acfg.WorkDir = filepath.Join(dataDir, fmt.Sprintf("agent-%d", i))
 		if acfg.DrainTimeout == 0 {
 			// A dev cluster stops as a whole: unfinished tasks are handed

@@ -16,7 +16,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/vodfleet/vodfleet/internal/testmedia"
@@ -33,14 +32,16 @@ func startCluster(t *testing.T) (*Cluster, v1.JobServiceClient, *storage.Client)
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	jc := dialT(t, c.Coordinator.Addr)
-	sc := dialT(t, c.Storage.GRPCAddr)
+	jc := dialT(t, c, c.Coordinator.Addr)
+	sc := dialT(t, c, c.Storage.GRPCAddr)
 	return c, v1.NewJobServiceClient(jc), storage.NewClient(sc)
 }
 
-func dialT(t *testing.T, addr string) *grpc.ClientConn {
+// dialT connects to one of c's listeners as the admin (mTLS cluster: the
+// dev CA and the admin token).
+func dialT(t *testing.T, c *Cluster, addr string) *grpc.ClientConn {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := c.Dial(addr)
 	if err != nil {
 		t.Fatal(err)
 	}

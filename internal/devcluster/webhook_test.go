@@ -58,7 +58,7 @@ func TestWebhooksReportARealJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	jobs := v1.NewJobServiceClient(dialT(t, c.Coordinator.Addr))
+	jobs := v1.NewJobServiceClient(dialT(t, c, c.Coordinator.Addr))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := t.TempDir()

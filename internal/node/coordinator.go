@@ -11,10 +11,10 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 
 	"github.com/vodfleet/vodfleet/coordinator"
+	"github.com/vodfleet/vodfleet/internal/security"
 	"github.com/vodfleet/vodfleet/storage"
 )
 
@@ -37,18 +37,19 @@ type Coordinator struct {
 
 // StartCoordinator connects to etcd and the storage nodes, serves the job
 // and agent APIs on addr and campaigns for leadership. An empty
-// cfg.AdvertiseAddress becomes the bound address.
-func StartCoordinator(cfg coordinator.Config, nodes []storage.Node, etcdEndpoints []string, addr string, log hclog.Logger) (*Coordinator, error) {
+// cfg.AdvertiseAddress becomes the bound address. sec secures the listener
+// and the connections to storage.
+func StartCoordinator(cfg coordinator.Config, sec *security.Security, nodes []storage.Node, etcdEndpoints []string, addr string, log hclog.Logger) (*Coordinator, error) {
 	cli, err := clientv3.New(clientv3.Config{Endpoints: etcdEndpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		return nil, fmt.Errorf("etcd client: %w", err)
 	}
-	pool, err := storage.NewPool(nodes, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	pool, err := storage.NewPool(nodes, sec.DialOptions()...)
 	if err != nil {
 		_ = cli.Close()
 		return nil, fmt.Errorf("storage: %w", err)
 	}
-	gs := newGRPCServer()
+	gs := sec.NewServer()
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		err = fmt.Errorf("listen %s: %w", addr, err)
@@ -82,7 +83,7 @@ func StartCoordinator(cfg coordinator.Config, nodes []storage.Node, etcdEndpoint
 		defer close(n.done)
 		_ = c.Run(ctx)
 	}()
-	log.Named("coordinator").Info("coordinator listening", "grpc", n.Addr, "etcd", etcdEndpoints)
+	log.Named("coordinator").Info("coordinator listening", "grpc", n.Addr, "etcd", etcdEndpoints, "tls", !sec.Insecure())
 	return n, nil
 }
 

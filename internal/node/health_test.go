@@ -14,6 +14,7 @@ import (
 
 	"github.com/vodfleet/vodfleet/coordinator"
 	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	"github.com/vodfleet/vodfleet/internal/security"
 	"github.com/vodfleet/vodfleet/storage"
 )
 
@@ -98,11 +99,12 @@ func TestHealthAndReflection(t *testing.T) {
 	defer etcd.Close()
 	scfg := storage.DefaultConfig()
 	scfg.Dir = t.TempDir()
-	st, err := StartStorage(scfg, "127.0.0.1:0", "127.0.0.1:0", log)
+	sec := security.MustInsecure(log)
+	st, err := StartStorage(scfg, sec, "127.0.0.1:0", "127.0.0.1:0", nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	co, err := StartCoordinator(coordinator.Config{Prefix: "/health-test"}, []storage.Node{{ID: scfg.NodeID, Address: st.GRPCAddr}},
+	co, err := StartCoordinator(coordinator.Config{Prefix: "/health-test"}, sec, []storage.Node{{ID: scfg.NodeID, Address: st.GRPCAddr}},
 		[]string{etcd.Endpoint()}, "127.0.0.1:0", log)
 	if err != nil {
 		_ = st.Close()

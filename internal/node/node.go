@@ -6,6 +6,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -14,29 +15,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/keepalive"
 )
-
-// grpcMaxMessage bounds gRPC messages; uploads stream in 256 KiB chunks so
-// this only guards against abuse.
-const grpcMaxMessage = 16 << 20
-
-// Keepalive: the server pings a client idle for keepaliveTime and drops it
-// when no answer comes within keepaliveTimeout, so a stalled or vanished
-// agent loses its session (and gets no new leases) without waiting for TCP.
-const (
-	keepaliveTime    = 10 * time.Second
-	keepaliveTimeout = 5 * time.Second
-)
-
-// newGRPCServer returns a server with the settings every role shares.
-func newGRPCServer() *grpc.Server {
-	return grpc.NewServer(
-		grpc.MaxRecvMsgSize(grpcMaxMessage), grpc.MaxSendMsgSize(grpcMaxMessage),
-		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
-		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveTimeout, PermitWithoutStream: true}),
-	)
-}
 
 // serveGRPC listens on addr and serves s in the background.
 func serveGRPC(addr string, s *grpc.Server, log hclog.Logger) (net.Listener, error) {
@@ -52,16 +31,26 @@ func serveGRPC(addr string, s *grpc.Server, log hclog.Logger) (net.Listener, err
 	return lis, nil
 }
 
-// serveHTTP listens on addr and serves h in the background.
-func serveHTTP(addr string, h http.Handler, log hclog.Logger) (*http.Server, net.Listener, error) {
+// serveHTTP listens on addr and serves h in the background, over TLS when
+// tlsCfg is set.
+func serveHTTP(addr string, h http.Handler, tlsCfg *tls.Config, log hclog.Logger) (*http.Server, net.Listener, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	lis := bigSendBuffer{l}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	var lis net.Listener = bigSendBuffer{l}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, TLSConfig: tlsCfg,
+		// TLS handshake failures (no or foreign client certificates) go to
+		// the role's log, not the standard logger.
+		ErrorLog: log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true})}
 	go func() {
-		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if tlsCfg != nil {
+			err = srv.ServeTLS(lis, "", "")
+		} else {
+			err = srv.Serve(lis)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server stopped", "error", err)
 		}
 	}()

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 
+	"github.com/vodfleet/vodfleet/internal/security"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
 )
@@ -23,6 +25,8 @@ type Storage struct {
 	HTTPAddr string
 	// Registry holds the storage node's metrics.
 	Registry *prometheus.Registry
+	// HTTPS is whether the origin serves TLS (with client certificates).
+	HTTPS bool
 
 	store  *storage.Store
 	grpc   *grpc.Server
@@ -30,8 +34,10 @@ type Storage struct {
 	http   *http.Server
 }
 
-// StartStorage opens the store and serves it on grpcAddr and httpAddr.
-func StartStorage(cfg storage.Config, grpcAddr, httpAddr string, log hclog.Logger) (*Storage, error) {
+// StartStorage opens the store and serves it on grpcAddr (secured by sec)
+// and httpAddr (HTTPS with client certificates when httpTLS is set, see
+// security.Security.OriginServerTLS; plaintext otherwise).
+func StartStorage(cfg storage.Config, sec *security.Security, grpcAddr, httpAddr string, httpTLS *tls.Config, log hclog.Logger) (*Storage, error) {
 	st, err := storage.Open(cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("open storage: %w", err)
@@ -41,7 +47,7 @@ func StartStorage(cfg storage.Config, grpcAddr, httpAddr string, log hclog.Logge
 		_ = st.Close()
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	gs := newGRPCServer()
+	gs := sec.NewServer()
 	v1.RegisterStorageServiceServer(gs, storage.NewGRPCServer(st, log))
 	hs := addHealthAndReflection(gs)
 	glis, err := serveGRPC(grpcAddr, gs, log)
@@ -49,14 +55,14 @@ func StartStorage(cfg storage.Config, grpcAddr, httpAddr string, log hclog.Logge
 		_ = st.Close()
 		return nil, err
 	}
-	hsrv, hlis, err := serveHTTP(httpAddr, withMetrics(storage.NewHTTPHandler(st, log), reg), log)
+	hsrv, hlis, err := serveHTTP(httpAddr, withMetrics(storage.NewHTTPHandler(st, log), reg), httpTLS, log)
 	if err != nil {
 		gs.Stop()
 		_ = st.Close()
 		return nil, err
 	}
-	n := &Storage{GRPCAddr: glis.Addr().String(), HTTPAddr: hlis.Addr().String(), Registry: reg, store: st, grpc: gs, health: hs, http: hsrv}
-	log.Named("storage").Info("storage listening", "grpc", n.GRPCAddr, "http", "http://"+n.HTTPAddr, "dir", cfg.Dir)
+	n := &Storage{GRPCAddr: glis.Addr().String(), HTTPAddr: hlis.Addr().String(), Registry: reg, HTTPS: httpTLS != nil, store: st, grpc: gs, health: hs, http: hsrv}
+	log.Named("storage").Info("storage listening", "grpc", n.GRPCAddr, "grpc_tls", !sec.Insecure(), "http", n.HTTPURL(), "dir", cfg.Dir)
 	return n, nil
 }
 
@@ -67,4 +73,12 @@ func (n *Storage) Close() error {
 	shutdownHTTP(n.http, 5*time.Second)
 	stopGRPC(n.grpc, 5*time.Second)
 	return n.store.Close()
+}
+
+// HTTPURL is the origin's base URL (https:// when it serves TLS).
+func (n *Storage) HTTPURL() string {
+	if n.HTTPS {
+		return "https://" + n.HTTPAddr
+	}
+	return "http://" + n.HTTPAddr
 }

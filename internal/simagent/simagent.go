@@ -13,7 +13,6 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
@@ -44,6 +43,9 @@ type Agent struct {
 	CompleteAfter time.Duration
 	// OnGrant is called for every grant (from the receive goroutine).
 	OnGrant func(Grant)
+	// DialOptions secure the connections to coordinators (required, from
+	// security.Security.DialOptions; the benches say --insecure there).
+	DialOptions []grpc.DialOption
 
 	mu    sync.Mutex
 	conns map[string]*grpc.ClientConn
@@ -86,7 +88,10 @@ func (a *Agent) conn(addr string) (*grpc.ClientConn, error) {
 	if c := a.conns[addr]; c != nil {
 		return c, nil
 	}
-	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if len(a.DialOptions) == 0 {
+		return nil, errors.New("simagent: DialOptions are required")
+	}
+	c, err := grpc.NewClient(addr, a.DialOptions...)
 	if err != nil {
 		return nil, err
 	}

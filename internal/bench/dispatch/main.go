@@ -22,12 +22,11 @@ import (
 	"github.com/hashicorp/go-hclog"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/vodfleet/vodfleet/coordinator"
 	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	"github.com/vodfleet/vodfleet/internal/security"
 	"github.com/vodfleet/vodfleet/internal/simagent"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
@@ -91,7 +90,15 @@ func run(jobs, agents, slots, rawN, latN int) error {
 	if err != nil {
 		return err
 	}
-	srv := grpc.NewServer()
+	// Plaintext loopback without authentication, and no submit limit:
+	// the bench queues 1000 jobs as fast as it can.
+	scfg := security.DefaultConfig()
+	scfg.Insecure, scfg.SubmitRate, scfg.SubmitBurst = true, 1e9, 1<<30
+	sec, err := security.New(scfg, true, hclog.NewNullLogger())
+	if err != nil {
+		return err
+	}
+	srv := sec.NewServer()
 	c.Register(srv)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -105,7 +112,7 @@ func run(jobs, agents, slots, rawN, latN int) error {
 	}
 	addr := lis.Addr().String()
 
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := sec.Dial(addr)
 	if err != nil {
 		return err
 	}
@@ -135,7 +142,7 @@ func run(jobs, agents, slots, rawN, latN int) error {
 	var grants atomic.Int64
 	probeGrant := sync.Map{} // job id -> chan time.Time
 	for i := 0; i < agents; i++ {
-		a := &simagent.Agent{ID: fmt.Sprintf("sim-%d", i), Slots: slots, Coordinators: []string{addr},
+		a := &simagent.Agent{ID: fmt.Sprintf("sim-%d", i), Slots: slots, Coordinators: []string{addr}, DialOptions: sec.DialOptions(),
 			OnGrant: func(g simagent.Grant) {
 				grants.Add(1)
 				if g.Task.GetSpec().GetKind() == v1.TaskKind_TASK_KIND_PROBE {

@@ -25,10 +25,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	"github.com/vodfleet/vodfleet/internal/security"
 	"github.com/vodfleet/vodfleet/internal/simagent"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
@@ -108,6 +107,7 @@ func run(bin string, ttl, lease time.Duration) error {
 	}
 	defer cli.Close()
 
+	sec := security.MustInsecure(hclog.NewNullLogger())
 	var procs []*exec.Cmd
 	start := func(args ...string) *exec.Cmd {
 		cmd := exec.Command(bin, args...)
@@ -124,11 +124,14 @@ func run(bin string, ttl, lease time.Duration) error {
 		}
 	}()
 	stGRPC := freeAddr()
-	start("storage", "--data", dir+"/storage", "--grpc", stGRPC, "--http", freeAddr(), "--log-level", "error")
+	// Plaintext on loopback (--insecure): the figures are about failover,
+	// and the submit limit is lifted for the steady 100 jobs/s.
+	start("storage", "--data", dir+"/storage", "--grpc", stGRPC, "--http", freeAddr(), "--log-level", "error", "--insecure")
 	addrs := []string{freeAddr(), freeAddr(), freeAddr()}
 	coordArgs := func(i int) []string {
 		return []string{"coordinator", "--etcd", etcd.Endpoint(), "--listen", addrs[i], "--storage", stGRPC,
-			"--session-ttl", ttl.String(), "--lease", lease.String(), "--log-level", "error"}
+			"--session-ttl", ttl.String(), "--lease", lease.String(), "--log-level", "error",
+			"--insecure", "--submit-rate", "10000", "--submit-burst", "10000"}
 	}
 	coords := make([]*exec.Cmd, 3)
 	for i := range coords {
@@ -152,14 +155,14 @@ func run(bin string, ttl, lease time.Duration) error {
 	defer cancel()
 	log := &grantLog{}
 	for i := 0; i < 4; i++ {
-		a := &simagent.Agent{ID: fmt.Sprintf("sim-%d", i), Slots: 8, Coordinators: addrs, CompleteAfter: 20 * time.Millisecond, OnGrant: log.add}
+		a := &simagent.Agent{ID: fmt.Sprintf("sim-%d", i), Slots: 8, Coordinators: addrs, CompleteAfter: 20 * time.Millisecond, OnGrant: log.add, DialOptions: sec.DialOptions()}
 		go a.Run(ctx)
 	}
 	// A steady supply of work: 100 jobs/s through any coordinator.
 	go func() {
 		conns := make([]v1.JobServiceClient, len(addrs))
 		for i, a := range addrs {
-			c, err := grpc.NewClient(a, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			c, err := sec.Dial(a)
 			if err != nil {
 				return
 			}
@@ -210,7 +213,7 @@ func run(bin string, ttl, lease time.Duration) error {
 	// 3. an agent dies holding a lease.
 	vctx, vcancel := context.WithCancel(ctx)
 	held := make(chan simagent.Grant, 1)
-	victim := &simagent.Agent{ID: "victim", Slots: 64, Coordinators: addrs, Hold: true, OnGrant: func(x simagent.Grant) {
+	victim := &simagent.Agent{ID: "victim", Slots: 64, Coordinators: addrs, Hold: true, DialOptions: sec.DialOptions(), OnGrant: func(x simagent.Grant) {
 		log.add(x)
 		select {
 		case held <- x:
