@@ -87,7 +87,7 @@ func TestClusterCommand(t *testing.T) {
 	// The follower answers what it knows and names the leader.
 	var fo clusterOut
 	var fout bytes.Buffer
-	if code := run([]string{"cluster", "--json", "--coordinator", follower.Addr}, &fout, &fout); code != 0 {
+	if code := run(append([]string{"cluster", "--json", "--coordinator", follower.Addr}, secArgs(c)...), &fout, &fout); code != 0 {
 		t.Fatalf("cluster on follower exit %d: %s", code, fout.String())
 	}
 	if err := json.Unmarshal([]byte(fout.String()), &fo); err != nil {
@@ -97,7 +97,7 @@ func TestClusterCommand(t *testing.T) {
 		t.Errorf("follower answered %+v; want is_leader false, leader %s, no agents", fo, c.Coordinator.Addr)
 	}
 	var text bytes.Buffer
-	run([]string{"cluster", "--coordinator", follower.Addr}, &text, &text)
+	run(append([]string{"cluster", "--coordinator", follower.Addr}, secArgs(c)...), &text, &text)
 	if !strings.Contains(text.String(), "is a follower") || !strings.Contains(text.String(), "--coordinator "+c.Coordinator.Addr) {
 		t.Errorf("follower table does not point at the leader:\n%s", text.String())
 	}

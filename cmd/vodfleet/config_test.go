@@ -205,7 +205,7 @@ func TestBinaryConfig(t *testing.T) {
 	// named by VODFLEET_CONFIG.
 	data := t.TempDir()
 	grpcFlag, grpcEnv, httpEnv := cluster.FreeAddr(t), cluster.FreeAddr(t), cluster.FreeAddr(t)
-	good := writeFile(t, "storage.yaml", "storage:\n  data: "+data+"\n  grpc: 127.0.0.1:1\n  http: 127.0.0.1:1\n  log-json: true\n  node-id: s9\n")
+	good := writeFile(t, "storage.yaml", "storage:\n  data: "+data+"\n  grpc: 127.0.0.1:1\n  http: 127.0.0.1:1\n  log-json: true\n  node-id: s9\n  insecure: true\n")
 	cmd = exec.Command(bin, "storage", "--grpc", grpcFlag)
 	cmd.Env = append(os.Environ(), "VODFLEET_CONFIG="+good, "VODFLEET_STORAGE_GRPC="+grpcEnv, "VODFLEET_STORAGE_HTTP="+httpEnv)
 	pipe, err := cmd.StderrPipe()
@@ -271,7 +271,7 @@ func TestDeploymentGuideConfigs(t *testing.T) {
 // shared client section, ignores other client commands' keys, and
 // refuses keys no client command has.
 func TestClientSection(t *testing.T) {
-	path := writeFile(t, "client.yaml", "client:\n  coordinator: 127.0.0.1:1\n  timeout: 5s\n  ladder: mobile\n")
+	path := writeFile(t, "client.yaml", "client:\n  coordinator: 127.0.0.1:1\n  timeout: 5s\n  ladder: mobile\n  insecure: true\n")
 	var out, errb bytes.Buffer
 	if code := run([]string{"jobs", "--config", path}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "127.0.0.1:1") {
 		t.Errorf("jobs with the client section: exit %d, stderr %q; want a dial error naming the file's coordinator", code, errb.String())

@@ -128,6 +128,7 @@ func startServer(t *testing.T, insecure bool, withTokens bool, mutate func(*Conf
 	v1.RegisterJobServiceServer(srv, v1.UnimplementedJobServiceServer{})
 	v1.RegisterAgentServiceServer(srv, v1.UnimplementedAgentServiceServer{})
 	v1.RegisterStorageServiceServer(srv, v1.UnimplementedStorageServiceServer{})
+	v1.RegisterClusterServiceServer(srv, v1.UnimplementedClusterServiceServer{})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
