@@ -102,7 +102,7 @@ func runCoordinator(args []string, _ io.Writer) error {
 	etcd := fs.String("etcd", "http://127.0.0.1:2379", "comma-separated etcd endpoints")
 	listen := fs.String("listen", "127.0.0.1:7000", "gRPC listen address")
 	metricsListen := fs.String("metrics-listen", "", "address serving Prometheus metrics at /metrics, e.g. 127.0.0.1:7091 (empty: off)")
-	httpAddr := fs.String("http", "", "web dashboard HTTP listen address, e.g. 127.0.0.1:7003 (empty: off)")
+	httpAddr := fs.String("http", "", "web dashboard HTTP listen address, e.g. 127.0.0.1:7003 (empty: off); its API takes the --token-file tokens of role admin, submitter or readonly")
 	fs.StringVar(&cfg.AdvertiseAddress, "advertise", "", "address agents and followers use to reach this coordinator (default: the listen address)")
 	stSpec := fs.String("storage", "127.0.0.1:7001", "storage nodes: a gRPC address, or id=address,... for several (ids are the nodes' --node-id)")
 	fs.StringVar(&cfg.PlaybackBaseURL, "playback-url", "http://127.0.0.1:8080", "edge base URL for playback links")
@@ -143,7 +143,7 @@ func runCoordinator(args []string, _ io.Writer) error {
 	}
 	closers := []io.Closer{n}
 	if *httpAddr != "" {
-		dash, err := node.StartDashboard(n.C, dashboard.Config{}, *httpAddr, log)
+		dash, err := node.StartDashboard(n.C, dashboard.Config{Authenticate: node.DashboardAuth(sec, log)}, *httpAddr, log)
 		if err != nil {
 			_ = n.Close()
 			return err

@@ -27,7 +27,12 @@ func (h *Handler) api(f apiFunc) http.Handler {
 				code := http.StatusUnauthorized
 				if errors.Is(err, ErrForbidden) {
 					code = http.StatusForbidden
+				} else {
+					// The browser answers a Basic challenge with its own
+					// sign-in prompt; the token is the password.
+					w.Header().Set("WWW-Authenticate", `Basic realm="`+Realm+`"`)
 				}
+				h.log.Debug("api request refused", "path", r.URL.Path, "remote", r.RemoteAddr, "status", code, "error", err)
 				writeJSON(w, code, apiError{Error: http.StatusText(code)})
 				return
 			}

@@ -43,7 +43,8 @@ type Config struct {
 	// also serve their own on their HTTP addresses.
 	MetricsAddr string
 	// DashboardAddr is the coordinator's web dashboard listener; empty
-	// turns the dashboard off.
+	// turns the dashboard off. Its API takes the admin token (as a bearer
+	// token or the Basic auth password), or is open with Insecure.
 	DashboardAddr string
 	// Coordinator overrides coordinator settings (zero fields default).
 	Coordinator coordinator.Config
@@ -254,7 +255,7 @@ func Start(cfg Config, log hclog.Logger) (_ *Cluster, err error) {
 		return nil, err
 	}
 	if cfg.DashboardAddr != "" {
-		if c.Dashboard, err = node.StartDashboard(c.Coordinator.C, dashboard.Config{}, cfg.DashboardAddr, log); err != nil {
+		if c.Dashboard, err = node.StartDashboard(c.Coordinator.C, dashboard.Config{Authenticate: node.DashboardAuth(coordSec, log)}, cfg.DashboardAddr, log); err != nil {
 			return nil, err
 		}
 	}

@@ -63,7 +63,7 @@ func New(cfg Config, server bool, log hclog.Logger) (*Security, error) {
 		}
 		s.tokens = ts
 	}
-	open := cfg.Insecure && cfg.TokenFile == ""
+	open := s.Open()
 	s.auth = NewAuthorizer(s.tokens, open, NewRateLimiter(cfg.SubmitRate, cfg.SubmitBurst, nil), log)
 	if server && cfg.Insecure {
 		if open {
@@ -89,6 +89,15 @@ func MustInsecure(log hclog.Logger) *Security {
 
 // Insecure reports whether TLS is off.
 func (s *Security) Insecure() bool { return s.cfg.Insecure }
+
+// Open reports whether authentication is off: plaintext (Insecure) and no
+// token file, a local sandbox. Every listener that authenticates (gRPC,
+// the web dashboard) follows the same rule.
+func (s *Security) Open() bool { return s.cfg.Insecure && s.cfg.TokenFile == "" }
+
+// Tokens is the token file's store (nil without --token-file), for the
+// HTTP listeners that accept the same API tokens as gRPC.
+func (s *Security) Tokens() *TokenStore { return s.tokens }
 
 // Config returns the settings s was built from.
 func (s *Security) Config() Config { return s.cfg }
