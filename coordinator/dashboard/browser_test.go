@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,8 +11,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/vodfleet/vodfleet/edge"
 	"github.com/vodfleet/vodfleet/internal/devcluster"
@@ -54,6 +53,8 @@ func TestDashboardPlaysHLSAndDASHInChromium(t *testing.T) {
 	}
 	webDir, nodeBin := browserPrereqs(t)
 	log := testmedia.Logger(t, hclog.Info)
+	// The dev cluster on mTLS (the default): the dashboard takes the dev
+	// admin token.
 	cfg := devcluster.LoopbackConfig(t.TempDir())
 	cfg.DashboardAddr = "127.0.0.1:0"
 	c, err := devcluster.Start(cfg, log)
@@ -61,6 +62,9 @@ func TestDashboardPlaysHLSAndDASHInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
+	if c.PKI == nil || c.AdminToken == "" {
+		t.Fatal("dev cluster runs without mTLS and the admin token")
+	}
 
 	// A second edge in front of the same storage that also proxies the
 	// dashboard, as an operator would reach it.
@@ -72,6 +76,19 @@ func TestDashboardPlaysHLSAndDASHInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = viaEdge.Close() })
+
+	// Without the token the API refuses, directly and through the edge,
+	// with the challenge that makes a browser ask for it.
+	for _, u := range []string{c.Dashboard.URL() + "api/jobs", "http://" + viaEdge.Addr + "/dashboard/api/jobs"} {
+		res, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized || res.Header.Get("WWW-Authenticate") == "" {
+			t.Fatalf("GET %s without a token: %d %q, want 401 with a challenge", u, res.StatusCode, res.Header.Get("WWW-Authenticate"))
+		}
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -86,6 +103,9 @@ func TestDashboardPlaysHLSAndDASHInChromium(t *testing.T) {
 	}
 	cmd := exec.CommandContext(ctx, nodeBin, args...)
 	cmd.Dir = webDir
+	// The token goes by environment, not argv (visible in ps); the script
+	// signs in with it as the Basic auth password.
+	cmd.Env = append(os.Environ(), "VODFLEET_DASHBOARD_TOKEN="+c.AdminToken)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser:\n%s", out)
 	if err != nil {
@@ -99,12 +119,12 @@ func TestDashboardPlaysHLSAndDASHInChromium(t *testing.T) {
 // encode uploads clip, submits it and waits for the job to succeed.
 func encode(t *testing.T, ctx context.Context, c *devcluster.Cluster, clip string) string {
 	t.Helper()
-	conn, err := grpc.NewClient(c.Coordinator.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := c.Dial(c.Coordinator.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	sconn, err := grpc.NewClient(c.Storage.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	sconn, err := c.Dial(c.Storage.GRPCAddr)
 	if err != nil {
 		t.Fatal(err)
 	}

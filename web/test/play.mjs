@@ -10,6 +10,12 @@
 // video really plays: currentTime advances by at least 1 s, no media or
 // player error, videoWidth is 320, and the poster and the thumbnails
 // show; clicking a thumbnail seeks. Exit status 0 only if all holds.
+//
+// With VODFLEET_DASHBOARD_TOKEN set, the browser signs in the way a person
+// does: the dashboard's API answers 401 with a Basic challenge and the
+// browser answers with the token as the password (Playwright's
+// httpCredentials stand in for the prompt). The script first checks that
+// the API refuses a request without it.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,12 +47,22 @@ function check(cond, msg) {
   log('ok', msg);
 }
 
+const token = process.env.VODFLEET_DASHBOARD_TOKEN || '';
+if (token) {
+  // Without credentials the API refuses and asks for Basic auth.
+  const r = await fetch(base + 'api/jobs');
+  check(r.status === 401 && /^Basic /.test(r.headers.get('www-authenticate') || ''),
+    `api without a token: ${r.status} ${r.headers.get('www-authenticate')}`);
+}
+
 const profile = mkdtempSync(join(tmpdir(), 'vodfleet-chromium-'));
 // A fresh profile (user-data-dir) per run, removed at the end.
 const browser = await chromium.launchPersistentContext(profile, {
   executablePath: opt.chromium,
   headless: true,
   viewport: { width: 1280, height: 860 },
+  // Sent only after a 401 challenge, like a person typing into the prompt.
+  ...(token ? { httpCredentials: { username: 'vodfleet', password: token } } : {}),
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--autoplay-policy=no-user-gesture-required'],
