@@ -63,7 +63,8 @@ func TestBinaryDevLogsAddressesAndStopsOnSignal(t *testing.T) {
 	pki := filepath.Join(data, "pki")
 	for _, want := range []string{"coordinator=" + coord, "edge=http://" + edgeAddr, "storage_grpc=", "storage_http=http://",
 		"all_roles=http://" + metricsAddr + "/metrics", "web dashboard: url=http://" + dashAddr + "/",
-		"export VODFLEET_TLS_CA=" + filepath.Join(pki, "ca.pem"), "VODFLEET_TOKEN=$(cat " + filepath.Join(pki, "admin.token") + ")"} {
+		"export VODFLEET_TLS_CA=" + filepath.Join(pki, "ca.pem"), "VODFLEET_TOKEN=$(cat " + filepath.Join(pki, "admin.token") + ")",
+		"Web dashboard: http://" + dashAddr + "/ — sign in with any user name and the admin token"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("dev log lacks %q:\n%s", want, logs)
 		}
@@ -98,14 +99,29 @@ func TestBinaryDevLogsAddressesAndStopsOnSignal(t *testing.T) {
 			strings.Contains(body, `vodfleet_storage_bytes{area="assets"} 0`) &&
 			strings.Contains(body, "vodfleet_edge_cache_hits_total 0")
 	})
+	// The dashboard's API takes the admin token as the Basic auth
+	// password (the browser's prompt) and asks for it without.
 	resp, err := http.Get("http://" + dashAddr + "/api/jobs")
+	if err != nil {
+		t.Fatalf("dashboard api: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") != `Basic realm="vodfleet"` {
+		t.Errorf("dashboard /api/jobs without the token: %d %q, want 401 with the Basic challenge", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	req, err := http.NewRequest(http.MethodGet, "http://"+dashAddr+"/api/jobs", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("me", strings.TrimSpace(string(tok)))
+	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("dashboard api: %v", err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"jobs"`) {
-		t.Errorf("dashboard /api/jobs: %d %s", resp.StatusCode, body)
+		t.Errorf("dashboard /api/jobs with the admin token: %d %s", resp.StatusCode, body)
 	}
 	p.Stop(15 * time.Second)
 	if !strings.Contains(p.Log(), "stopped") {

@@ -27,4 +27,8 @@ func printDevAccess(w io.Writer, c *devcluster.Cluster) {
 		"  export VODFLEET_TLS_CERT=%s VODFLEET_TLS_KEY=%s\n\n",
 		c.PKI.Dir, c.Coordinator.Addr, c.Storage.GRPCAddr, c.PKI.CAFile, c.PKI.AdminTokenFile,
 		c.PKI.CertFile(security.RoleAdmin), c.PKI.KeyFile(security.RoleAdmin))
+	if c.Dashboard != nil {
+		fmt.Fprintf(w, "Web dashboard: %s — sign in with any user name and the admin token (%s) as the password.\n\n",
+			c.Dashboard.URL(), c.PKI.AdminTokenFile)
+	}
 }

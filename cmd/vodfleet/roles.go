@@ -46,7 +46,7 @@ func runDev(args []string, _ io.Writer) error {
 	fs.StringVar(&d.StorageHTTPAddr, "storage-http", d.StorageHTTPAddr, "storage HTTP origin address")
 	fs.StringVar(&d.EdgeAddr, "http", d.EdgeAddr, "edge HTTP address (players)")
 	fs.StringVar(&d.MetricsAddr, "metrics-listen", d.MetricsAddr, "address serving every role's Prometheus metrics at /metrics (empty: off)")
-	fs.StringVar(&d.DashboardAddr, "dashboard", d.DashboardAddr, "web dashboard HTTP address (empty: off)")
+	fs.StringVar(&d.DashboardAddr, "dashboard", d.DashboardAddr, "web dashboard HTTP address (empty: off); sign in with the admin token as the password")
 	fs.BoolVar(&d.Coordinator.AllowPrivateSources, "allow-private-sources", d.Coordinator.AllowPrivateSources,
 		"let source URLs reach loopback and private addresses (dev is a local sandbox)")
 	devCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may reach, e.g. 10.1.0.0/16")
