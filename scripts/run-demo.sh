@@ -51,6 +51,7 @@ job=$("$bin" jobs --json --limit 1 | sed -n 's/.*"job_id": "\([^"]*\)".*/\1/p' |
 if [ -n "$dash" ]; then
 	echo
 	echo "Web dashboard: $dash"
+	echo "  sign in with any user name and the admin token as the password: cat $data/pki/admin.token"
 	[ -n "$job" ] && echo "This asset in the browser player: $dash#/assets/$job"
 fi
 cat <<MSG
