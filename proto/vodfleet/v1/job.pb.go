@@ -2765,6 +2765,11 @@ type Job struct {
 	Poster string `protobuf:"bytes,23,opt,name=poster,proto3" json:"poster,omitempty"`
 	// Path of the WebVTT thumbnail track inside the asset, once published.
 	ThumbnailsVtt string `protobuf:"bytes,24,opt,name=thumbnails_vtt,json=thumbnailsVtt,proto3" json:"thumbnails_vtt,omitempty"`
+	// Stored preset the job was submitted with (numbered from 40 so other
+	// additions to this message do not collide); its content was copied in.
+	Preset string `protobuf:"bytes,40,opt,name=preset,proto3" json:"preset,omitempty"`
+	// Version of that preset at submit time.
+	PresetVersion int64 `protobuf:"varint,41,opt,name=preset_version,json=presetVersion,proto3" json:"preset_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2967,6 +2972,20 @@ func (x *Job) GetThumbnailsVtt() string {
 	return ""
 }
 
+func (x *Job) GetPreset() string {
+	if x != nil {
+		return x.Preset
+	}
+	return ""
+}
+
+func (x *Job) GetPresetVersion() int64 {
+	if x != nil {
+		return x.PresetVersion
+	}
+	return 0
+}
+
 // SubmitJobRequest is the body of SubmitJob.
 type SubmitJobRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2983,7 +3002,18 @@ type SubmitJobRequest struct {
 	// Agent labels every task of the job needs, e.g. {"gpu": "nvidia"}.
 	AgentSelector map[string]string `protobuf:"bytes,6,rep,name=agent_selector,json=agentSelector,proto3" json:"agent_selector,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Encoding options; unset means the ladder with default outputs.
-	Encode        *EncodeOptions `protobuf:"bytes,7,opt,name=encode,proto3" json:"encode,omitempty"`
+	Encode *EncodeOptions `protobuf:"bytes,7,opt,name=encode,proto3" json:"encode,omitempty"`
+	// Catalog fields (numbered from 40 so other additions to this message
+	// do not collide). Title of the asset, at most 256 characters.
+	Title string `protobuf:"bytes,40,opt,name=title,proto3" json:"title,omitempty"`
+	// Tags of the asset (see Asset.tags).
+	Tags []string `protobuf:"bytes,41,rep,name=tags,proto3" json:"tags,omitempty"`
+	// Custom fields of the asset (see Asset.meta).
+	Meta map[string]string `protobuf:"bytes,42,rep,name=meta,proto3" json:"meta,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Stored preset to encode with (PresetService). Its ladder, encode
+	// options and segment duration are copied into the job; fields set in
+	// this request override them.
+	Preset        string `protobuf:"bytes,43,opt,name=preset,proto3" json:"preset,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3065,6 +3095,34 @@ func (x *SubmitJobRequest) GetEncode() *EncodeOptions {
 		return x.Encode
 	}
 	return nil
+}
+
+func (x *SubmitJobRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *SubmitJobRequest) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *SubmitJobRequest) GetMeta() map[string]string {
+	if x != nil {
+		return x.Meta
+	}
+	return nil
+}
+
+func (x *SubmitJobRequest) GetPreset() string {
+	if x != nil {
+		return x.Preset
+	}
+	return ""
 }
 
 // SubmitJobResponse is the result of SubmitJob.
@@ -3828,7 +3886,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x05speed\x18\x13 \x01(\x01R\x05speed\x12\x1f\n" +
 	"\veta_seconds\x18\x14 \x01(\x01R\n" +
 	"etaSeconds\x122\n" +
-	"\x15attempts_before_retry\x18\x12 \x01(\x05R\x13attemptsBeforeRetry\"\xc8\a\n" +
+	"\x15attempts_before_retry\x18\x12 \x01(\x05R\x13attemptsBeforeRetry\"\x87\b\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x15.vodfleet.v1.JobStateR\x05state\x12+\n" +
@@ -3858,10 +3916,12 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"etaSeconds\x12\x10\n" +
 	"\x03mp4\x18\x16 \x03(\tR\x03mp4\x12\x16\n" +
 	"\x06poster\x18\x17 \x01(\tR\x06poster\x12%\n" +
-	"\x0ethumbnails_vtt\x18\x18 \x01(\tR\rthumbnailsVtt\x1a@\n" +
+	"\x0ethumbnails_vtt\x18\x18 \x01(\tR\rthumbnailsVtt\x12\x16\n" +
+	"\x06preset\x18( \x01(\tR\x06preset\x12%\n" +
+	"\x0epreset_version\x18) \x01(\x03R\rpresetVersion\x1a@\n" +
 	"\x12AgentSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa5\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xdd\x04\n" +
 	"\x10SubmitJobRequest\x12+\n" +
 	"\x06source\x18\x01 \x01(\v2\x13.vodfleet.v1.SourceR\x06source\x12\x16\n" +
 	"\x06ladder\x18\x02 \x01(\tR\x06ladder\x12!\n" +
@@ -3869,8 +3929,15 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x0fsegment_seconds\x18\x04 \x01(\x01R\x0esegmentSeconds\x121\n" +
 	"\bpriority\x18\x05 \x01(\x0e2\x15.vodfleet.v1.PriorityR\bpriority\x12W\n" +
 	"\x0eagent_selector\x18\x06 \x03(\v20.vodfleet.v1.SubmitJobRequest.AgentSelectorEntryR\ragentSelector\x122\n" +
-	"\x06encode\x18\a \x01(\v2\x1a.vodfleet.v1.EncodeOptionsR\x06encode\x1a@\n" +
+	"\x06encode\x18\a \x01(\v2\x1a.vodfleet.v1.EncodeOptionsR\x06encode\x12\x14\n" +
+	"\x05title\x18( \x01(\tR\x05title\x12\x12\n" +
+	"\x04tags\x18) \x03(\tR\x04tags\x12;\n" +
+	"\x04meta\x18* \x03(\v2'.vodfleet.v1.SubmitJobRequest.MetaEntryR\x04meta\x12\x16\n" +
+	"\x06preset\x18+ \x01(\tR\x06preset\x1a@\n" +
 	"\x12AgentSelectorEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n" +
+	"\tMetaEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"7\n" +
 	"\x11SubmitJobResponse\x12\"\n" +
@@ -3958,7 +4025,7 @@ func file_vodfleet_v1_job_proto_rawDescGZIP() []byte {
 }
 
 var file_vodfleet_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_vodfleet_v1_job_proto_goTypes = []any{
 	(JobState)(0),                 // 0: vodfleet.v1.JobState
 	(TaskKind)(0),                 // 1: vodfleet.v1.TaskKind
@@ -4004,7 +4071,8 @@ var file_vodfleet_v1_job_proto_goTypes = []any{
 	nil,                           // 41: vodfleet.v1.TaskSpec.RequiresEntry
 	nil,                           // 42: vodfleet.v1.Job.AgentSelectorEntry
 	nil,                           // 43: vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
-	(*timestamppb.Timestamp)(nil), // 44: google.protobuf.Timestamp
+	nil,                           // 44: vodfleet.v1.SubmitJobRequest.MetaEntry
+	(*timestamppb.Timestamp)(nil), // 45: google.protobuf.Timestamp
 }
 var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	2,  // 0: vodfleet.v1.Rendition.codec:type_name -> vodfleet.v1.VideoCodec
@@ -4041,15 +4109,15 @@ var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	23, // 31: vodfleet.v1.TaskResult.mux:type_name -> vodfleet.v1.MuxOutput
 	4,  // 32: vodfleet.v1.Task.state:type_name -> vodfleet.v1.TaskState
 	25, // 33: vodfleet.v1.Task.spec:type_name -> vodfleet.v1.TaskSpec
-	44, // 34: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
-	44, // 35: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
+	45, // 34: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
+	45, // 35: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
 	26, // 36: vodfleet.v1.Task.result:type_name -> vodfleet.v1.TaskResult
-	44, // 37: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
+	45, // 37: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
 	0,  // 38: vodfleet.v1.Job.state:type_name -> vodfleet.v1.JobState
 	6,  // 39: vodfleet.v1.Job.source:type_name -> vodfleet.v1.Source
 	17, // 40: vodfleet.v1.Job.probe:type_name -> vodfleet.v1.ProbeResult
-	44, // 41: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	44, // 42: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
+	45, // 41: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	45, // 42: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
 	5,  // 43: vodfleet.v1.Job.priority:type_name -> vodfleet.v1.Priority
 	42, // 44: vodfleet.v1.Job.agent_selector:type_name -> vodfleet.v1.Job.AgentSelectorEntry
 	10, // 45: vodfleet.v1.Job.encode:type_name -> vodfleet.v1.EncodeOptions
@@ -4057,32 +4125,33 @@ var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	5,  // 47: vodfleet.v1.SubmitJobRequest.priority:type_name -> vodfleet.v1.Priority
 	43, // 48: vodfleet.v1.SubmitJobRequest.agent_selector:type_name -> vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
 	10, // 49: vodfleet.v1.SubmitJobRequest.encode:type_name -> vodfleet.v1.EncodeOptions
-	28, // 50: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
-	28, // 51: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
-	27, // 52: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
-	0,  // 53: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
-	28, // 54: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
-	28, // 55: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
-	28, // 56: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
-	28, // 57: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
-	27, // 58: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
-	29, // 59: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
-	31, // 60: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
-	33, // 61: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
-	35, // 62: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
-	37, // 63: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
-	39, // 64: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
-	30, // 65: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
-	32, // 66: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
-	34, // 67: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
-	36, // 68: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
-	38, // 69: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
-	40, // 70: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
-	65, // [65:71] is the sub-list for method output_type
-	59, // [59:65] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	44, // 50: vodfleet.v1.SubmitJobRequest.meta:type_name -> vodfleet.v1.SubmitJobRequest.MetaEntry
+	28, // 51: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
+	28, // 52: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
+	27, // 53: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
+	0,  // 54: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
+	28, // 55: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
+	28, // 56: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
+	28, // 57: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
+	28, // 58: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
+	27, // 59: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
+	29, // 60: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
+	31, // 61: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
+	33, // 62: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
+	35, // 63: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
+	37, // 64: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
+	39, // 65: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
+	30, // 66: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
+	32, // 67: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
+	34, // 68: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
+	36, // 69: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
+	38, // 70: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
+	40, // 71: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
+	66, // [66:72] is the sub-list for method output_type
+	60, // [60:66] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_vodfleet_v1_job_proto_init() }
@@ -4109,7 +4178,7 @@ func file_vodfleet_v1_job_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vodfleet_v1_job_proto_rawDesc), len(file_vodfleet_v1_job_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   38,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
