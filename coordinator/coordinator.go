@@ -16,6 +16,7 @@ import (
 	"go.etcd.io/etcd/client/v3/concurrency"
 	"google.golang.org/grpc"
 
+	"github.com/vodfleet/vodfleet/coordinator/catalog"
 	"github.com/vodfleet/vodfleet/internal/clock"
 	"github.com/vodfleet/vodfleet/internal/ids"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
@@ -32,6 +33,8 @@ type Coordinator struct {
 	ids    ids.Generator
 	log    hclog.Logger
 	leader atomic.Pointer[leader]
+	// catalog holds asset records, presets and destinations (coordinator/catalog).
+	catalog *catalog.Store
 }
 
 // Option changes a Coordinator's collaborators (for tests).
@@ -62,13 +65,15 @@ func New(cfg Config, cli *clientv3.Client, pub Storage, log hclog.Logger, opts .
 	for _, o := range opts {
 		o(c)
 	}
+	c.catalog = catalog.NewStore(cli, cfg.Prefix, func() time.Time { return c.clock.Now() }, log)
 	return c, nil
 }
 
-// Register adds the job and agent services to s.
+// Register adds the job, agent and catalog services to s.
 func (c *Coordinator) Register(s *grpc.Server) {
 	v1.RegisterJobServiceServer(s, &jobService{c: c})
 	v1.RegisterAgentServiceServer(s, &agentService{c: c})
+	catalog.NewService(c.catalog, c.checkPreset, c.log).Register(s)
 }
 
 // IsLeader reports whether this coordinator currently leads.

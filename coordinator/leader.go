@@ -11,6 +11,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/vodfleet/vodfleet/coordinator/catalog"
 	"github.com/vodfleet/vodfleet/internal/clock"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
@@ -72,21 +73,24 @@ type leader struct {
 	callbacks  []func()
 	jobs       map[string]*jobRecord
 	sessions   map[string]*session
+	// catalogKeys locate asset records (catalogWrites).
+	catalogKeys catalog.Keys
 }
 
 func newLeader(ctx context.Context, c *Coordinator, fence Fence) *leader {
 	return &leader{
-		cfg:        c.cfg,
-		store:      c.store,
-		fence:      fence,
-		clock:      c.clock,
-		pub:        c.pub,
-		log:        c.log.Named("leader").With("fence", fence.Rev),
-		ctx:        ctx,
-		events:     make(chan func(), 1024),
-		jobs:       map[string]*jobRecord{},
-		sessions:   map[string]*session{},
-		stagedKeys: map[string]*writeGroup{},
+		cfg:         c.cfg,
+		store:       c.store,
+		fence:       fence,
+		clock:       c.clock,
+		pub:         c.pub,
+		log:         c.log.Named("leader").With("fence", fence.Rev),
+		ctx:         ctx,
+		events:      make(chan func(), 1024),
+		jobs:        map[string]*jobRecord{},
+		sessions:    map[string]*session{},
+		stagedKeys:  map[string]*writeGroup{},
+		catalogKeys: c.catalog.Keys(),
 	}
 }
 
@@ -311,6 +315,7 @@ func (l *leader) finishJob(jr *jobRecord, state v1.JobState, reason string, extr
 	jr.job.State = state
 	jr.job.Error = reason
 	ws := append([]write{l.jobWrite(jr)}, extra...)
+	ws = append(ws, l.catalogWrites(jr)...) // catalog record, atomic with the job
 	var stop []*taskRecord
 	for _, tr := range jr.tasks {
 		if isTaskTerminal(tr.task.GetState()) {
