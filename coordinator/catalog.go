@@ -32,8 +32,8 @@ func catalogErr(err error) error {
 }
 
 // applyPreset copies a stored preset into req: its ladder, encode options
-// and segment duration, unless the request sets them (a request's encode
-// options replace the preset's as a whole). It returns the preset's
+// and segment duration, with what the request sets taking precedence. It
+// returns the preset's
 // version; the job records name and version, and keeps the copy, so later
 // edits of the preset never change the job or its asset.
 func (c *Coordinator) applyPreset(ctx context.Context, req *v1.SubmitJobRequest) (int64, error) {
@@ -50,8 +50,18 @@ func (c *Coordinator) applyPreset(ctx context.Context, req *v1.SubmitJobRequest)
 	if req.GetLadder() == "" {
 		req.Ladder = p.GetLadder()
 	}
-	if req.GetEncode() == nil && p.GetEncode() != nil {
-		req.Encode = proto.Clone(p.GetEncode()).(*v1.EncodeOptions)
+	if p.GetEncode() != nil {
+		// The preset is the base; what the request sets wins (proto.Merge:
+		// set scalars and optional fields overwrite, custom renditions
+		// replace the preset's instead of adding to them).
+		enc := proto.Clone(p.GetEncode()).(*v1.EncodeOptions)
+		if len(req.GetEncode().GetRenditions()) > 0 {
+			enc.Renditions = nil
+		}
+		if req.GetEncode() != nil {
+			proto.Merge(enc, req.GetEncode())
+		}
+		req.Encode = enc
 	}
 	if req.GetSegmentSeconds() == 0 {
 		req.SegmentSeconds = p.GetSegmentSeconds()

@@ -331,9 +331,12 @@ func TestServiceInvalidArgument(t *testing.T) {
 			_, err := cat.SearchAssets(ctx, &v1.SearchAssetsRequest{PageToken: "%%%"})
 			return err
 		},
-		"get no id":       func() error { _, err := cat.GetAsset(ctx, &v1.GetAssetRequest{}); return err },
-		"preset no body":  func() error { _, err := pre.SetPreset(ctx, &v1.SetPresetRequest{}); return err },
-		"preset bad name": func() error { _, err := pre.SetPreset(ctx, &v1.SetPresetRequest{Preset: &v1.Preset{Name: "../x"}}); return err },
+		"get no id":      func() error { _, err := cat.GetAsset(ctx, &v1.GetAssetRequest{}); return err },
+		"preset no body": func() error { _, err := pre.SetPreset(ctx, &v1.SetPresetRequest{}); return err },
+		"preset bad name": func() error {
+			_, err := pre.SetPreset(ctx, &v1.SetPresetRequest{Preset: &v1.Preset{Name: "../x"}})
+			return err
+		},
 		"dest bad url": func() error {
 			_, err := dst.AddDestination(ctx, &v1.AddDestinationRequest{Destination: &v1.Destination{Name: "d", Url: "::"}})
 			return err
