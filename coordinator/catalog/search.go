@@ -46,7 +46,10 @@ const (
 // The driving index is ranged from the page token's position in batches;
 // each candidate's record is read (batched point reads) and checked
 // against all the filters. The page token is the last index key examined,
-// base64 encoded, so the next page starts right after it.
+// base64 encoded, so the next page starts right after it. Reads are
+// serializable (served by the coordinator's etcd member without a
+// consensus round): a listing may trail the latest write by the member's
+// replication lag, GetAsset never does.
 func (s *Store) Search(ctx context.Context, q Query) ([]*v1.Asset, string, error) {
 	q.Tags = NormalizeTags(q.Tags)
 	if q.Limit == 0 {
@@ -87,7 +90,7 @@ func (s *Store) Search(ctx context.Context, q Query) ([]*v1.Asset, string, error
 	examined := 0
 	batch := int64(max(q.Limit, 64))
 	for {
-		resp, err := s.cli.Get(ctx, start, clientv3.WithRange(end), clientv3.WithKeysOnly(), clientv3.WithLimit(batch))
+		resp, err := s.cli.Get(ctx, start, clientv3.WithRange(end), clientv3.WithKeysOnly(), clientv3.WithLimit(batch), clientv3.WithSerializable())
 		if err != nil {
 			return nil, "", fmt.Errorf("range %s: %w", prefix, err)
 		}
@@ -102,7 +105,7 @@ func (s *Store) Search(ctx context.Context, q Query) ([]*v1.Asset, string, error
 			}
 			ids = append(ids, id)
 		}
-		recs, err := s.getMany(ctx, ids)
+		recs, err := s.getMany(ctx, ids, true)
 		if err != nil {
 			return nil, "", err
 		}
