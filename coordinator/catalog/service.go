@@ -84,7 +84,7 @@ func updateFromMask(a *v1.Asset, mask []string) (Update, error) {
 			}
 			k := strings.TrimPrefix(m, "meta.")
 			if !keyRE.MatchString(k) {
-				return u, fmt.Errorf("update_mask[%d]: field key %q must be 1-64 characters of [a-z0-9._-]: %w", i, k, ErrInvalid)
+				return u, fmt.Errorf("meta: key %q (update_mask[%d]) must be 1-64 characters of [a-z0-9._-]: %w", k, i, ErrInvalid)
 			}
 			if u.Meta == nil {
 				u.Meta = map[string]string{}

@@ -202,7 +202,7 @@ func TestStorePaginate(t *testing.T) {
 }
 
 func TestValidationNamesField(t *testing.T) {
-	s, _ := newTestStore(t)
+	s, cli := newTestStore(t)
 	ctx := context.Background()
 	cases := []struct {
 		rec   NewRecord
@@ -225,12 +225,25 @@ func TestValidationNamesField(t *testing.T) {
 	}{
 		{&v1.Destination{Name: "Bad Name", Url: "s3://b/p"}, "destination.name"},
 		{&v1.Destination{Name: "d", Url: "gopher://h/x"}, "destination.url"},
-		{&v1.Destination{Name: "d", Url: "sftp://u:pw@h/x"}, "destination.url"},
-		{&v1.Destination{Name: "d", Url: "s3://b/p", Options: map[string]string{"secret_key": "x"}}, "destination.options.secret_key"},
+		{&v1.Destination{Name: "d", Url: "sftp://u:hunter2pw@h/x"}, "destination.url"},
+		{&v1.Destination{Name: "d", Url: "s3://b/p", Options: map[string]string{"secret_key": "hunter2sk"}}, "destination.options.secret_key"},
 	} {
 		_, err := s.AddDestination(ctx, d.d)
 		if !errors.Is(err, ErrInvalid) || !strings.HasPrefix(err.Error(), d.field) {
 			t.Errorf("%v: %v, want an error naming %s", d.d, err, d.field)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("error repeats the secret: %v", err)
+		}
+	}
+	// Nothing of a refused secret reached etcd.
+	resp, err := cli.Get(ctx, "", clientv3.WithFromKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range resp.Kvs {
+		if strings.Contains(string(kv.Key)+string(kv.Value), "hunter2") {
+			t.Errorf("secret stored under %s", kv.Key)
 		}
 	}
 }
