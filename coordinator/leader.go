@@ -381,7 +381,7 @@ func (l *leader) retryJob(id string) {
 	}
 	jr.job.State = v1.JobState_JOB_STATE_RUNNING
 	jr.job.Error = ""
-	ws := []write{del, l.jobWrite(jr)}
+	ws := append([]write{del, l.jobWrite(jr)}, l.catalogWrites(jr)...) // record back to PROCESSING
 	for _, tr := range jr.tasks {
 		t := tr.task
 		if t.GetState() == v1.TaskState_TASK_STATE_SUCCEEDED {
