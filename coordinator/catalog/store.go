@@ -49,10 +49,18 @@ func (s *Store) Keys() Keys { return s.keys }
 
 // NewRecord is the client part given at submit.
 type NewRecord struct {
-	ID, JobID, Title, Description, Preset, Ladder string
-	PresetVersion                                 int64
-	Tags                                          []string
-	Meta                                          map[string]string
+	// ID is the asset id; JobID the job that makes it (equal today).
+	ID, JobID string
+	// Title, Description, Tags and Meta are the client's fields (checked by
+	// CheckNew).
+	Title, Description string
+	Tags               []string
+	Meta               map[string]string
+	// Preset and PresetVersion name the stored preset the job copied, if
+	// any; Ladder the built-in ladder name it uses.
+	Preset        string
+	PresetVersion int64
+	Ladder        string
 }
 
 // CheckNew normalizes and validates r's client fields.
@@ -307,14 +315,16 @@ func merge(user, facts *v1.Asset) *v1.Asset {
 
 // Update is a change to the client part of a record.
 type Update struct {
+	// Title and Description, when non-nil, replace the record's.
 	Title, Description *string
-	// Tags replaces the tags when non-nil.
+	// Tags replaces the tags when SetTags (nil then clears them).
 	Tags []string
 	// Meta replaces the fields when ReplaceMeta, else sets each (an empty
 	// value removes the field).
 	Meta        map[string]string
 	ReplaceMeta bool
-	SetTags     bool
+	// SetTags says Tags is given.
+	SetTags bool
 }
 
 // UpdateAsset applies u to a record with compare-and-swap, moving its index
