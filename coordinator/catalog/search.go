@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
@@ -43,7 +41,8 @@ const (
 //
 // One filter drives the scan: the first tag, else the first field, else
 // the longest search word, else the state; with no filter, every record.
-// The driving index is ranged from the page token's position in batches;
+// The driving index is ranged from the page token's position in batches
+// (in windows of ids, see scan.go);
 // each candidate's record is read (batched point reads) and checked
 // against all the filters. The page token is the last index key examined,
 // base64 encoded, so the next page starts right after it. Reads are
@@ -84,21 +83,18 @@ func (s *Store) Search(ctx context.Context, q Query) ([]*v1.Asset, string, error
 		}
 		start = prefix + string(raw) + "\x00"
 	}
-	end := clientv3.GetPrefixRangeEnd(prefix)
+	scan := newIndexScanner(s.cli, prefix, start)
 	var page []*v1.Asset
 	seen := map[string]bool{}
 	examined := 0
-	batch := int64(max(q.Limit, 64))
+	batch := max(q.Limit, 64)
 	for {
-		resp, err := s.cli.Get(ctx, start, clientv3.WithRange(end), clientv3.WithKeysOnly(), clientv3.WithLimit(batch), clientv3.WithSerializable())
+		keys, more, err := scan.next(ctx, batch)
 		if err != nil {
-			return nil, "", fmt.Errorf("range %s: %w", prefix, err)
+			return nil, "", err
 		}
-		keys := make([]string, 0, len(resp.Kvs))
-		ids := make([]string, 0, len(resp.Kvs))
-		for _, kv := range resp.Kvs {
-			k := string(kv.Key)
-			keys = append(keys, k)
+		ids := make([]string, 0, len(keys))
+		for _, k := range keys {
 			id := k[strings.LastIndexByte(k, '/')+1:]
 			if byRecord {
 				id = strings.TrimPrefix(k, prefix)
@@ -117,17 +113,16 @@ func (s *Store) Search(ctx context.Context, q Query) ([]*v1.Asset, string, error
 			}
 			full := len(page) == q.Limit
 			if full || examined >= scanBudget {
-				last := i == len(recs)-1 && !resp.More
+				last := i == len(recs)-1 && !more
 				if last {
 					return page, "", nil
 				}
 				return page, base64.RawURLEncoding.EncodeToString([]byte(strings.TrimPrefix(keys[i], prefix))), nil
 			}
 		}
-		if !resp.More || len(keys) == 0 {
+		if !more || len(keys) == 0 {
 			return page, "", nil
 		}
-		start = keys[len(keys)-1] + "\x00"
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	"github.com/vodfleet/vodfleet/internal/ids"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
@@ -51,7 +52,7 @@ func keysUnder(t *testing.T, cli *clientv3.Client, prefix string) []string {
 	return out
 }
 
-func ids(as []*v1.Asset) []string {
+func idsOf(as []*v1.Asset) []string {
 	var out []string
 	for _, a := range as {
 		out = append(out, a.GetId())
@@ -104,8 +105,8 @@ func TestStoreSetShowFilterSearch(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		if strings.Join(ids(got), ",") != c.want || next != "" {
-			t.Errorf("%s: got %v (next %q), want %s", c.name, ids(got), next, c.want)
+		if strings.Join(idsOf(got), ",") != c.want || next != "" {
+			t.Errorf("%s: got %v (next %q), want %s", c.name, idsOf(got), next, c.want)
 		}
 	}
 
@@ -127,12 +128,12 @@ func TestStoreSetShowFilterSearch(t *testing.T) {
 		}
 	}
 	got, _, err := s.Search(ctx, Query{Tags: []string{"cars"}})
-	if err != nil || strings.Join(ids(got), ",") != "a3" {
-		t.Fatalf("cars after update: %v %v", ids(got), err)
+	if err != nil || strings.Join(idsOf(got), ",") != "a3" {
+		t.Fatalf("cars after update: %v %v", idsOf(got), err)
 	}
 	got, _, _ = s.Search(ctx, Query{Search: "tractor"})
-	if strings.Join(ids(got), ",") != "a1" {
-		t.Fatalf("tractor: %v", ids(got))
+	if strings.Join(idsOf(got), ",") != "a1" {
+		t.Fatalf("tractor: %v", idsOf(got))
 	}
 
 	// The leader's write of the pipeline part moves the state index.
@@ -145,12 +146,12 @@ func TestStoreSetShowFilterSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _, _ = s.Search(ctx, Query{State: v1.AssetState_ASSET_STATE_READY})
-	if strings.Join(ids(got), ",") != "a3" || got[0].GetSource().GetWidth() != 320 || got[0].GetTitle() != "Racing cars" {
+	if strings.Join(idsOf(got), ",") != "a3" || got[0].GetSource().GetWidth() != 320 || got[0].GetTitle() != "Racing cars" {
 		t.Fatalf("ready: %v", got)
 	}
 	got, _, _ = s.Search(ctx, Query{State: v1.AssetState_ASSET_STATE_PROCESSING})
-	if strings.Join(ids(got), ",") != "a1,a2" {
-		t.Fatalf("processing: %v", ids(got))
+	if strings.Join(idsOf(got), ",") != "a1,a2" {
+		t.Fatalf("processing: %v", idsOf(got))
 	}
 }
 
@@ -181,7 +182,7 @@ func TestStorePaginate(t *testing.T) {
 				t.Fatal(err)
 			}
 			pages++
-			got = append(got, ids(page)...)
+			got = append(got, idsOf(page)...)
 			if next == "" {
 				break
 			}
@@ -194,7 +195,7 @@ func TestStorePaginate(t *testing.T) {
 	// Search driven by a word, filtered by tag.
 	page, next, err := s.Search(ctx, Query{Search: "clip", Tags: nil, Limit: 4})
 	if err != nil || len(page) != 4 || next == "" {
-		t.Fatalf("word page: %v %q %v", ids(page), next, err)
+		t.Fatalf("word page: %v %q %v", idsOf(page), next, err)
 	}
 	if _, _, err := s.Search(ctx, Query{PageToken: "!!"}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("bad token: %v", err)
@@ -366,5 +367,59 @@ func TestServiceInvalidArgument(t *testing.T) {
 	resp, err := cat.UpdateAsset(ctx, &v1.UpdateAssetRequest{Asset: &v1.Asset{Id: "x1", Meta: map[string]string{"k": "v"}}, UpdateMask: []string{"meta.k"}})
 	if err != nil || resp.GetAsset().GetMeta()["k"] != "v" || resp.GetAsset().GetTitle() != "t" {
 		t.Fatalf("update meta.k: %v %v", resp, err)
+	}
+}
+
+// TestPaginateTimeIDsInWindows pages over real-shaped ids spread from
+// bursts (many per second) to gaps of weeks, so the scanner's windows
+// narrow and gallop; every page must come out in order with nothing lost.
+func TestPaginateTimeIDsInWindows(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	gen := ids.TimeRandom{Now: func() time.Time { return now }}
+	var want []string
+	for i := range 150 {
+		switch {
+		case i%50 == 49:
+			now = now.Add(21 * 24 * time.Hour)
+		case i%7 == 0:
+			now = now.Add(3 * time.Hour)
+		default:
+			now = now.Add(time.Duration(i%5) * time.Millisecond)
+		}
+		id := gen.New()
+		tags := []string{"all"}
+		if i%3 == 0 {
+			tags = append(tags, "third")
+			want = append(want, id)
+		}
+		if _, err := s.CreateAsset(ctx, NewRecord{ID: id, Title: "x", Tags: tags}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sort.Strings(want)
+	for _, limit := range []int{1, 4, 50} {
+		var got []string
+		q := Query{Tags: []string{"third"}, Limit: limit}
+		for {
+			page, next, err := s.Search(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, idsOf(page)...)
+			if next == "" {
+				break
+			}
+			q.PageToken = next
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("limit %d: got %d ids, want %d\n%v\n%v", limit, len(got), len(want), got, want)
+		}
+	}
+	// A filtered scan (tag all, driven by it, filtered by search) too.
+	page, _, err := s.Search(ctx, Query{Tags: []string{"all", "third"}, Limit: 1000})
+	if err != nil || strings.Join(idsOf(page), ",") != strings.Join(want, ",") {
+		t.Fatalf("filtered: %d ids, %v", len(page), err)
 	}
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/vodfleet/vodfleet/coordinator/catalog"
 	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	"github.com/vodfleet/vodfleet/internal/ids"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
@@ -176,9 +177,13 @@ func load(ctx context.Context, cli *clientv3.Client, store *catalog.Store, n, wo
 		}()
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
+	// Real-shaped ids (time first), one submission every 30 s on average.
+	now := time.Unix(1_780_000_000, 0)
+	gen := ids.TimeRandom{Now: func() time.Time { return now }}
 	var cur []clientv3.Op
 	for i := range n {
-		id := fmt.Sprintf("01%018d", i) // sorts like real ids (time first)
+		now = now.Add(time.Duration(rng.IntN(60_000)) * time.Millisecond)
+		id := gen.New()
 		r := catalog.NewRecord{ID: id, JobID: id,
 			Title:       fmt.Sprintf("%s %s %s %s", word(rng.IntN(vocab)), word(rng.IntN(vocab)), word(rng.IntN(vocab)), word(rng.IntN(vocab))),
 			Description: fmt.Sprintf("%s %s %s %s %s %s %s %s", word(rng.IntN(vocab)), word(rng.IntN(vocab)), word(rng.IntN(vocab)), word(rng.IntN(vocab)), word(rng.IntN(vocab)), word(rng.IntN(vocab)), word(rng.IntN(vocab)), word(rng.IntN(vocab))),
