@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -19,8 +20,44 @@ import (
 // after one that overflowed. Windows partition the range in key order, so
 // the keys come out exactly as one plain range would give them.
 
-// windowChars is the id prefix length of the first window.
+// windowChars is the id prefix length of the first window of an index
+// never scanned before; later scans start at the width the last scan of
+// the same index ended with (windowHints).
 const windowChars = 8
+
+// maxWindowChars is the narrowest window: ids sharing all 12 time digits
+// (one millisecond); narrower would mean a prefix longer than most ids,
+// i.e. the whole range again.
+const maxWindowChars = 12
+
+// maxHints bounds the remembered window widths (one per index range).
+const maxHints = 10000
+
+// windowHints remembers, per index range, the window width a scan ended
+// with, so the next page starts at a width that suits the index's density
+// instead of galloping again.
+type windowHints struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+func (h *windowHints) get(prefix string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if k, ok := h.m[prefix]; ok {
+		return k
+	}
+	return windowChars
+}
+
+func (h *windowHints) put(prefix string, keep int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m == nil || len(h.m) >= maxHints {
+		h.m = map[string]int{}
+	}
+	h.m[prefix] = max(keep, 2)
+}
 
 // indexScanner reads one index range [cur, end) in windows.
 type indexScanner struct {
@@ -32,8 +69,8 @@ type indexScanner struct {
 	keep int
 }
 
-func newIndexScanner(cli *clientv3.Client, prefix, start string) *indexScanner {
-	return &indexScanner{cli: cli, prefix: prefix, end: clientv3.GetPrefixRangeEnd(prefix), cur: start, keep: windowChars}
+func newIndexScanner(cli *clientv3.Client, prefix, start string, keep int) *indexScanner {
+	return &indexScanner{cli: cli, prefix: prefix, end: clientv3.GetPrefixRangeEnd(prefix), cur: start, keep: keep}
 }
 
 // next returns up to n further keys and whether more may follow.
@@ -61,7 +98,7 @@ func (sc *indexScanner) next(ctx context.Context, n int) ([]string, bool, error)
 			// The window held more than asked: continue inside it, and
 			// make the next window narrower.
 			sc.cur = keys[len(keys)-1] + "\x00"
-			if sc.keep > 0 {
+			if sc.keep > 0 && sc.keep < maxWindowChars {
 				sc.keep++
 			}
 			return keys, true, nil

@@ -83,11 +83,12 @@ func (s *Store) Search(ctx context.Context, q Query) ([]*v1.Asset, string, error
 		}
 		start = prefix + string(raw) + "\x00"
 	}
-	scan := newIndexScanner(s.cli, prefix, start)
+	scan := newIndexScanner(s.cli, prefix, start, s.hints.get(prefix))
+	defer func() { s.hints.put(prefix, scan.keep) }()
 	var page []*v1.Asset
 	seen := map[string]bool{}
 	examined := 0
-	batch := max(q.Limit, 64)
+	batch := max(q.Limit, 16)
 	for {
 		keys, more, err := scan.next(ctx, batch)
 		if err != nil {

@@ -33,6 +33,8 @@ type Store struct {
 	keys Keys
 	now  func() time.Time
 	log  hclog.Logger
+	// hints are the index scan window widths (scan.go).
+	hints windowHints
 }
 
 // NewStore returns a store under the coordinator's etcd prefix. now is the
