@@ -31,6 +31,8 @@ import (
 // over one index (then point reads of the candidates), never a scan of all
 // assets. Asset ids sort by creation time, so every index lists its assets
 // oldest first.
+//
+// Keys is that layout under one prefix.
 type Keys struct{ root string }
 
 // NewKeys returns the layout under prefix (the coordinator's etcd prefix).
