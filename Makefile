@@ -4,7 +4,7 @@ TOOLS     := $(GO) tool -modfile=tools/go.mod
 BIN       := bin/vodfleet
 DATA      ?= .vodfleet
 
-.PHONY: bench-dispatch bench-failover bench-edge bench-encode
+.PHONY: bench-dispatch bench-failover bench-edge bench-encode bench-catalog
 .PHONY: all build run stop test test-short proto proto-check lint vet fmt-check check ffmpeg node chromium web transfer-deps clean
 
 all: build
@@ -92,6 +92,10 @@ bench-failover: build
 
 bench-edge: build
 	scripts/bench-edge.sh $(BIN)
+
+# 100,000 asset records in an embedded etcd; pages by tag, field, text.
+bench-catalog:
+	$(GO) run ./internal/bench/catalog
 
 bench-encode: ffmpeg build
 	scripts/bench-encode.sh $(BIN)

@@ -16,6 +16,7 @@ import (
 	"go.etcd.io/etcd/client/v3/concurrency"
 	"google.golang.org/grpc"
 
+	"github.com/vodfleet/vodfleet/coordinator/catalog"
 	"github.com/vodfleet/vodfleet/internal/clock"
 	"github.com/vodfleet/vodfleet/internal/ids"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
@@ -34,6 +35,8 @@ type Coordinator struct {
 	leader atomic.Pointer[leader]
 	// metrics are shared by every leadership term (metrics.go).
 	metrics *metrics
+	// catalog holds asset records, presets and destinations (coordinator/catalog).
+	catalog *catalog.Store
 }
 
 // Option changes a Coordinator's collaborators (for tests).
@@ -68,14 +71,16 @@ func New(cfg Config, cli *clientv3.Client, pub Storage, log hclog.Logger, opts .
 	if len(cfg.Webhooks.URLs) > 0 && len(cfg.Webhooks.Secret) == 0 {
 		log.Warn("webhooks configured without a secret: deliveries are unsigned")
 	}
+	c.catalog = catalog.NewStore(cli, cfg.Prefix, func() time.Time { return c.clock.Now() }, log)
 	return c, nil
 }
 
-// Register adds the job, agent and cluster services to s.
+// Register adds the job, agent, cluster and catalog services to s.
 func (c *Coordinator) Register(s *grpc.Server) {
 	v1.RegisterJobServiceServer(s, &jobService{c: c})
 	v1.RegisterAgentServiceServer(s, &agentService{c: c})
 	v1.RegisterClusterServiceServer(s, &clusterService{c: c})
+	catalog.NewService(c.catalog, c.checkPreset, c.log).Register(s)
 }
 
 // IsLeader reports whether this coordinator currently leads.

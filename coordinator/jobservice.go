@@ -22,6 +22,10 @@ type jobService struct {
 
 // SubmitJob validates and records a job.
 func (j *jobService) SubmitJob(ctx context.Context, req *v1.SubmitJobRequest) (*v1.SubmitJobResponse, error) {
+	presetVersion, err := j.c.applyPreset(ctx, req)
+	if err != nil {
+		return nil, toStatus(err)
+	}
 	if err := validateSubmit(req, j.c.cfg.SourcePolicy()); err != nil {
 		return nil, toStatus(err)
 	}
@@ -37,6 +41,10 @@ func (j *jobService) SubmitJob(ctx context.Context, req *v1.SubmitJobRequest) (*
 		seg = j.c.cfg.DefaultSegmentSeconds
 	}
 	id := j.c.ids.New()
+	rec := catalogRecord(&v1.Job{Id: id, AssetId: id, Ladder: ladder, Preset: req.GetPreset(), PresetVersion: presetVersion}, req)
+	if err := rec.CheckNew(); err != nil {
+		return nil, toStatus(catalogErr(err))
+	}
 	node, err := j.c.placeAsset(id, req.GetSource())
 	if err != nil {
 		return nil, toStatus(err)
@@ -57,8 +65,18 @@ func (j *jobService) SubmitJob(ctx context.Context, req *v1.SubmitJobRequest) (*
 		WebhookUrls:    req.GetWebhookUrls(),
 		CreatedAt:      now,
 		UpdatedAt:      now,
+		Preset:         req.GetPreset(),
+		PresetVersion:  presetVersion,
+	}
+	// The asset record first: the leader's final write of it assumes it
+	// exists, and a job is never left without one.
+	if _, err := j.c.catalog.CreateAsset(ctx, rec); err != nil {
+		return nil, toStatus(catalogErr(err))
 	}
 	if err := j.c.store.CreateJob(ctx, job, planProbe(job)); err != nil {
+		if derr := j.c.catalog.DeleteAsset(context.WithoutCancel(ctx), id); derr != nil {
+			j.c.log.Warn("cannot remove the record of an unrecorded job", "asset", id, "error", derr)
+		}
 		return nil, toStatus(err)
 	}
 	j.c.log.Info("job submitted", "job", id, "ladder", ladder)

@@ -11,6 +11,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/vodfleet/vodfleet/coordinator/catalog"
 	"github.com/vodfleet/vodfleet/internal/clock"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
@@ -81,23 +82,26 @@ type leader struct {
 	// hooksDone is closed once it stopped.
 	hooks     *deliverer
 	hooksDone chan struct{}
+	// catalogKeys locate asset records (catalogWrites).
+	catalogKeys catalog.Keys
 }
 
 func newLeader(ctx context.Context, c *Coordinator, fence Fence) *leader {
 	l := &leader{
-		cfg:        c.cfg,
-		store:      c.store,
-		fence:      fence,
-		clock:      c.clock,
-		pub:        c.pub,
-		log:        c.log.Named("leader").With("fence", fence.Rev),
-		ctx:        ctx,
-		metrics:    c.metrics,
-		events:     make(chan func(), 1024),
-		jobs:       map[string]*jobRecord{},
-		sessions:   map[string]*session{},
-		stagedKeys: map[string]*writeGroup{},
-		hooksDone:  make(chan struct{}),
+		cfg:         c.cfg,
+		store:       c.store,
+		fence:       fence,
+		clock:       c.clock,
+		pub:         c.pub,
+		log:         c.log.Named("leader").With("fence", fence.Rev),
+		ctx:         ctx,
+		metrics:     c.metrics,
+		events:      make(chan func(), 1024),
+		jobs:        map[string]*jobRecord{},
+		sessions:    map[string]*session{},
+		stagedKeys:  map[string]*writeGroup{},
+		hooksDone:   make(chan struct{}),
+		catalogKeys: c.catalog.Keys(),
 	}
 	l.hooks = newDeliverer(l)
 	return l
@@ -337,6 +341,7 @@ func (l *leader) finishJob(jr *jobRecord, state v1.JobState, reason string, extr
 	jr.job.State = state
 	jr.job.Error = reason
 	ws := append(append([]write{l.jobWrite(jr)}, extra...), l.jobEvent(jr)...)
+	ws = append(ws, l.catalogWrites(jr)...) // catalog record, atomic with the job
 	var stop []*taskRecord
 	for _, tr := range jr.tasks {
 		if isTaskTerminal(tr.task.GetState()) {
@@ -403,7 +408,7 @@ func (l *leader) retryJob(id string) {
 	}
 	jr.job.State = v1.JobState_JOB_STATE_RUNNING
 	jr.job.Error = ""
-	ws := []write{del, l.jobWrite(jr)}
+	ws := append([]write{del, l.jobWrite(jr)}, l.catalogWrites(jr)...) // record back to PROCESSING
 	if len(jr.tasks) > 0 {
 		ws = append(ws, l.jobEvent(jr)...) // RUNNING again (a job never planned emits it in startJob)
 	}

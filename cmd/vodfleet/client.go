@@ -62,6 +62,12 @@ func runSubmit(args []string, stdout io.Writer) error {
 	specFile := fs.String("spec", "", "job file (JSON or YAML SubmitJobRequest, see README); flags override it")
 	var ef encodeFlags
 	ef.register(fs)
+	title := fs.String("title", "", "asset title for the catalog")
+	var tags stringList
+	var meta labelFlag
+	fs.Var(&tags, "tag", "asset tag for the catalog (repeatable)")
+	fs.Var(&meta, "meta", "asset custom field KEY=VALUE for the catalog (repeatable)")
+	preset := fs.String("preset", "", "stored preset to encode with (vodfleet preset list); flags override its fields")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -98,6 +104,18 @@ func runSubmit(args []string, stdout io.Writer) error {
 	}
 	if len(hooks) > 0 {
 		req.WebhookUrls = hooks
+	}
+	if set["title"] {
+		req.Title = *title
+	}
+	if len(tags) > 0 {
+		req.Tags = tags
+	}
+	if len(meta.m) > 0 {
+		req.Meta = meta.m
+	}
+	if set["preset"] {
+		req.Preset = *preset
 	}
 	var src *v1.Source
 	var local string

@@ -129,6 +129,9 @@ func startServer(t *testing.T, insecure bool, withTokens bool, mutate func(*Conf
 	v1.RegisterAgentServiceServer(srv, v1.UnimplementedAgentServiceServer{})
 	v1.RegisterStorageServiceServer(srv, v1.UnimplementedStorageServiceServer{})
 	v1.RegisterClusterServiceServer(srv, v1.UnimplementedClusterServiceServer{})
+	v1.RegisterCatalogServiceServer(srv, v1.UnimplementedCatalogServiceServer{})
+	v1.RegisterPresetServiceServer(srv, v1.UnimplementedPresetServiceServer{})
+	v1.RegisterDestinationServiceServer(srv, v1.UnimplementedDestinationServiceServer{})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

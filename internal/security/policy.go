@@ -35,6 +35,19 @@ var Policy = map[string]Rule{
 	// The cluster overview (vodfleet cluster) is read-only.
 	v1.ClusterService_GetCluster_FullMethodName: {Roles: jobReaders},
 
+	// Catalog: submitters edit their assets' metadata; presets and named
+	// destinations are configuration, changed by admins only.
+	v1.CatalogService_GetAsset_FullMethodName:              {Roles: jobReaders},
+	v1.CatalogService_SearchAssets_FullMethodName:          {Roles: jobReaders},
+	v1.CatalogService_UpdateAsset_FullMethodName:           {Roles: jobWriters},
+	v1.PresetService_ListPresets_FullMethodName:            {Roles: jobReaders},
+	v1.PresetService_GetPreset_FullMethodName:              {Roles: jobReaders},
+	v1.PresetService_SetPreset_FullMethodName:              {Roles: []Role{RoleAdmin}},
+	v1.PresetService_DeletePreset_FullMethodName:           {Roles: []Role{RoleAdmin}},
+	v1.DestinationService_ListDestinations_FullMethodName:  {Roles: jobReaders},
+	v1.DestinationService_AddDestination_FullMethodName:    {Roles: []Role{RoleAdmin}},
+	v1.DestinationService_DeleteDestination_FullMethodName: {Roles: []Role{RoleAdmin}},
+
 	v1.AgentService_Connect_FullMethodName:      {Roles: agents},
 	v1.AgentService_CompleteTask_FullMethodName: {Roles: agents},
 	v1.AgentService_FailTask_FullMethodName:     {Roles: agents},

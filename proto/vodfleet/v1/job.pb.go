@@ -2829,8 +2829,13 @@ type Job struct {
 	// and WatchJob from their own etcd records (never stored in the job
 	// record); URLs are shown without their query string.
 	WebhookDeliveries []*WebhookDelivery `protobuf:"bytes,26,rep,name=webhook_deliveries,json=webhookDeliveries,proto3" json:"webhook_deliveries,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Stored preset the job was submitted with (numbered from 40 so other
+	// additions to this message do not collide); its content was copied in.
+	Preset string `protobuf:"bytes,40,opt,name=preset,proto3" json:"preset,omitempty"`
+	// Version of that preset at submit time.
+	PresetVersion int64 `protobuf:"varint,41,opt,name=preset_version,json=presetVersion,proto3" json:"preset_version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Job) Reset() {
@@ -3045,6 +3050,20 @@ func (x *Job) GetWebhookDeliveries() []*WebhookDelivery {
 	return nil
 }
 
+func (x *Job) GetPreset() string {
+	if x != nil {
+		return x.Preset
+	}
+	return ""
+}
+
+func (x *Job) GetPresetVersion() int64 {
+	if x != nil {
+		return x.PresetVersion
+	}
+	return 0
+}
+
 // WebhookDelivery is one event sent to one URL, with its retry state. It
 // is recorded in the same fenced transaction as the job state change it
 // reports, so a leader change never loses or invents one.
@@ -3232,7 +3251,18 @@ type SubmitJobRequest struct {
 	Encode *EncodeOptions `protobuf:"bytes,7,opt,name=encode,proto3" json:"encode,omitempty"`
 	// URLs (http or https, at most 4) that receive this job's state change
 	// events as signed HTTP POSTs, besides the coordinator's global ones.
-	WebhookUrls   []string `protobuf:"bytes,8,rep,name=webhook_urls,json=webhookUrls,proto3" json:"webhook_urls,omitempty"`
+	WebhookUrls []string `protobuf:"bytes,8,rep,name=webhook_urls,json=webhookUrls,proto3" json:"webhook_urls,omitempty"`
+	// Catalog fields (numbered from 40 so other additions to this message
+	// do not collide). Title of the asset, at most 256 characters.
+	Title string `protobuf:"bytes,40,opt,name=title,proto3" json:"title,omitempty"`
+	// Tags of the asset (see Asset.tags).
+	Tags []string `protobuf:"bytes,41,rep,name=tags,proto3" json:"tags,omitempty"`
+	// Custom fields of the asset (see Asset.meta).
+	Meta map[string]string `protobuf:"bytes,42,rep,name=meta,proto3" json:"meta,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Stored preset to encode with (PresetService). Its ladder, encode
+	// options and segment duration are copied into the job; fields set in
+	// this request override them.
+	Preset        string `protobuf:"bytes,43,opt,name=preset,proto3" json:"preset,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3321,6 +3351,34 @@ func (x *SubmitJobRequest) GetWebhookUrls() []string {
 		return x.WebhookUrls
 	}
 	return nil
+}
+
+func (x *SubmitJobRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *SubmitJobRequest) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *SubmitJobRequest) GetMeta() map[string]string {
+	if x != nil {
+		return x.Meta
+	}
+	return nil
+}
+
+func (x *SubmitJobRequest) GetPreset() string {
+	if x != nil {
+		return x.Preset
+	}
+	return ""
 }
 
 // SubmitJobResponse is the result of SubmitJob.
@@ -4084,7 +4142,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x05speed\x18\x13 \x01(\x01R\x05speed\x12\x1f\n" +
 	"\veta_seconds\x18\x14 \x01(\x01R\n" +
 	"etaSeconds\x122\n" +
-	"\x15attempts_before_retry\x18\x12 \x01(\x05R\x13attemptsBeforeRetry\"\xb8\b\n" +
+	"\x15attempts_before_retry\x18\x12 \x01(\x05R\x13attemptsBeforeRetry\"\xf7\b\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x15.vodfleet.v1.JobStateR\x05state\x12+\n" +
@@ -4116,7 +4174,9 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x06poster\x18\x17 \x01(\tR\x06poster\x12%\n" +
 	"\x0ethumbnails_vtt\x18\x18 \x01(\tR\rthumbnailsVtt\x12!\n" +
 	"\fwebhook_urls\x18\x19 \x03(\tR\vwebhookUrls\x12K\n" +
-	"\x12webhook_deliveries\x18\x1a \x03(\v2\x1c.vodfleet.v1.WebhookDeliveryR\x11webhookDeliveries\x1a@\n" +
+	"\x12webhook_deliveries\x18\x1a \x03(\v2\x1c.vodfleet.v1.WebhookDeliveryR\x11webhookDeliveries\x12\x16\n" +
+	"\x06preset\x18( \x01(\tR\x06preset\x12%\n" +
+	"\x0epreset_version\x18) \x01(\x03R\rpresetVersion\x1a@\n" +
 	"\x12AgentSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x04\n" +
@@ -4138,7 +4198,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\n" +
 	"updated_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x18\n" +
 	"\apayload\x18\r \x01(\fR\apayload\x12\x16\n" +
-	"\x06global\x18\x0e \x01(\bR\x06global\"\xc8\x03\n" +
+	"\x06global\x18\x0e \x01(\bR\x06global\"\x80\x05\n" +
 	"\x10SubmitJobRequest\x12+\n" +
 	"\x06source\x18\x01 \x01(\v2\x13.vodfleet.v1.SourceR\x06source\x12\x16\n" +
 	"\x06ladder\x18\x02 \x01(\tR\x06ladder\x12!\n" +
@@ -4147,8 +4207,15 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\bpriority\x18\x05 \x01(\x0e2\x15.vodfleet.v1.PriorityR\bpriority\x12W\n" +
 	"\x0eagent_selector\x18\x06 \x03(\v20.vodfleet.v1.SubmitJobRequest.AgentSelectorEntryR\ragentSelector\x122\n" +
 	"\x06encode\x18\a \x01(\v2\x1a.vodfleet.v1.EncodeOptionsR\x06encode\x12!\n" +
-	"\fwebhook_urls\x18\b \x03(\tR\vwebhookUrls\x1a@\n" +
+	"\fwebhook_urls\x18\b \x03(\tR\vwebhookUrls\x12\x14\n" +
+	"\x05title\x18( \x01(\tR\x05title\x12\x12\n" +
+	"\x04tags\x18) \x03(\tR\x04tags\x12;\n" +
+	"\x04meta\x18* \x03(\v2'.vodfleet.v1.SubmitJobRequest.MetaEntryR\x04meta\x12\x16\n" +
+	"\x06preset\x18+ \x01(\tR\x06preset\x1a@\n" +
 	"\x12AgentSelectorEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n" +
+	"\tMetaEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"7\n" +
 	"\x11SubmitJobResponse\x12\"\n" +
@@ -4241,7 +4308,7 @@ func file_vodfleet_v1_job_proto_rawDescGZIP() []byte {
 }
 
 var file_vodfleet_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_vodfleet_v1_job_proto_goTypes = []any{
 	(JobState)(0),                 // 0: vodfleet.v1.JobState
 	(TaskKind)(0),                 // 1: vodfleet.v1.TaskKind
@@ -4289,7 +4356,8 @@ var file_vodfleet_v1_job_proto_goTypes = []any{
 	nil,                           // 43: vodfleet.v1.TaskSpec.RequiresEntry
 	nil,                           // 44: vodfleet.v1.Job.AgentSelectorEntry
 	nil,                           // 45: vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
-	(*timestamppb.Timestamp)(nil), // 46: google.protobuf.Timestamp
+	nil,                           // 46: vodfleet.v1.SubmitJobRequest.MetaEntry
+	(*timestamppb.Timestamp)(nil), // 47: google.protobuf.Timestamp
 }
 var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	2,  // 0: vodfleet.v1.Rendition.codec:type_name -> vodfleet.v1.VideoCodec
@@ -4326,54 +4394,55 @@ var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	24, // 31: vodfleet.v1.TaskResult.mux:type_name -> vodfleet.v1.MuxOutput
 	4,  // 32: vodfleet.v1.Task.state:type_name -> vodfleet.v1.TaskState
 	26, // 33: vodfleet.v1.Task.spec:type_name -> vodfleet.v1.TaskSpec
-	46, // 34: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
-	46, // 35: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
+	47, // 34: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
+	47, // 35: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
 	27, // 36: vodfleet.v1.Task.result:type_name -> vodfleet.v1.TaskResult
-	46, // 37: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
+	47, // 37: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
 	0,  // 38: vodfleet.v1.Job.state:type_name -> vodfleet.v1.JobState
 	7,  // 39: vodfleet.v1.Job.source:type_name -> vodfleet.v1.Source
 	18, // 40: vodfleet.v1.Job.probe:type_name -> vodfleet.v1.ProbeResult
-	46, // 41: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	46, // 42: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
+	47, // 41: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	47, // 42: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
 	5,  // 43: vodfleet.v1.Job.priority:type_name -> vodfleet.v1.Priority
 	44, // 44: vodfleet.v1.Job.agent_selector:type_name -> vodfleet.v1.Job.AgentSelectorEntry
 	11, // 45: vodfleet.v1.Job.encode:type_name -> vodfleet.v1.EncodeOptions
 	30, // 46: vodfleet.v1.Job.webhook_deliveries:type_name -> vodfleet.v1.WebhookDelivery
 	0,  // 47: vodfleet.v1.WebhookDelivery.event:type_name -> vodfleet.v1.JobState
 	6,  // 48: vodfleet.v1.WebhookDelivery.state:type_name -> vodfleet.v1.WebhookDeliveryState
-	46, // 49: vodfleet.v1.WebhookDelivery.next_attempt_at:type_name -> google.protobuf.Timestamp
-	46, // 50: vodfleet.v1.WebhookDelivery.created_at:type_name -> google.protobuf.Timestamp
-	46, // 51: vodfleet.v1.WebhookDelivery.updated_at:type_name -> google.protobuf.Timestamp
+	47, // 49: vodfleet.v1.WebhookDelivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	47, // 50: vodfleet.v1.WebhookDelivery.created_at:type_name -> google.protobuf.Timestamp
+	47, // 51: vodfleet.v1.WebhookDelivery.updated_at:type_name -> google.protobuf.Timestamp
 	7,  // 52: vodfleet.v1.SubmitJobRequest.source:type_name -> vodfleet.v1.Source
 	5,  // 53: vodfleet.v1.SubmitJobRequest.priority:type_name -> vodfleet.v1.Priority
 	45, // 54: vodfleet.v1.SubmitJobRequest.agent_selector:type_name -> vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
 	11, // 55: vodfleet.v1.SubmitJobRequest.encode:type_name -> vodfleet.v1.EncodeOptions
-	29, // 56: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
-	29, // 57: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
-	28, // 58: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
-	0,  // 59: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
-	29, // 60: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
-	29, // 61: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
-	29, // 62: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
-	29, // 63: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
-	28, // 64: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
-	31, // 65: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
-	33, // 66: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
-	35, // 67: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
-	37, // 68: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
-	39, // 69: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
-	41, // 70: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
-	32, // 71: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
-	34, // 72: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
-	36, // 73: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
-	38, // 74: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
-	40, // 75: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
-	42, // 76: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
-	71, // [71:77] is the sub-list for method output_type
-	65, // [65:71] is the sub-list for method input_type
-	65, // [65:65] is the sub-list for extension type_name
-	65, // [65:65] is the sub-list for extension extendee
-	0,  // [0:65] is the sub-list for field type_name
+	46, // 56: vodfleet.v1.SubmitJobRequest.meta:type_name -> vodfleet.v1.SubmitJobRequest.MetaEntry
+	29, // 57: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
+	29, // 58: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
+	28, // 59: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
+	0,  // 60: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
+	29, // 61: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
+	29, // 62: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
+	29, // 63: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
+	29, // 64: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
+	28, // 65: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
+	31, // 66: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
+	33, // 67: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
+	35, // 68: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
+	37, // 69: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
+	39, // 70: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
+	41, // 71: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
+	32, // 72: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
+	34, // 73: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
+	36, // 74: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
+	38, // 75: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
+	40, // 76: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
+	42, // 77: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
+	72, // [72:78] is the sub-list for method output_type
+	66, // [66:72] is the sub-list for method input_type
+	66, // [66:66] is the sub-list for extension type_name
+	66, // [66:66] is the sub-list for extension extendee
+	0,  // [0:66] is the sub-list for field type_name
 }
 
 func init() { file_vodfleet_v1_job_proto_init() }
@@ -4400,7 +4469,7 @@ func file_vodfleet_v1_job_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vodfleet_v1_job_proto_rawDesc), len(file_vodfleet_v1_job_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   39,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
