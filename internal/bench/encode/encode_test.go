@@ -52,3 +52,19 @@ func TestParseMedia(t *testing.T) {
 		}
 	}
 }
+
+func TestComparableIgnoresBadSegmentsCommonToBothRuns(t *testing.T) {
+	for _, tc := range []struct {
+		chunked, unchunked []int
+		want               bool
+	}{
+		{nil, nil, true},
+		{[]int{1}, []int{1}, true}, // the start of every encode: not chunking's doing
+		{[]int{1, 4}, []int{1}, false},
+		{nil, []int{2}, false},
+	} {
+		if got := comparable(&quality{badSegments: tc.chunked}, &quality{badSegments: tc.unchunked}); got != tc.want {
+			t.Errorf("comparable(%v, %v) = %v, want %v", tc.chunked, tc.unchunked, got, tc.want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -214,7 +215,7 @@ func reportCmd(args []string) error {
 		ok := true
 		for _, g := range rungs {
 			a, b := cells[[2]string{runChunked, g.name}], cells[[2]string{runUnchunked, g.name}]
-			if a == nil || b == nil || a.err != nil || b.err != nil || len(a.q.badSegments) > 0 || len(b.q.badSegments) > 0 {
+			if a == nil || b == nil || a.err != nil || b.err != nil || !comparable(a.q, b.q) {
 				parts = append(parts, g.name+" n/a (see !)")
 				ok = false
 				continue
@@ -255,6 +256,15 @@ func reportCmd(args []string) error {
 		return fmt.Errorf("%d measurements failed", len(failed))
 	}
 	return nil
+}
+
+// comparable reports whether the PSNR of a chunked and an unchunked
+// encode can be compared: neither has bad segments (frames far below the
+// median, see badFrameDB), or both have the same ones, which then come
+// from the source or the start of any encode (the raw command's too), not
+// from chunking.
+func comparable(chunked, unchunked *quality) bool {
+	return slices.Equal(chunked.badSegments, unchunked.badSegments)
 }
 
 func verdict(ok bool) string {
