@@ -38,6 +38,7 @@ func commands() []command {
 		{"asset", "show or edit an asset's catalog record: asset show ASSET, asset set ASSET --title ...", runAsset},
 		{"catalog", "search asset records: --tag, --meta, --state, --search, --limit, --page-token", runCatalog},
 		{"preset", "stored encoding presets: preset list|show NAME|set FILE|delete NAME", runPreset},
+		{"transfer", "push an existing asset to destinations again: vodfleet transfer ASSET --dest URL|NAME", runTransfer},
 		{"dest", "named destinations: dest list|add NAME URL|delete NAME", runDest},
 		{"delete", "delete an asset from storage", runDelete},
 		{"sign", "print a signed playback URL for an asset", runSign},
