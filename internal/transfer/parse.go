@@ -131,10 +131,13 @@ func CheckDestinationURL(raw string) error {
 		if !path.IsAbs(u.Path) || u.Host != "" {
 			return fmt.Errorf("%w: file url needs an absolute path and no host", ErrInvalidURL)
 		}
-	case "http", "https", "ftp":
-	case "sftp":
+	case "http", "https":
+		if u.User != nil {
+			return fmt.Errorf("%w: http urls take no user; use the credentials file", ErrInvalidURL)
+		}
+	case "sftp", "ftp":
 		if u.Path == "" {
-			return fmt.Errorf("%w: sftp url needs a directory", ErrInvalidURL)
+			return fmt.Errorf("%w: %s url needs a directory", ErrInvalidURL, u.Scheme)
 		}
 	case "s3":
 	default:

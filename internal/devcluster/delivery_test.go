@@ -1,0 +1,241 @@
+package devcluster
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/vodfleet/vodfleet/agent"
+	"github.com/vodfleet/vodfleet/internal/testmedia"
+	"github.com/vodfleet/vodfleet/internal/transfer/transfertest"
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+	"github.com/vodfleet/vodfleet/storage"
+)
+
+// TestDeliveryToDestinations runs a job with three destinations on real
+// servers: nginx WebDAV (a URL), sshd SFTP (a named destination) and the
+// same nginx with a login it refuses. Both good destinations receive a
+// package ffmpeg plays in full; the refused one fails alone with a
+// readable reason while the job succeeds; a re-push with `TransferAsset`
+// sends only the file that went missing.
+func TestDeliveryToDestinations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("delivery test encodes video; skipped with -short")
+	}
+	web := transfertest.StartNginx(t)
+	sshd := transfertest.StartSSHD(t)
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "netrc")
+	// The agents' credentials file: the right login for the server by
+	// address, and a wrong password for it by the name the failing
+	// destination uses.
+	_, port, _ := net.SplitHostPort(web.Addr)
+	netrc := "machine " + web.Addr + " login " + web.User + " password " + web.Password + "\n" +
+		"machine localhost:" + port + " login " + web.User + " password wrong-secret\n"
+	if err := os.WriteFile(creds, []byte(netrc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := LoopbackConfig(t.TempDir())
+	cfg.Agent.Destinations = agent.DestinationConfig{AllowPrivate: true, CredentialsFile: creds,
+		SSHKeyFile: sshd.UserKey, KnownHostsFile: sshd.KnownHosts}
+	logs := &lockedBuffer{}
+	c, err := Start(cfg, hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: logs}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	conn := dialT(t, c, c.Coordinator.Addr)
+	jobs := v1.NewJobServiceClient(conn)
+	st := storage.NewClient(dialT(t, c, c.Storage.GRPCAddr))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	sftpDir := filepath.Join(t.TempDir(), "delivered")
+	if _, err := v1.NewDestinationServiceClient(conn).AddDestination(ctx, &v1.AddDestinationRequest{Destination: &v1.Destination{
+		Name: "backup", Url: "sftp://" + sshd.User + "@" + sshd.Addr + sftpDir}}); err != nil {
+		t.Fatal(err)
+	}
+	good := "http://" + web.Addr + "/pkg/"
+	refused := "http://localhost:" + port + "/refused/"
+
+	// Secrets in destination URLs are refused at submit.
+	for _, bad := range []string{"http://u:secret@" + web.Addr + "/x/", "http://user@" + web.Addr + "/x/", "s3://bucket/x?X-Amz-Signature=abc", "gopher://h/x", "nosuchname"} {
+		_, err := jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{Location: &v1.Source_StoragePath{StoragePath: "sources/x/y.mp4"}},
+			Destinations: []string{bad}})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("destination %q: got %v, want InvalidArgument", bad, err)
+		} else if strings.Contains(err.Error(), "secret") || strings.Contains(err.Error(), "abc") {
+			t.Errorf("error quotes the secret: %v", err)
+		}
+	}
+
+	clip := testmedia.Make(t, dir, testmedia.Clip{Size: "320x180", Seconds: 3})
+	_, srcDur := streamDurations(t, clip)
+	path := "sources/" + strconv.FormatInt(time.Now().UnixNano(), 36) + "/clip.mp4"
+	if _, err := st.PutFile(ctx, path, clip, ""); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}},
+		Destinations: []string{good, "backup", refused}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := waitJob(t, ctx, jobs, resp.GetJob().GetId())
+	job := end.GetJob()
+	if job.GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
+		t.Fatalf("job ended %s: %s", job.GetState(), job.GetError())
+	}
+	got, err := jobs.GetJob(ctx, &v1.GetJobRequest{JobId: job.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := got.GetJob().GetDestinationStates()
+	if len(states) != 3 {
+		t.Fatalf("%d destination states, want 3: %v", len(states), states)
+	}
+	for i, want := range []string{"DONE", "DONE", "FAILED"} {
+		if states[i].GetState() != want {
+			t.Errorf("destination %d (%s) is %s (%s), want %s", i, states[i].GetDestination().GetUrl(), states[i].GetState(), states[i].GetError(), want)
+		}
+	}
+	if s := states[1]; s.GetDestination().GetName() != "backup" || s.GetBytesTotal() <= 0 || s.GetBytesDone() != s.GetBytesTotal() {
+		t.Errorf("named destination state %v: want name backup and all bytes done", s)
+	}
+	if s := states[2]; !strings.Contains(s.GetError(), "authentication failed") || s.GetAttempts() != 1 {
+		t.Errorf("refused destination: error %q after %d attempts, want a readable authentication failure at once", s.GetError(), s.GetAttempts())
+	}
+	objs, err := st.List(ctx, "assets/"+job.GetAssetId()+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, root := range []string{filepath.Join(web.WWW, "pkg"), sftpDir} {
+		if n := countFiles(t, root); n != len(objs) {
+			t.Errorf("%s holds %d files, the asset %d", root, n, len(objs))
+		}
+		_, durs := streamDurations(t, filepath.Join(root, "master.m3u8"))
+		if len(durs) != 2 {
+			t.Fatalf("%s plays %d streams, want video and audio", root, len(durs))
+		}
+		for i, d := range durs {
+			if math.Abs(d-srcDur[i]) > 0.2 {
+				t.Errorf("%s stream %d plays %.3f s, source %.3f s", root, i, d, srcDur[i])
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(web.WWW, "refused")); err == nil {
+		t.Error("the refused destination received files")
+	}
+	// Secrets stay in the agents' credentials file: not in the logs, not
+	// in etcd (its WAL and database are under the data dir), not anywhere
+	// else the cluster writes.
+	for _, secret := range []string{"wrong-secret", web.Password} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("secret %q appears in the logs", secret)
+		}
+		_ = filepath.WalkDir(cfg.DataDir, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(secret)) {
+				t.Errorf("%s holds secret %q", p, secret)
+			}
+			return nil
+		})
+	}
+	asset, err := v1.NewCatalogServiceClient(conn).GetAsset(ctx, &v1.GetAssetRequest{AssetId: job.GetAssetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := asset.GetAsset(); a.GetState() != v1.AssetState_ASSET_STATE_READY || len(a.GetDestinations()) != 3 || a.GetDestinations()[2].GetState() != "FAILED" {
+		t.Errorf("catalog record: state %s, destinations %v", a.GetState(), a.GetDestinations())
+	}
+
+	// Re-push after a segment went missing: only that file is sent.
+	var lost string
+	_ = filepath.Walk(filepath.Join(web.WWW, "pkg"), func(p string, info os.FileInfo, err error) error {
+		if err == nil && lost == "" && strings.HasSuffix(p, ".m4s") {
+			lost = p
+		}
+		return nil
+	})
+	if lost == "" {
+		t.Fatal("no segment delivered")
+	}
+	if err := os.Remove(lost); err != nil {
+		t.Fatal(err)
+	}
+	before := web.Puts(t, "/pkg/")
+	tr, err := jobs.TransferAsset(ctx, &v1.TransferAssetRequest{AssetId: job.GetAssetId(), Destinations: []string{good}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := waitJob(t, ctx, jobs, tr.GetJob().GetId())
+	if again.GetJob().GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
+		t.Fatalf("transfer job ended %s: %s", again.GetJob().GetState(), again.GetJob().GetError())
+	}
+	var out *v1.TransferOutput
+	for _, tk := range again.GetTasks() {
+		out = tk.GetResult().GetTransfer()
+	}
+	if out.GetFilesSent() != 1 || out.GetFilesSkipped() != int64(len(objs)-1) {
+		t.Errorf("re-push sent %d and skipped %d files, want 1 and %d", out.GetFilesSent(), out.GetFilesSkipped(), len(objs)-1)
+	}
+	if puts := web.Puts(t, "/pkg/") - before; puts != 1 {
+		t.Errorf("re-push made %d PUTs, want 1", puts)
+	}
+	if _, err := os.Stat(lost); err != nil {
+		t.Errorf("missing segment not restored: %v", err)
+	}
+	if _, err := jobs.TransferAsset(ctx, &v1.TransferAssetRequest{AssetId: tr.GetJob().GetId(), Destinations: []string{good}}); status.Code(err) == codes.OK {
+		t.Error("a transfer job's id was accepted as an asset")
+	}
+}
+
+// lockedBuffer is a log sink safe for concurrent writers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// countFiles counts the regular files under root.
+func countFiles(t *testing.T, root string) int {
+	t.Helper()
+	n := 0
+	err := filepath.Walk(root, func(_ string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if info.Mode().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
