@@ -59,16 +59,21 @@ func runTransfer(args []string, stdout io.Writer) error {
 	var dests listFlag
 	fs.Var(&dests, "dest", "destination URL (s3, sftp, ftp, http(s), file) or stored destination name (repeatable)")
 	wait := fs.Bool("wait", false, "wait until every destination is done or failed; exit 1 if one failed")
-	// The asset may come first (vodfleet transfer ASSET --dest URL).
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		args = append(append([]string(nil), args[1:]...), args[0])
-	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || len(dests) == 0 {
+	// Flags may follow the asset (vodfleet transfer ASSET --dest URL).
+	var pos []string
+	for fs.NArg() > 0 {
+		pos = append(pos, fs.Arg(0))
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return err
+		}
+	}
+	if len(pos) != 1 || len(dests) == 0 {
 		return errors.New("usage: vodfleet transfer [--wait] [--json] ASSET --dest URL|NAME [--dest ...]")
 	}
+	asset := pos[0]
 	conn, err := cf.sec.dial(cf.coordinator)
 	if err != nil {
 		return err
@@ -79,7 +84,7 @@ func runTransfer(args []string, stdout io.Writer) error {
 	defer stop()
 	rctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
-	resp, err := jobs.TransferAsset(rctx, &v1.TransferAssetRequest{AssetId: fs.Arg(0), Destinations: dests})
+	resp, err := jobs.TransferAsset(rctx, &v1.TransferAssetRequest{AssetId: asset, Destinations: dests})
 	if err != nil {
 		return fmt.Errorf("transfer: %w", err)
 	}
