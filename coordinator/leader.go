@@ -349,7 +349,9 @@ func (l *leader) finishJob(jr *jobRecord, state v1.JobState, reason string, extr
 	jr.job.State = state
 	jr.job.Error = reason
 	ws := append(append([]write{l.jobWrite(jr)}, extra...), l.jobEvent(jr)...)
-	if !jr.job.GetTransferOnly() { // a transfer-only job never changes its asset's record
+	if jr.job.GetTransferOnly() {
+		ws = append(ws, l.repushCatalogWrites(jr)...) // only the record's destination states
+	} else {
 		ws = append(ws, l.catalogWrites(jr)...) // catalog record, atomic with the job
 	}
 	var stop []*taskRecord

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/vodfleet/vodfleet/coordinator/catalog"
 	"github.com/vodfleet/vodfleet/internal/transfer"
@@ -193,4 +197,40 @@ func assetDestinations(tasks []*v1.Task) []*v1.AssetDestination {
 			State: s.GetState(), Error: s.GetError(), Bytes: s.GetBytesDone()})
 	}
 	return out
+}
+
+// repushCatalogWrites merges the destination states of a finishing
+// transfer-only job into its asset's catalog facts: a destination with the
+// same URL is replaced, a new one appended; nothing else of the record
+// changes. The facts are read on the loop (one etcd round trip, as a
+// retry's load). Two transfer-only jobs of one asset finishing in the same
+// commit could lose one's merge; the job records keep both.
+func (l *leader) repushCatalogWrites(jr *jobRecord) []write {
+	ctx, cancel := context.WithTimeout(l.ctx, 5*time.Second)
+	defer cancel()
+	key := l.catalogKeys.Facts(jr.job.GetAssetId())
+	resp, err := l.store.cli.Get(ctx, key)
+	if err != nil || len(resp.Kvs) == 0 {
+		l.log.Warn("re-push: asset record not updated", "asset", jr.job.GetAssetId(), "error", err)
+		return nil
+	}
+	facts := &v1.Asset{}
+	if err := proto.Unmarshal(resp.Kvs[0].Value, facts); err != nil {
+		l.log.Warn("re-push: undecodable asset record", "asset", jr.job.GetAssetId(), "error", err)
+		return nil
+	}
+	tasks := make([]*v1.Task, 0, len(jr.tasks))
+	for _, tr := range jr.tasks {
+		tasks = append(tasks, tr.task)
+	}
+	for _, d := range assetDestinations(tasks) {
+		i := slices.IndexFunc(facts.GetDestinations(), func(o *v1.AssetDestination) bool { return o.GetUrl() == d.GetUrl() })
+		if i >= 0 {
+			facts.Destinations[i] = d
+		} else {
+			facts.Destinations = append(facts.Destinations, d)
+		}
+	}
+	facts.UpdatedAt = timestamp(l.clock.Now())
+	return []write{{key: key, msg: facts, expectRev: -1}}
 }

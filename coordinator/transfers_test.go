@@ -93,6 +93,13 @@ func TestTransferTasksFailOnlyTheirDestination(t *testing.T) {
 	}
 	h.mustComplete(s3, &v1.TaskResult{Result: &v1.TaskResult_Transfer{Transfer: &v1.TransferOutput{FilesSent: 5, BytesSent: 1000, BytesTotal: 1000}}})
 	h.eventually("job succeeded", func() bool { return h.jobOf(jobID).GetState() == v1.JobState_JOB_STATE_SUCCEEDED })
+	rec, err := h.c.catalog.GetAsset(ctx, jobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := rec.GetDestinations(); rec.GetState() != v1.AssetState_ASSET_STATE_READY || len(d) != 2 || d[0].GetState() != destDone || d[1].GetState() != destFailed {
+		t.Errorf("catalog record %s with destinations %v", rec.GetState(), d)
+	}
 	j := h.jobOf(jobID)
 	ds := j.GetDestinationStates()
 	if j.GetError() != "" || ds[0].GetState() != destDone || ds[0].GetBytesDone() != 1000 ||
@@ -119,6 +126,15 @@ func TestTransferTasksFailOnlyTheirDestination(t *testing.T) {
 	h.eventually("transfer job succeeded", func() bool {
 		return h.jobOf(tr.GetJob().GetId()).GetState() == v1.JobState_JOB_STATE_SUCCEEDED
 	})
+	// The asset's record shows the re-pushed destination done, the other
+	// one unchanged.
+	rec, err = h.c.catalog.GetAsset(ctx, jobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := rec.GetDestinations(); len(d) != 2 || d[0].GetState() != destDone || d[1].GetState() != destDone || d[1].GetError() != "" {
+		t.Errorf("catalog destinations after the re-push: %v", d)
+	}
 	if _, err := h.jobs.TransferAsset(ctx, &v1.TransferAssetRequest{AssetId: tr.GetJob().GetId(), Destinations: []string{"s3://b/p"}}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("a transfer job as asset answered %v", err)
 	}
