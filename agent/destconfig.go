@@ -40,6 +40,11 @@ type DestinationConfig struct {
 	// Concurrency is how many files one transfer task sends at once; 0
 	// means transfer.DefaultConcurrency.
 	Concurrency int
+	// Retries is how often one file is retried inside an attempt before
+	// the attempt fails and the coordinator retries the task (with its
+	// backoff, possibly on another agent): 0 means transfer.DefaultRetries,
+	// negative none.
+	Retries int
 }
 
 // Validate reports unusable settings.
@@ -68,6 +73,7 @@ func (d DestinationConfig) options(log hclog.Logger) transfer.Options {
 		FTPExplicitTLS:  d.FTPExplicitTLS,
 		FTPCAFile:       d.FTPCAFile,
 		Concurrency:     d.Concurrency,
+		Retries:         d.Retries,
 		Logger:          log,
 	}
 }

@@ -23,5 +23,6 @@ func destinationFlags(fs *flag.FlagSet, d *agent.DestinationConfig) func() {
 		"let destinations be on loopback, private or link-local addresses (single-host setups)")
 	cidrs := fs.String("allowed-destination-cidrs", "", "comma-separated non-public networks destinations may be on, e.g. 10.1.0.0/16")
 	fs.IntVar(&d.Concurrency, "dest-concurrency", d.Concurrency, "files one transfer task sends at once (0: 4)")
+	fs.IntVar(&d.Retries, "dest-retries", d.Retries, "retries of one file inside a transfer attempt before the task is retried (0: 4, negative: none)")
 	return func() { d.AllowedCIDRs = splitList(*cidrs) }
 }

@@ -239,3 +239,81 @@ func countFiles(t *testing.T, root string) int {
 	}
 	return n
 }
+
+// TestDeliveryRetriesUntilServerUp: a destination server that is down
+// fails the transfer attempt (retryably), the task is retried with
+// backoff, and once the server is up the package arrives and plays.
+func TestDeliveryRetriesUntilServerUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("delivery test encodes video; skipped with -short")
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(transfertest.FreePort(t))
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "netrc")
+	if err := os.WriteFile(creds, []byte("machine "+addr+" login pusher password right-http-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := LoopbackConfig(t.TempDir())
+	cfg.Coordinator.MaxRetryBackoff = time.Second
+	// One try per attempt, so the coordinator's retry is what recovers.
+	cfg.Agent.Destinations = agent.DestinationConfig{AllowPrivate: true, CredentialsFile: creds, Retries: -1}
+	c, err := Start(cfg, testmedia.Logger(t, hclog.Info))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	jobs := v1.NewJobServiceClient(dialT(t, c, c.Coordinator.Addr))
+	st := storage.NewClient(dialT(t, c, c.Storage.GRPCAddr))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	clip := testmedia.Make(t, dir, testmedia.Clip{Size: "320x180", Seconds: 2})
+	_, srcDur := streamDurations(t, clip)
+	path := "sources/" + strconv.FormatInt(time.Now().UnixNano(), 36) + "/clip.mp4"
+	if _, err := st.PutFile(ctx, path, clip, ""); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}},
+		MaxAttempts: 20, Destinations: []string{"http://" + addr + "/vod/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := resp.GetJob().GetId()
+	// Wait for a failed attempt against the closed port.
+	for {
+		r, err := jobs.GetJob(ctx, &v1.GetJobRequest{JobId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds := r.GetJob().GetDestinationStates(); len(ds) == 1 && strings.Contains(ds[0].GetError(), "refused") {
+			if ds[0].GetState() == "FAILED" {
+				t.Fatalf("server down failed the destination for good: %v", ds[0])
+			}
+			break
+		}
+		if r.GetJob().GetState() != v1.JobState_JOB_STATE_RUNNING && r.GetJob().GetState() != v1.JobState_JOB_STATE_QUEUED {
+			t.Fatalf("job ended %s before a transfer attempt failed", r.GetJob().GetState())
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	web := transfertest.StartNginxAt(t, addr)
+	end := waitJob(t, ctx, jobs, id)
+	if end.GetJob().GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
+		t.Fatalf("job ended %s: %s", end.GetJob().GetState(), end.GetJob().GetError())
+	}
+	got, err := jobs.GetJob(ctx, &v1.GetJobRequest{JobId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := got.GetJob().GetDestinationStates()
+	if len(ds) != 1 || ds[0].GetState() != "DONE" || ds[0].GetAttempts() < 2 {
+		t.Fatalf("destination %v: want DONE after at least two attempts", ds)
+	}
+	_, durs := streamDurations(t, filepath.Join(web.WWW, "vod", "master.m3u8"))
+	if len(durs) != 2 || math.Abs(durs[0]-srcDur[0]) > 0.2 || math.Abs(durs[1]-srcDur[1]) > 0.2 {
+		t.Errorf("delivered package plays %v, source %v", durs, srcDur)
+	}
+}

@@ -34,12 +34,18 @@ type Nginx struct {
 	AccessLog string
 }
 
-// StartNginx runs nginx until the test ends.
+// StartNginx runs nginx on a free loopback port until the test ends.
 func StartNginx(t *testing.T) *Nginx {
+	t.Helper()
+	return StartNginxAt(t, fmt.Sprintf("127.0.0.1:%d", FreePort(t)))
+}
+
+// StartNginxAt runs nginx on addr until the test ends.
+func StartNginxAt(t *testing.T, addr string) *Nginx {
 	t.Helper()
 	bin := NeedBinary(t, "nginx")
 	dir := t.TempDir()
-	s := &Nginx{Addr: fmt.Sprintf("127.0.0.1:%d", FreePort(t)), WWW: filepath.Join(dir, "www"),
+	s := &Nginx{Addr: addr, WWW: filepath.Join(dir, "www"),
 		User: "pusher", Password: "right-http-secret", AccessLog: filepath.Join(dir, "access.log")}
 	tmp := filepath.Join(dir, "tmp")
 	for _, d := range []string{s.WWW, tmp} {
