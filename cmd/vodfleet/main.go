@@ -27,7 +27,7 @@ func commands() []command {
 		{"agent", "run an agent that executes encode tasks", runAgent},
 		{"storage", "run a storage node", runStorage},
 		{"edge", "run an HTTP edge in front of storage", runEdge},
-		{"submit", "submit a job: vodfleet submit [--wait] [--json] [--webhook URL] [--ladder NAME] SOURCE", runSubmit},
+		{"submit", "submit a job: vodfleet submit [--wait] [--json] [--webhook URL] [--ladder NAME] [--dest URL|NAME] SOURCE", runSubmit},
 		{"jobs", "list jobs", runJobs},
 		{"status", "show one job, its tasks and its webhook deliveries", runStatus},
 		{"watch", "follow a job with progress bars until it ends: vodfleet watch JOB", runWatch},

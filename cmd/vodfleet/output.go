@@ -123,6 +123,9 @@ func printJobTable(w io.Writer, jobs []*v1.Job) {
 func printJobDetail(w io.Writer, j *v1.Job, tasks []*v1.Task) {
 	fmt.Fprintf(w, "job:      %s\nstate:    %s\nprogress: %.0f%%\nsource:   %s\nladder:   %s\n",
 		j.GetId(), stateName(j.GetState(), "JOB_STATE_"), 100*j.GetProgress(), sourceName(j.GetSource()), j.GetLadder())
+	if j.GetTransferOnly() {
+		fmt.Fprintf(w, "transfer: asset %s\n", j.GetAssetId())
+	}
 	if j.GetError() != "" {
 		fmt.Fprintf(w, "error:    %s\n", j.GetError())
 	}

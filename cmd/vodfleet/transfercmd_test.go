@@ -70,6 +70,7 @@ func TestDeliveryCLI(t *testing.T) {
 	}
 	out := must("transfer", j.JobID, "--dest", "file://"+filepath.Join(root, "web"), "--wait", "--json")
 	var tj struct {
+		ID    string    `json:"job_id"`
 		State string    `json:"state"`
 		Dests []destOut `json:"destinations"`
 	}
@@ -81,6 +82,9 @@ func TestDeliveryCLI(t *testing.T) {
 	}
 	if _, err := os.Stat(master); err != nil {
 		t.Errorf("master not pushed again: %v", err)
+	}
+	if out := must("status", tj.ID); !strings.Contains(out, "transfer: asset "+j.JobID) {
+		t.Errorf("status of the transfer job: %s", out)
 	}
 	if code, _, _ := cli(t, c, "transfer", j.JobID, "--dest", outside, "--wait"); code != 1 {
 		t.Errorf("a failed destination exits %d, want 1", code)
