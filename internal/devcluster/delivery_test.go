@@ -24,10 +24,10 @@ import (
 	"github.com/vodfleet/vodfleet/storage"
 )
 
-// TestDeliveryToDestinations runs a job with three destinations on real
-// servers: nginx WebDAV (a URL), sshd SFTP (a named destination) and the
-// same nginx with a login it refuses. Both good destinations receive a
-// package ffmpeg plays in full; the refused one fails alone with a
+// TestDeliveryToDestinations runs a job with four destinations on real
+// servers: nginx WebDAV (a URL), sshd SFTP (a named destination), the
+// same nginx with a login it refuses, and versitygw S3. The three good
+// destinations receive a package ffmpeg plays in full; the refused one fails alone with a
 // readable reason while the job succeeds; a re-push with `TransferAsset`
 // sends only the file that went missing.
 func TestDeliveryToDestinations(t *testing.T) {
@@ -36,6 +36,7 @@ func TestDeliveryToDestinations(t *testing.T) {
 	}
 	web := transfertest.StartNginx(t)
 	sshd := transfertest.StartSSHD(t)
+	s3 := transfertest.StartVersity(t) // the agents' AWS_* environment points at it
 	dir := t.TempDir()
 	creds := filepath.Join(dir, "netrc")
 	// The agents' credentials file: the right login for the server by
@@ -88,7 +89,7 @@ func TestDeliveryToDestinations(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, err := jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}},
-		Destinations: []string{good, "backup", refused}})
+		Destinations: []string{good, "backup", refused, "s3://" + s3.Bucket + "/vod/clip"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,10 +103,10 @@ func TestDeliveryToDestinations(t *testing.T) {
 		t.Fatal(err)
 	}
 	states := got.GetJob().GetDestinationStates()
-	if len(states) != 3 {
-		t.Fatalf("%d destination states, want 3: %v", len(states), states)
+	if len(states) != 4 {
+		t.Fatalf("%d destination states, want 4: %v", len(states), states)
 	}
-	for i, want := range []string{"DONE", "DONE", "FAILED"} {
+	for i, want := range []string{"DONE", "DONE", "FAILED", "DONE"} {
 		if states[i].GetState() != want {
 			t.Errorf("destination %d (%s) is %s (%s), want %s", i, states[i].GetDestination().GetUrl(), states[i].GetState(), states[i].GetError(), want)
 		}
@@ -120,7 +121,7 @@ func TestDeliveryToDestinations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, root := range []string{filepath.Join(web.WWW, "pkg"), sftpDir} {
+	for _, root := range []string{filepath.Join(web.WWW, "pkg"), sftpDir, filepath.Join(s3.Root, s3.Bucket, "vod", "clip")} {
 		if n := countFiles(t, root); n != len(objs) {
 			t.Errorf("%s holds %d files, the asset %d", root, n, len(objs))
 		}
@@ -140,7 +141,7 @@ func TestDeliveryToDestinations(t *testing.T) {
 	// Secrets stay in the agents' credentials file: not in the logs, not
 	// in etcd (its WAL and database are under the data dir), not anywhere
 	// else the cluster writes.
-	for _, secret := range []string{"wrong-secret", web.Password} {
+	for _, secret := range []string{"wrong-secret", web.Password, s3.Secret} {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("secret %q appears in the logs", secret)
 		}
@@ -158,7 +159,7 @@ func TestDeliveryToDestinations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := asset.GetAsset(); a.GetState() != v1.AssetState_ASSET_STATE_READY || len(a.GetDestinations()) != 3 || a.GetDestinations()[2].GetState() != "FAILED" {
+	if a := asset.GetAsset(); a.GetState() != v1.AssetState_ASSET_STATE_READY || len(a.GetDestinations()) != 4 || a.GetDestinations()[2].GetState() != "FAILED" {
 		t.Errorf("catalog record: state %s, destinations %v", a.GetState(), a.GetDestinations())
 	}
 

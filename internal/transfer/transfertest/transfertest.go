@@ -268,3 +268,45 @@ func StartServer(t *testing.T, cmd *exec.Cmd, logPath, addr string) {
 		}
 	}
 }
+
+// Versity is a running versitygw S3 gateway over a POSIX directory: an
+// object KEY of bucket Bucket is the file Root/Bucket/KEY.
+type Versity struct {
+	// Addr is its host:port; Root its directory; Bucket the one bucket.
+	Addr, Root, Bucket string
+	// Access and Secret are the root credentials it accepts.
+	Access, Secret string
+}
+
+// StartVersity runs versitygw until the test ends and points the
+// standard AWS environment of this process at it (t.Setenv, so the test
+// must not be parallel), whatever the machine's own AWS settings are.
+func StartVersity(t *testing.T) *Versity {
+	t.Helper()
+	bin := NeedBinary(t, "versitygw", filepath.Join(os.Getenv("HOME"), "go", "bin", "versitygw"))
+	dir := t.TempDir()
+	s := &Versity{Addr: fmt.Sprintf("127.0.0.1:%d", FreePort(t)), Root: filepath.Join(dir, "root"), Bucket: "bkt",
+		Access: "vodfleettest", Secret: "right-s3-secret-key"}
+	if err := os.MkdirAll(filepath.Join(s.Root, s.Bucket), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--port", s.Addr, "--access", s.Access, "--secret", s.Secret, "posix", s.Root)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	StartServer(t, cmd, filepath.Join(dir, "versitygw.log"), s.Addr)
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID":           s.Access,
+		"AWS_SECRET_ACCESS_KEY":       s.Secret,
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_REGION":                  "us-east-1",
+		"AWS_ENDPOINT_URL":            "http://" + s.Addr,
+		"AWS_ENDPOINT_URL_S3":         "",
+		"AWS_CA_BUNDLE":               "",
+		"AWS_PROFILE":                 "",
+		"AWS_CONFIG_FILE":             filepath.Join(dir, "no-config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "no-credentials"),
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	} {
+		t.Setenv(k, v)
+	}
+	return s
+}
