@@ -318,3 +318,116 @@ func TestDeliveryRetriesUntilServerUp(t *testing.T) {
 		t.Errorf("delivered package plays %v, source %v", durs, srcDur)
 	}
 }
+
+// TestInterruptedDeliveryResumes: a push that stops midway (the server
+// refuses one directory: some media arrived, the rest and every manifest
+// did not) is retried by the coordinator, and the next attempt sends only
+// what is missing: nginx's access log shows every file stored exactly once.
+func TestInterruptedDeliveryResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("delivery test encodes video; skipped with -short")
+	}
+	web := transfertest.StartNginx(t)
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "netrc")
+	if err := os.WriteFile(creds, []byte("machine "+web.Addr+" login "+web.User+" password "+web.Password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A plain file where the video rendition's directory must go: every
+	// upload into it fails until the test removes it.
+	if err := os.MkdirAll(filepath.Join(web.WWW, "vod"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	blocker := filepath.Join(web.WWW, "vod", "v180p")
+	if err := os.WriteFile(blocker, []byte("in the way"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := LoopbackConfig(t.TempDir())
+	cfg.Coordinator.MaxRetryBackoff = time.Second
+	cfg.Agent.Destinations = agent.DestinationConfig{AllowPrivate: true, CredentialsFile: creds, Retries: -1}
+	c, err := Start(cfg, testmedia.Logger(t, hclog.Info))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	jobs := v1.NewJobServiceClient(dialT(t, c, c.Coordinator.Addr))
+	st := storage.NewClient(dialT(t, c, c.Storage.GRPCAddr))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	clip := testmedia.Make(t, dir, testmedia.Clip{Size: "320x180", Seconds: 2})
+	path := "sources/" + strconv.FormatInt(time.Now().UnixNano(), 36) + "/clip.mp4"
+	if _, err := st.PutFile(ctx, path, clip, ""); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}},
+		MaxAttempts: 20, Destinations: []string{"http://" + web.Addr + "/vod/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := resp.GetJob().GetId()
+	for {
+		r, err := jobs.GetJob(ctx, &v1.GetJobRequest{JobId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds := r.GetJob().GetDestinationStates(); len(ds) == 1 && ds[0].GetError() != "" {
+			if ds[0].GetState() == "FAILED" {
+				t.Fatalf("an interrupted push failed the destination for good: %v", ds[0])
+			}
+			break
+		}
+		if isTerminalState(r.GetJob().GetState()) {
+			t.Fatalf("job ended %s before a transfer attempt failed", r.GetJob().GetState())
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	before := web.PutCounts(t, "/vod/")
+	if len(before) == 0 {
+		t.Fatal("the interrupted attempt stored nothing; nothing to resume")
+	}
+	for p := range before {
+		if strings.HasSuffix(p, ".m3u8") || strings.HasSuffix(p, ".mpd") {
+			t.Errorf("manifest %s sent although media failed", p)
+		}
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	end := waitJob(t, ctx, jobs, id)
+	if end.GetJob().GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
+		t.Fatalf("job ended %s: %s", end.GetJob().GetState(), end.GetJob().GetError())
+	}
+	var out *v1.TransferOutput
+	for _, tk := range end.GetTasks() {
+		if tk.GetSpec().GetKind() == v1.TaskKind_TASK_KIND_TRANSFER {
+			out = tk.GetResult().GetTransfer()
+			if tk.GetState() != v1.TaskState_TASK_STATE_SUCCEEDED || tk.GetAttempt() < 2 {
+				t.Errorf("transfer task %s after %d attempts", tk.GetState(), tk.GetAttempt())
+			}
+		}
+	}
+	objs, err := st.List(ctx, "assets/"+id+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := web.PutCounts(t, "/vod/")
+	if len(after) != len(objs) {
+		t.Errorf("%d files stored, the asset has %d", len(after), len(objs))
+	}
+	for p, n := range after {
+		if n != 1 {
+			t.Errorf("%s stored %d times", p, n)
+		}
+	}
+	if out.GetFilesSkipped() != int64(len(before)) || out.GetFilesSent() != int64(len(objs)-len(before)) {
+		t.Errorf("last attempt sent %d and skipped %d; %d had arrived before", out.GetFilesSent(), out.GetFilesSkipped(), len(before))
+	}
+}
+
+func isTerminalState(s v1.JobState) bool {
+	return s == v1.JobState_JOB_STATE_SUCCEEDED || s == v1.JobState_JOB_STATE_FAILED || s == v1.JobState_JOB_STATE_CANCELLED
+}

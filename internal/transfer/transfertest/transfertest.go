@@ -95,18 +95,28 @@ http {
 // Puts counts the successful PUTs of paths under prefix in the access log.
 func (s *Nginx) Puts(t *testing.T, prefix string) int {
 	t.Helper()
+	n := 0
+	for _, c := range s.PutCounts(t, prefix) {
+		n += c
+	}
+	return n
+}
+
+// PutCounts returns how many successful PUTs each path under prefix got.
+func (s *Nginx) PutCounts(t *testing.T, prefix string) map[string]int {
+	t.Helper()
 	b, err := os.ReadFile(s.AccessLog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	out := map[string]int{}
 	for _, l := range strings.Split(string(b), "\n") {
 		f := strings.Fields(l)
 		if len(f) == 4 && f[0] == "PUT" && strings.HasPrefix(f[1], prefix) && strings.HasPrefix(f[2], "2") {
-			n++
+			out[f[1]]++
 		}
 	}
-	return n
+	return out
 }
 
 // SSHD is a running sshd accepting one key for the current user; its
