@@ -164,7 +164,7 @@ func planEncodes(job *v1.Job, probe *v1.ProbeResult) ([]*v1.Task, error) {
 		SourceDurationSeconds: dur,
 		Outputs:               outputs,
 	}, deps...))
-	tasks = append(tasks, planTransfers(job, taskPackage)...)
+	tasks = append(tasks, planTransfers(job, dur, taskPackage)...)
 	return tasks, nil
 }
 

@@ -46,6 +46,7 @@ func (j *jobService) TransferAsset(ctx context.Context, req *v1.TransferAssetReq
 		UpdatedAt:     now,
 		Destinations:  dests,
 		TransferOnly:  true,
+		Probe:         made.GetProbe(), // what the asset was made from; sizes the tasks' time limit
 	}
 	if err := j.c.store.CreateJob(ctx, job, firstTasks(job)...); err != nil {
 		return nil, toStatus(err)

@@ -78,13 +78,16 @@ func (c *Coordinator) resolveDestinations(ctx context.Context, raw []string) ([]
 
 // planTransfers makes one TRANSFER task per destination of job, each
 // depending on deps (the package task; none for a transfer-only job).
-func planTransfers(job *v1.Job, deps ...string) []*v1.Task {
+// The source duration sizes the agent's derived time limit (as for
+// encodes), so a long film's package is not cut off at the minimum.
+func planTransfers(job *v1.Job, sourceSeconds float64, deps ...string) []*v1.Task {
 	var out []*v1.Task
 	for i, d := range job.GetDestinations() {
 		out = append(out, newTask(job, fmt.Sprintf("%s-%02d", taskTransfer, i+1), &v1.TaskSpec{
-			Kind:        v1.TaskKind_TASK_KIND_TRANSFER,
-			Destination: d,
-			AssetId:     job.GetAssetId(),
+			Kind:                  v1.TaskKind_TASK_KIND_TRANSFER,
+			Destination:           d,
+			AssetId:               job.GetAssetId(),
+			SourceDurationSeconds: sourceSeconds,
 		}, deps...))
 	}
 	return out
@@ -94,7 +97,7 @@ func planTransfers(job *v1.Job, deps ...string) []*v1.Task {
 // a transfer-only job its transfer tasks.
 func firstTasks(job *v1.Job) []*v1.Task {
 	if job.GetTransferOnly() {
-		return planTransfers(job)
+		return planTransfers(job, job.GetProbe().GetDurationSeconds())
 	}
 	return []*v1.Task{planProbe(job)}
 }
