@@ -55,7 +55,6 @@ func (a *Agent) pushAsset(ctx context.Context, run *taskRun) (*v1.TaskResult, er
 	if err != nil {
 		return nil, transferError(err)
 	}
-	a.metrics.uploadedBytes.Add(float64(res.Bytes))
 	run.setProgress(1, 0)
 	run.log.Info("asset pushed", "destination", d.String(), "sent", len(res.Sent), "skipped", len(res.Skipped), "bytes", res.Bytes)
 	return &v1.TaskResult{Result: &v1.TaskResult_Transfer{Transfer: &v1.TransferOutput{
