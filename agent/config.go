@@ -71,6 +71,8 @@ type Config struct {
 	// permanently with "task timed out after ...". 0 derives it per task:
 	// the larger of 10 minutes and 20 times the source duration.
 	TaskTimeout time.Duration
+	// Destinations configures transfer tasks (credentials, address policy).
+	Destinations DestinationConfig
 }
 
 // WithDefaults fills zero fields.
@@ -126,6 +128,9 @@ func (c Config) Validate() error {
 	}
 	if len(c.DialOptions) == 0 {
 		errs = append(errs, errors.New("dial options are required (security.Security.DialOptions)"))
+	}
+	if err := c.Destinations.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.TaskTimeout < 0 {
 		errs = append(errs, fmt.Errorf("task timeout %s is negative", c.TaskTimeout))

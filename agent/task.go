@@ -24,11 +24,18 @@ type taskRun struct {
 	// progress holds math.Float64bits of the fraction done and fps;
 	// speed and eta those of the speed (x real time) and seconds left.
 	progress, fps, speed, eta atomic.Uint64
+	// bytesDone and bytesTotal are a transfer's progress in bytes.
+	bytesDone, bytesTotal atomic.Int64
 }
 
 func (r *taskRun) setProgress(p, fps float64) {
 	r.progress.Store(math.Float64bits(p))
 	r.fps.Store(math.Float64bits(fps))
+}
+
+func (r *taskRun) setBytes(done, total int64) {
+	r.bytesDone.Store(done)
+	r.bytesTotal.Store(total)
 }
 
 func (r *taskRun) setSpeed(speed, eta float64) {
@@ -177,6 +184,8 @@ func (a *Agent) heartbeat(ctx context.Context, run *taskRun) {
 				Fps:        math.Float64frombits(run.fps.Load()),
 				Speed:      math.Float64frombits(run.speed.Load()),
 				EtaSeconds: math.Float64frombits(run.eta.Load()),
+				BytesDone:  run.bytesDone.Load(),
+				BytesTotal: run.bytesTotal.Load(),
 			}}})
 		}
 	}
@@ -202,6 +211,8 @@ func (a *Agent) runTask(ctx context.Context, run *taskRun) (*v1.TaskResult, erro
 		return a.subtitles(ctx, run)
 	case v1.TaskKind_TASK_KIND_MUX:
 		return a.mux(ctx, run)
+	case v1.TaskKind_TASK_KIND_TRANSFER:
+		return a.pushAsset(ctx, run)
 	default:
 		return nil, fmt.Errorf("task kind %s not supported by this agent: %w", k, errPermanent)
 	}

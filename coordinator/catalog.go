@@ -102,6 +102,7 @@ func (l *leader) catalogWrites(jr *jobRecord) []write {
 		tasks = append(tasks, tr.task)
 	}
 	facts := catalog.FactsFromJob(jr.job, tasks)
+	facts.Destinations = assetDestinations(tasks)
 	if base := l.cfg.PlaybackBaseURL; base != "" && facts.GetOutputs() != nil {
 		base = strings.TrimSuffix(base, "/") + "/v/" + facts.GetId() + "/"
 		if m := facts.GetOutputs().GetHlsMaster(); m != "" {

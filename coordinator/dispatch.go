@@ -125,6 +125,9 @@ func (l *leader) progress(s *session, p *v1.TaskProgress) {
 	tr.task.Fps = clamp(p.GetFps(), 0, 1e6)
 	tr.task.Speed = clamp(p.GetSpeed(), 0, 1e6)
 	tr.task.EtaSeconds = clamp(p.GetEtaSeconds(), 0, 1e9)
+	if isTransfer(tr.task) {
+		tr.task.BytesDone, tr.task.BytesTotal = max(p.GetBytesDone(), 0), max(p.GetBytesTotal(), 0)
+	}
 	tr.task.LeaseDeadline = timestamp(now.Add(l.cfg.LeaseDuration))
 	if now.Sub(tr.persisted) < progressPersistEvery {
 		return
@@ -177,6 +180,12 @@ func (l *leader) completed(c *v1.CompleteTaskRequest) error {
 			return nil
 		}
 		l.succeed(jr, tr, res)
+	case v1.TaskKind_TASK_KIND_TRANSFER:
+		if res.GetTransfer() == nil {
+			l.fail(jr, tr, "transfer returned no result", false)
+			return nil
+		}
+		l.transferred(jr, tr, res)
 	case v1.TaskKind_TASK_KIND_THUMBNAILS, v1.TaskKind_TASK_KIND_SUBTITLES, v1.TaskKind_TASK_KIND_MUX:
 		if res.GetResult() == nil {
 			l.fail(jr, tr, t.GetSpec().GetKind().String()+" returned no result", false)
@@ -244,6 +253,11 @@ func (l *leader) published(jr *jobRecord, tr *taskRecord, n int, err error) {
 		jr.job.Mp4 = pkg.GetMp4()
 		jr.job.Poster = pkg.GetPoster()
 		jr.job.ThumbnailsVtt = pkg.GetThumbnailsVtt()
+		if hasTransfers(jr) {
+			// Published: the transfer tasks may run; the job ends with them.
+			l.stage(l.jobWrite(jr), l.taskWrite(jr.job.GetId(), tr))
+			return
+		}
 		l.finishJob(jr, v1.JobState_JOB_STATE_SUCCEEDED, "", l.taskWrite(jr.job.GetId(), tr))
 		return
 	}
@@ -383,6 +397,15 @@ func (l *leader) fail(jr *jobRecord, tr *taskRecord, reason string, retryable bo
 		return
 	}
 	t.State = v1.TaskState_TASK_STATE_FAILED
+	if isTransfer(t) {
+		// A destination fails only itself; the asset is published.
+		if retryable {
+			t.Error = fmt.Sprintf("failed after %d attempts: %s", used, reason)
+		}
+		l.log.Warn("delivery failed", "task", t.GetId(), "destination", t.GetSpec().GetDestination().GetUrl(), "error", t.GetError())
+		l.transferEnded(jr, tr)
+		return
+	}
 	msg := fmt.Sprintf("%s failed: %s", t.GetName(), reason)
 	if retryable {
 		msg = fmt.Sprintf("%s failed after %d attempts: %s", t.GetName(), used, reason)

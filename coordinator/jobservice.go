@@ -45,6 +45,10 @@ func (j *jobService) SubmitJob(ctx context.Context, req *v1.SubmitJobRequest) (*
 	if err := rec.CheckNew(); err != nil {
 		return nil, toStatus(catalogErr(err))
 	}
+	dests, err := j.c.resolveDestinations(ctx, req.GetDestinations())
+	if err != nil {
+		return nil, toStatus(err)
+	}
 	node, err := j.c.placeAsset(id, req.GetSource())
 	if err != nil {
 		return nil, toStatus(err)
@@ -67,6 +71,7 @@ func (j *jobService) SubmitJob(ctx context.Context, req *v1.SubmitJobRequest) (*
 		UpdatedAt:      now,
 		Preset:         req.GetPreset(),
 		PresetVersion:  presetVersion,
+		Destinations:   dests,
 	}
 	// The asset record first: the leader's final write of it assumes it
 	// exists, and a job is never left without one.
@@ -155,6 +160,7 @@ func (j *jobService) view(job *v1.Job, tasks []*v1.Task) *v1.Job {
 	job.Progress = jobProgress(job, tasks)
 	job.EtaSeconds = jobETA(job, tasks, j.c.clock.Now())
 	job.HlsUrl, job.DashUrl = playbackURLs(j.c.cfg.PlaybackBaseURL, job)
+	job.DestinationStates = destinationStates(tasks)
 	for i, u := range job.GetWebhookUrls() {
 		job.WebhookUrls[i] = redactURL(u)
 	}

@@ -306,22 +306,30 @@ func (l *leader) addJob(kv interface {
 	if _, ok := l.jobs[job.GetId()]; ok || job.GetState() != v1.JobState_JOB_STATE_QUEUED {
 		return
 	}
-	// The probe task was created in the same transaction as the job
-	// (Store.CreateJob), so it has the job's revision.
-	probe := planProbe(job)
-	jr := &jobRecord{job: job, rev: kv.GetModRevision(), tasks: map[string]*taskRecord{
-		probe.GetName(): {task: probe, rev: kv.GetModRevision()},
-	}}
+	// The first tasks were created in the same transaction as the job
+	// (Store.CreateJob), so they have the job's revision.
+	jr := &jobRecord{job: job, rev: kv.GetModRevision(), tasks: map[string]*taskRecord{}}
+	for _, t := range firstTasks(job) {
+		jr.tasks[t.GetName()] = &taskRecord{task: t, rev: kv.GetModRevision()}
+	}
 	l.jobs[job.GetId()] = jr
 }
 
-// startJob plans the probe task of a queued job that has none (a retried
-// job that never got past its probe's creation).
+// startJob plans the first tasks of a queued job that has none (a retried
+// job that never got past their creation).
 func (l *leader) startJob(jr *jobRecord) {
-	probe := &taskRecord{task: planProbe(jr.job)}
 	jr.job.State = v1.JobState_JOB_STATE_RUNNING
-	l.stage(append([]write{l.jobWrite(jr), l.taskWrite(jr.job.GetId(), probe)}, l.jobEvent(jr)...)...)
-	jr.tasks[probe.task.GetName()] = probe
+	ws := []write{l.jobWrite(jr)}
+	var recs []*taskRecord
+	for _, t := range firstTasks(jr.job) {
+		r := &taskRecord{task: t}
+		recs = append(recs, r)
+		ws = append(ws, l.taskWrite(jr.job.GetId(), r))
+	}
+	l.stage(append(ws, l.jobEvent(jr)...)...)
+	for _, r := range recs {
+		jr.tasks[r.task.GetName()] = r
+	}
 	l.log.Info("job started", "job", jr.job.GetId())
 }
 
@@ -341,7 +349,11 @@ func (l *leader) finishJob(jr *jobRecord, state v1.JobState, reason string, extr
 	jr.job.State = state
 	jr.job.Error = reason
 	ws := append(append([]write{l.jobWrite(jr)}, extra...), l.jobEvent(jr)...)
-	ws = append(ws, l.catalogWrites(jr)...) // catalog record, atomic with the job
+	if jr.job.GetTransferOnly() {
+		ws = append(ws, l.repushCatalogWrites(jr)...) // only the record's destination states
+	} else {
+		ws = append(ws, l.catalogWrites(jr)...) // catalog record, atomic with the job
+	}
 	var stop []*taskRecord
 	for _, tr := range jr.tasks {
 		if isTaskTerminal(tr.task.GetState()) {

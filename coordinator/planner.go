@@ -67,8 +67,8 @@ func planProbe(job *v1.Job) *v1.Task {
 // planEncodes turns a probed job into its tasks: per rendition one video
 // encode per chunk of the timeline, one audio encode per source audio
 // track, thumbnails and subtitles when asked for, a mux per rendition
-// when MP4 or MPEG-TS output is asked for, and the package task that
-// depends on all of them. A source without video makes an audio-only
+// when MP4 or MPEG-TS output is asked for, the package task that
+// depends on all of them, and a transfer task per destination after it. A source without video makes an audio-only
 // asset.
 func planEncodes(job *v1.Job, probe *v1.ProbeResult) ([]*v1.Task, error) {
 	if !probe.GetHasVideo() && !probe.GetHasAudio() {
@@ -164,6 +164,7 @@ func planEncodes(job *v1.Job, probe *v1.ProbeResult) ([]*v1.Task, error) {
 		SourceDurationSeconds: dur,
 		Outputs:               outputs,
 	}, deps...))
+	tasks = append(tasks, planTransfers(job, dur, taskPackage)...)
 	return tasks, nil
 }
 
@@ -237,10 +238,14 @@ func taskLess(x, y *v1.Task) bool {
 	return x.GetName() < y.GetName()
 }
 
-// kindOrder puts the package task last whatever its enum value.
+// kindOrder puts the package task, then the transfer tasks, last
+// whatever their enum values.
 func kindOrder(k v1.TaskKind) int {
-	if k == v1.TaskKind_TASK_KIND_PACKAGE {
+	switch k {
+	case v1.TaskKind_TASK_KIND_PACKAGE:
 		return 100
+	case v1.TaskKind_TASK_KIND_TRANSFER:
+		return 101
 	}
 	return int(k)
 }

@@ -39,23 +39,28 @@ type write struct {
 	revs []*int64
 }
 
-// CreateJob records a new job together with its first task (the probe),
+// CreateJob records a new job together with its first tasks (the probe,
+// or the transfer tasks of a transfer-only job),
 // in one transaction; it fails with ErrConflict if the id exists. The
 // leader picks both up from its watch, so a job costs it no write before
 // the first lease.
-func (s *Store) CreateJob(ctx context.Context, job *v1.Job, first *v1.Task) error {
+func (s *Store) CreateJob(ctx context.Context, job *v1.Job, first ...*v1.Task) error {
 	key := s.keys.job(job.GetId())
 	data, err := proto.Marshal(job)
 	if err != nil {
 		return fmt.Errorf("marshal job: %w", err)
 	}
-	tdata, err := proto.Marshal(first)
-	if err != nil {
-		return fmt.Errorf("marshal task: %w", err)
+	ops := []clientv3.Op{clientv3.OpPut(key, string(data))}
+	for _, t := range first {
+		tdata, err := proto.Marshal(t)
+		if err != nil {
+			return fmt.Errorf("marshal task: %w", err)
+		}
+		ops = append(ops, clientv3.OpPut(s.keys.task(job.GetId(), t.GetName()), string(tdata)))
 	}
 	resp, err := s.cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-		Then(clientv3.OpPut(key, string(data)), clientv3.OpPut(s.keys.task(job.GetId(), first.GetName()), string(tdata))).Commit()
+		Then(ops...).Commit()
 	if err != nil {
 		return fmt.Errorf("create job %s: %w", job.GetId(), err)
 	}

@@ -68,6 +68,8 @@ func runSubmit(args []string, stdout io.Writer) error {
 	fs.Var(&tags, "tag", "asset tag for the catalog (repeatable)")
 	fs.Var(&meta, "meta", "asset custom field KEY=VALUE for the catalog (repeatable)")
 	preset := fs.String("preset", "", "stored preset to encode with (vodfleet preset list); flags override its fields")
+	var dests listFlag
+	fs.Var(&dests, "dest", "deliver the asset to this destination URL (s3, sftp, ftp, http(s), file) or stored destination name (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -116,6 +118,9 @@ func runSubmit(args []string, stdout io.Writer) error {
 	}
 	if set["preset"] {
 		req.Preset = *preset
+	}
+	if len(dests) > 0 {
+		req.Destinations = dests
 	}
 	var src *v1.Source
 	var local string

@@ -34,6 +34,7 @@ type jobOut struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	Tasks     []taskOut `json:"tasks,omitempty"`
 	Webhooks  []hookOut `json:"webhooks,omitempty"`
+	Dests     []destOut `json:"destinations,omitempty"`
 }
 
 // hookOut is the JSON shape of a webhook delivery.
@@ -93,6 +94,7 @@ func jobJSON(j *v1.Job, tasks []*v1.Task) jobOut {
 		}
 		out.Webhooks = append(out.Webhooks, h)
 	}
+	out.Dests = destinationsJSON(j.GetDestinationStates())
 	for _, t := range tasks {
 		out.Tasks = append(out.Tasks, taskOut{
 			Name: t.GetName(), State: stateName(t.GetState(), "TASK_STATE_"), Attempt: t.GetAttempt(),
@@ -121,6 +123,9 @@ func printJobTable(w io.Writer, jobs []*v1.Job) {
 func printJobDetail(w io.Writer, j *v1.Job, tasks []*v1.Task) {
 	fmt.Fprintf(w, "job:      %s\nstate:    %s\nprogress: %.0f%%\nsource:   %s\nladder:   %s\n",
 		j.GetId(), stateName(j.GetState(), "JOB_STATE_"), 100*j.GetProgress(), sourceName(j.GetSource()), j.GetLadder())
+	if j.GetTransferOnly() {
+		fmt.Fprintf(w, "transfer: asset %s\n", j.GetAssetId())
+	}
 	if j.GetError() != "" {
 		fmt.Fprintf(w, "error:    %s\n", j.GetError())
 	}
@@ -129,6 +134,9 @@ func printJobDetail(w io.Writer, j *v1.Job, tasks []*v1.Task) {
 	}
 	if len(tasks) > 0 {
 		printTasks(w, tasks)
+	}
+	if len(j.GetDestinationStates()) > 0 {
+		printDestinations(w, j.GetDestinationStates())
 	}
 	if len(j.GetWebhookDeliveries()) > 0 {
 		printDeliveries(w, j.GetWebhookDeliveries())

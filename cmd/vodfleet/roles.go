@@ -53,6 +53,7 @@ func runDev(args []string, _ io.Writer) error {
 	limitFlags(fs, &d.Coordinator)
 	devHooks := webhookFlags(fs, &d.Coordinator.Webhooks)
 	fs.DurationVar(&d.Agent.TaskTimeout, "task-timeout", 0, "time limit of one task attempt (0: max(10m, 20 x source duration))")
+	devDests := destinationFlags(fs, &d.Agent.Destinations)
 	fs.BoolVar(&d.Insecure, "insecure", false, "plaintext gRPC without authentication instead of mTLS with a throwaway CA")
 	fs.BoolVar(&d.OriginTLS, "http-tls", false, "serve the storage HTTP origin over TLS with client certificates (the edge presents its own)")
 	level, json := logFlags(fs)
@@ -60,6 +61,7 @@ func runDev(args []string, _ io.Writer) error {
 		return err
 	}
 	d.Coordinator.AllowedSourceCIDRs = splitList(*devCIDRs)
+	devDests()
 	if err := devHooks(); err != nil {
 		return err
 	}
@@ -172,6 +174,7 @@ func runAgent(args []string, _ io.Writer) error {
 	agentCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks URL sources may connect to, e.g. 10.1.0.0/16")
 	fs.Int64Var(&cfg.MaxSourceBytes, "max-source-bytes", 0, "stop source downloads past this many bytes (0: no limit)")
 	fs.DurationVar(&cfg.TaskTimeout, "task-timeout", 0, "time limit of one task attempt (0: max(10m, 20 x source duration))")
+	agentDests := destinationFlags(fs, &cfg.Destinations)
 	metricsListen := fs.String("metrics-listen", "", "address serving Prometheus metrics at /metrics, e.g. 127.0.0.1:7092 (empty: off)")
 	var sf secFlags
 	sf.register(fs, secClient)
@@ -180,6 +183,7 @@ func runAgent(args []string, _ io.Writer) error {
 		return err
 	}
 	cfg.AllowedSourceCIDRs = splitList(*agentCIDRs)
+	agentDests()
 	cfg.Coordinators = splitList(*coords)
 	cfg.Labels = labels.m
 	// The dry run of `config check` validates everything but the transport

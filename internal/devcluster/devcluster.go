@@ -79,7 +79,7 @@ func DefaultConfig() Config {
 		// A dev cluster is a local sandbox: sources on loopback and the
 		// local network (a file server on the laptop) are the point.
 		Coordinator: coordinator.Config{AllowPrivateSources: true},
-		Agent:       agent.Config{AllowPrivateSources: true},
+		Agent:       agent.Config{AllowPrivateSources: true, Destinations: agent.DestinationConfig{AllowPrivate: true}},
 	}
 }
 

@@ -25,12 +25,13 @@ var (
 // here is refused (PermissionDenied) for everybody; policy_test.go fails
 // when a generated method has no entry.
 var Policy = map[string]Rule{
-	v1.JobService_SubmitJob_FullMethodName: {Roles: jobWriters},
-	v1.JobService_GetJob_FullMethodName:    {Roles: jobReaders},
-	v1.JobService_ListJobs_FullMethodName:  {Roles: jobReaders},
-	v1.JobService_CancelJob_FullMethodName: {Roles: jobWriters},
-	v1.JobService_RetryJob_FullMethodName:  {Roles: jobWriters},
-	v1.JobService_WatchJob_FullMethodName:  {Roles: jobReaders},
+	v1.JobService_SubmitJob_FullMethodName:     {Roles: jobWriters},
+	v1.JobService_GetJob_FullMethodName:        {Roles: jobReaders},
+	v1.JobService_ListJobs_FullMethodName:      {Roles: jobReaders},
+	v1.JobService_CancelJob_FullMethodName:     {Roles: jobWriters},
+	v1.JobService_RetryJob_FullMethodName:      {Roles: jobWriters},
+	v1.JobService_WatchJob_FullMethodName:      {Roles: jobReaders},
+	v1.JobService_TransferAsset_FullMethodName: {Roles: jobWriters},
 
 	// The cluster overview (vodfleet cluster) is read-only.
 	v1.ClusterService_GetCluster_FullMethodName: {Roles: jobReaders},

@@ -115,3 +115,33 @@ func joinRel(base, rel string) (string, error) {
 	}
 	return path.Join(base, clean), nil
 }
+
+// CheckDestinationURL reports whether raw is a destination URL
+// ParseDestination accepts, without connecting anywhere: a supported
+// scheme, a host (except file), a directory, no password, query or
+// fragment. Coordinators call it at submit; errors wrap ErrInvalidURL and
+// never quote the URL.
+func CheckDestinationURL(raw string) error {
+	u, err := parseURL(raw)
+	if err != nil {
+		return err
+	}
+	switch u.Scheme {
+	case "file":
+		if !path.IsAbs(u.Path) || u.Host != "" {
+			return fmt.Errorf("%w: file url needs an absolute path and no host", ErrInvalidURL)
+		}
+	case "http", "https":
+		if u.User != nil {
+			return fmt.Errorf("%w: http urls take no user; use the credentials file", ErrInvalidURL)
+		}
+	case "sftp", "ftp":
+		if u.Path == "" {
+			return fmt.Errorf("%w: %s url needs a directory", ErrInvalidURL, u.Scheme)
+		}
+	case "s3":
+	default:
+		return fmt.Errorf("%w: scheme %q is not supported", ErrInvalidURL, u.Scheme)
+	}
+	return nil
+}

@@ -164,7 +164,12 @@ type TaskProgress struct {
 	// Encoding speed relative to real time, when known.
 	Speed float64 `protobuf:"fixed64,5,opt,name=speed,proto3" json:"speed,omitempty"`
 	// Estimated seconds left, when known.
-	EtaSeconds    float64 `protobuf:"fixed64,6,opt,name=eta_seconds,json=etaSeconds,proto3" json:"eta_seconds,omitempty"`
+	EtaSeconds float64 `protobuf:"fixed64,6,opt,name=eta_seconds,json=etaSeconds,proto3" json:"eta_seconds,omitempty"`
+	// For TRANSFER: bytes done (sent or already at the destination), and
+	// the package size (numbered from 50 so other additions do not collide).
+	BytesDone int64 `protobuf:"varint,50,opt,name=bytes_done,json=bytesDone,proto3" json:"bytes_done,omitempty"`
+	// For TRANSFER: the package size in bytes.
+	BytesTotal    int64 `protobuf:"varint,51,opt,name=bytes_total,json=bytesTotal,proto3" json:"bytes_total,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -237,6 +242,20 @@ func (x *TaskProgress) GetSpeed() float64 {
 func (x *TaskProgress) GetEtaSeconds() float64 {
 	if x != nil {
 		return x.EtaSeconds
+	}
+	return 0
+}
+
+func (x *TaskProgress) GetBytesDone() int64 {
+	if x != nil {
+		return x.BytesDone
+	}
+	return 0
+}
+
+func (x *TaskProgress) GetBytesTotal() int64 {
+	if x != nil {
+		return x.BytesTotal
 	}
 	return 0
 }
@@ -1026,7 +1045,7 @@ const file_vodfleet_v1_agent_proto_rawDesc = "" +
 	"\tHeldLease\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x1f\n" +
 	"\vlease_token\x18\x02 \x01(\x03R\n" +
-	"leaseToken\"\xad\x01\n" +
+	"leaseToken\"\xed\x01\n" +
 	"\fTaskProgress\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x1f\n" +
 	"\vlease_token\x18\x02 \x01(\x03R\n" +
@@ -1035,7 +1054,11 @@ const file_vodfleet_v1_agent_proto_rawDesc = "" +
 	"\x03fps\x18\x04 \x01(\x01R\x03fps\x12\x14\n" +
 	"\x05speed\x18\x05 \x01(\x01R\x05speed\x12\x1f\n" +
 	"\veta_seconds\x18\x06 \x01(\x01R\n" +
-	"etaSeconds\"\x9b\x01\n" +
+	"etaSeconds\x12\x1d\n" +
+	"\n" +
+	"bytes_done\x182 \x01(\x03R\tbytesDone\x12\x1f\n" +
+	"\vbytes_total\x183 \x01(\x03R\n" +
+	"bytesTotal\"\x9b\x01\n" +
 	"\x13CompleteTaskRequest\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\tR\x06taskId\x12\x1f\n" +

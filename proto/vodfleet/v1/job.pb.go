@@ -106,19 +106,23 @@ const (
 	// Remux one finished rendition (all its chunks, plus the main audio)
 	// into a progressive MP4 and/or MPEG-TS segments, without re-encoding.
 	TaskKind_TASK_KIND_MUX TaskKind = 7
+	// Push a published asset to one destination (numbered from 50 so other
+	// task kinds added meanwhile do not collide).
+	TaskKind_TASK_KIND_TRANSFER TaskKind = 50
 )
 
 // Enum value maps for TaskKind.
 var (
 	TaskKind_name = map[int32]string{
-		0: "TASK_KIND_UNSPECIFIED",
-		1: "TASK_KIND_PROBE",
-		2: "TASK_KIND_ENCODE_VIDEO",
-		3: "TASK_KIND_ENCODE_AUDIO",
-		4: "TASK_KIND_PACKAGE",
-		5: "TASK_KIND_THUMBNAILS",
-		6: "TASK_KIND_SUBTITLES",
-		7: "TASK_KIND_MUX",
+		0:  "TASK_KIND_UNSPECIFIED",
+		1:  "TASK_KIND_PROBE",
+		2:  "TASK_KIND_ENCODE_VIDEO",
+		3:  "TASK_KIND_ENCODE_AUDIO",
+		4:  "TASK_KIND_PACKAGE",
+		5:  "TASK_KIND_THUMBNAILS",
+		6:  "TASK_KIND_SUBTITLES",
+		7:  "TASK_KIND_MUX",
+		50: "TASK_KIND_TRANSFER",
 	}
 	TaskKind_value = map[string]int32{
 		"TASK_KIND_UNSPECIFIED":  0,
@@ -129,6 +133,7 @@ var (
 		"TASK_KIND_THUMBNAILS":   5,
 		"TASK_KIND_SUBTITLES":    6,
 		"TASK_KIND_MUX":          7,
+		"TASK_KIND_TRANSFER":     50,
 	}
 )
 
@@ -2254,7 +2259,13 @@ type TaskSpec struct {
 	// For PACKAGE: what to write.
 	Outputs *Outputs `protobuf:"bytes,14,opt,name=outputs,proto3" json:"outputs,omitempty"`
 	// For PACKAGE: results of the THUMBNAILS, SUBTITLES and MUX tasks.
-	Extras        []*TaskResult `protobuf:"bytes,15,rep,name=extras,proto3" json:"extras,omitempty"`
+	Extras []*TaskResult `protobuf:"bytes,15,rep,name=extras,proto3" json:"extras,omitempty"`
+	// For TRANSFER: the destination (numbered from 50 so other additions do
+	// not collide).
+	Destination *JobDestination `protobuf:"bytes,50,opt,name=destination,proto3" json:"destination,omitempty"`
+	// For TRANSFER: the asset to push (a transfer-only job pushes an asset
+	// made by another job).
+	AssetId       string `protobuf:"bytes,51,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2394,6 +2405,252 @@ func (x *TaskSpec) GetExtras() []*TaskResult {
 	return nil
 }
 
+func (x *TaskSpec) GetDestination() *JobDestination {
+	if x != nil {
+		return x.Destination
+	}
+	return nil
+}
+
+func (x *TaskSpec) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+// JobDestination is where a transfer task pushes an asset: a URL without
+// any secret (credentials come from the agents' own configuration), and
+// the catalog name it was resolved from, if any.
+type JobDestination struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Named destination (DestinationService), or empty for a URL given as is.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// s3://BUCKET/PREFIX, sftp://USER@HOST[:PORT]/DIR, ftp://[USER@]HOST[:PORT]/DIR,
+	// http(s)://HOST/DIR or file:///DIR.
+	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	// Non-secret options of a named destination, e.g. {"ftp_tls": "explicit"}.
+	Options       map[string]string `protobuf:"bytes,3,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobDestination) Reset() {
+	*x = JobDestination{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobDestination) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobDestination) ProtoMessage() {}
+
+func (x *JobDestination) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobDestination.ProtoReflect.Descriptor instead.
+func (*JobDestination) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *JobDestination) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *JobDestination) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *JobDestination) GetOptions() map[string]string {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+// TransferOutput is what a TRANSFER task sent.
+type TransferOutput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Files uploaded.
+	FilesSent int64 `protobuf:"varint,1,opt,name=files_sent,json=filesSent,proto3" json:"files_sent,omitempty"`
+	// Files the destination already had with the same size (resume).
+	FilesSkipped int64 `protobuf:"varint,2,opt,name=files_skipped,json=filesSkipped,proto3" json:"files_skipped,omitempty"`
+	// Bytes uploaded.
+	BytesSent int64 `protobuf:"varint,3,opt,name=bytes_sent,json=bytesSent,proto3" json:"bytes_sent,omitempty"`
+	// Bytes of the whole package.
+	BytesTotal    int64 `protobuf:"varint,4,opt,name=bytes_total,json=bytesTotal,proto3" json:"bytes_total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferOutput) Reset() {
+	*x = TransferOutput{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferOutput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferOutput) ProtoMessage() {}
+
+func (x *TransferOutput) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferOutput.ProtoReflect.Descriptor instead.
+func (*TransferOutput) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *TransferOutput) GetFilesSent() int64 {
+	if x != nil {
+		return x.FilesSent
+	}
+	return 0
+}
+
+func (x *TransferOutput) GetFilesSkipped() int64 {
+	if x != nil {
+		return x.FilesSkipped
+	}
+	return 0
+}
+
+func (x *TransferOutput) GetBytesSent() int64 {
+	if x != nil {
+		return x.BytesSent
+	}
+	return 0
+}
+
+func (x *TransferOutput) GetBytesTotal() int64 {
+	if x != nil {
+		return x.BytesTotal
+	}
+	return 0
+}
+
+// DestinationState is the delivery state of a job's asset at one
+// destination, derived from its transfer task.
+type DestinationState struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The destination.
+	Destination *JobDestination `protobuf:"bytes,1,opt,name=destination,proto3" json:"destination,omitempty"`
+	// "PENDING", "RUNNING", "DONE", "FAILED" or "CANCELLED".
+	State string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	// Readable reason of the last failed attempt.
+	Error string `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	// Bytes done (sent or already present) of bytes_total.
+	BytesDone int64 `protobuf:"varint,4,opt,name=bytes_done,json=bytesDone,proto3" json:"bytes_done,omitempty"`
+	// Size of the package in bytes, once known.
+	BytesTotal int64 `protobuf:"varint,5,opt,name=bytes_total,json=bytesTotal,proto3" json:"bytes_total,omitempty"`
+	// Attempts made so far.
+	Attempts      int32 `protobuf:"varint,6,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DestinationState) Reset() {
+	*x = DestinationState{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DestinationState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DestinationState) ProtoMessage() {}
+
+func (x *DestinationState) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DestinationState.ProtoReflect.Descriptor instead.
+func (*DestinationState) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *DestinationState) GetDestination() *JobDestination {
+	if x != nil {
+		return x.Destination
+	}
+	return nil
+}
+
+func (x *DestinationState) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *DestinationState) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *DestinationState) GetBytesDone() int64 {
+	if x != nil {
+		return x.BytesDone
+	}
+	return 0
+}
+
+func (x *DestinationState) GetBytesTotal() int64 {
+	if x != nil {
+		return x.BytesTotal
+	}
+	return 0
+}
+
+func (x *DestinationState) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
 // TaskResult is what a task produced.
 type TaskResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2407,6 +2664,7 @@ type TaskResult struct {
 	//	*TaskResult_Thumbnails
 	//	*TaskResult_Subtitles
 	//	*TaskResult_Mux
+	//	*TaskResult_Transfer
 	Result        isTaskResult_Result `protobuf_oneof:"result"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2414,7 +2672,7 @@ type TaskResult struct {
 
 func (x *TaskResult) Reset() {
 	*x = TaskResult{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[20]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2426,7 +2684,7 @@ func (x *TaskResult) String() string {
 func (*TaskResult) ProtoMessage() {}
 
 func (x *TaskResult) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[20]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2439,7 +2697,7 @@ func (x *TaskResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskResult.ProtoReflect.Descriptor instead.
 func (*TaskResult) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{20}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TaskResult) GetResult() isTaskResult_Result {
@@ -2503,6 +2761,15 @@ func (x *TaskResult) GetMux() *MuxOutput {
 	return nil
 }
 
+func (x *TaskResult) GetTransfer() *TransferOutput {
+	if x != nil {
+		if x, ok := x.Result.(*TaskResult_Transfer); ok {
+			return x.Transfer
+		}
+	}
+	return nil
+}
+
 type isTaskResult_Result interface {
 	isTaskResult_Result()
 }
@@ -2537,6 +2804,11 @@ type TaskResult_Mux struct {
 	Mux *MuxOutput `protobuf:"bytes,6,opt,name=mux,proto3,oneof"`
 }
 
+type TaskResult_Transfer struct {
+	// Output of a TRANSFER task.
+	Transfer *TransferOutput `protobuf:"bytes,50,opt,name=transfer,proto3,oneof"`
+}
+
 func (*TaskResult_Probe) isTaskResult_Result() {}
 
 func (*TaskResult_Track) isTaskResult_Result() {}
@@ -2548,6 +2820,8 @@ func (*TaskResult_Thumbnails) isTaskResult_Result() {}
 func (*TaskResult_Subtitles) isTaskResult_Result() {}
 
 func (*TaskResult_Mux) isTaskResult_Result() {}
+
+func (*TaskResult_Transfer) isTaskResult_Result() {}
 
 // Task is one leased unit of work of a job.
 type Task struct {
@@ -2596,13 +2870,18 @@ type Task struct {
 	// counts from here, while attempt numbers (and staging prefixes) keep
 	// growing so a retried attempt never reuses an old staging area.
 	AttemptsBeforeRetry int32 `protobuf:"varint,18,opt,name=attempts_before_retry,json=attemptsBeforeRetry,proto3" json:"attempts_before_retry,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// For TRANSFER: bytes done of the current attempt (sent or already at
+	// the destination) and the package size (numbered from 50).
+	BytesDone int64 `protobuf:"varint,50,opt,name=bytes_done,json=bytesDone,proto3" json:"bytes_done,omitempty"`
+	// For TRANSFER: the package size in bytes, once known.
+	BytesTotal    int64 `protobuf:"varint,51,opt,name=bytes_total,json=bytesTotal,proto3" json:"bytes_total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[21]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2614,7 +2893,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[21]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2627,7 +2906,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{21}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Task) GetId() string {
@@ -2770,6 +3049,20 @@ func (x *Task) GetAttemptsBeforeRetry() int32 {
 	return 0
 }
 
+func (x *Task) GetBytesDone() int64 {
+	if x != nil {
+		return x.BytesDone
+	}
+	return 0
+}
+
+func (x *Task) GetBytesTotal() int64 {
+	if x != nil {
+		return x.BytesTotal
+	}
+	return 0
+}
+
 // Job is a client's request to turn one source into a playable asset.
 type Job struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2834,13 +3127,22 @@ type Job struct {
 	Preset string `protobuf:"bytes,40,opt,name=preset,proto3" json:"preset,omitempty"`
 	// Version of that preset at submit time.
 	PresetVersion int64 `protobuf:"varint,41,opt,name=preset_version,json=presetVersion,proto3" json:"preset_version,omitempty"`
+	// Destinations the asset is pushed to once published, one TRANSFER task
+	// each (numbered from 50). URLs carry no secrets.
+	Destinations []*JobDestination `protobuf:"bytes,50,rep,name=destinations,proto3" json:"destinations,omitempty"`
+	// Per destination delivery state, filled by GetJob and WatchJob from
+	// the transfer tasks (never stored in the job record).
+	DestinationStates []*DestinationState `protobuf:"bytes,51,rep,name=destination_states,json=destinationStates,proto3" json:"destination_states,omitempty"`
+	// True for a job that only pushes an existing asset (TransferAsset):
+	// it has no probe, encode or package task and never changes the asset.
+	TransferOnly  bool `protobuf:"varint,52,opt,name=transfer_only,json=transferOnly,proto3" json:"transfer_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Job) Reset() {
 	*x = Job{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[22]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2852,7 +3154,7 @@ func (x *Job) String() string {
 func (*Job) ProtoMessage() {}
 
 func (x *Job) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[22]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2865,7 +3167,7 @@ func (x *Job) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Job.ProtoReflect.Descriptor instead.
 func (*Job) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{22}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Job) GetId() string {
@@ -3064,6 +3366,27 @@ func (x *Job) GetPresetVersion() int64 {
 	return 0
 }
 
+func (x *Job) GetDestinations() []*JobDestination {
+	if x != nil {
+		return x.Destinations
+	}
+	return nil
+}
+
+func (x *Job) GetDestinationStates() []*DestinationState {
+	if x != nil {
+		return x.DestinationStates
+	}
+	return nil
+}
+
+func (x *Job) GetTransferOnly() bool {
+	if x != nil {
+		return x.TransferOnly
+	}
+	return false
+}
+
 // WebhookDelivery is one event sent to one URL, with its retry state. It
 // is recorded in the same fenced transaction as the job state change it
 // reports, so a leader change never loses or invents one.
@@ -3106,7 +3429,7 @@ type WebhookDelivery struct {
 
 func (x *WebhookDelivery) Reset() {
 	*x = WebhookDelivery{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[23]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3118,7 +3441,7 @@ func (x *WebhookDelivery) String() string {
 func (*WebhookDelivery) ProtoMessage() {}
 
 func (x *WebhookDelivery) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[23]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3131,7 +3454,7 @@ func (x *WebhookDelivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookDelivery.ProtoReflect.Descriptor instead.
 func (*WebhookDelivery) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{23}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *WebhookDelivery) GetId() string {
@@ -3262,14 +3585,18 @@ type SubmitJobRequest struct {
 	// Stored preset to encode with (PresetService). Its ladder, encode
 	// options and segment duration are copied into the job; fields set in
 	// this request override them.
-	Preset        string `protobuf:"bytes,43,opt,name=preset,proto3" json:"preset,omitempty"`
+	Preset string `protobuf:"bytes,43,opt,name=preset,proto3" json:"preset,omitempty"`
+	// Destinations to push the asset to once published (numbered from 50):
+	// each a URL (s3, sftp, ftp, http(s), file; no passwords or queries) or
+	// the name of a stored destination (DestinationService).
+	Destinations  []string `protobuf:"bytes,50,rep,name=destinations,proto3" json:"destinations,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SubmitJobRequest) Reset() {
 	*x = SubmitJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[24]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3281,7 +3608,7 @@ func (x *SubmitJobRequest) String() string {
 func (*SubmitJobRequest) ProtoMessage() {}
 
 func (x *SubmitJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[24]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3294,7 +3621,7 @@ func (x *SubmitJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitJobRequest.ProtoReflect.Descriptor instead.
 func (*SubmitJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{24}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SubmitJobRequest) GetSource() *Source {
@@ -3381,6 +3708,114 @@ func (x *SubmitJobRequest) GetPreset() string {
 	return ""
 }
 
+func (x *SubmitJobRequest) GetDestinations() []string {
+	if x != nil {
+		return x.Destinations
+	}
+	return nil
+}
+
+// TransferAssetRequest is the body of TransferAsset.
+type TransferAssetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Asset to push; it must have a READY record.
+	AssetId string `protobuf:"bytes,1,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	// Destinations, as in SubmitJobRequest.destinations; at least one.
+	Destinations  []string `protobuf:"bytes,2,rep,name=destinations,proto3" json:"destinations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferAssetRequest) Reset() {
+	*x = TransferAssetRequest{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferAssetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferAssetRequest) ProtoMessage() {}
+
+func (x *TransferAssetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferAssetRequest.ProtoReflect.Descriptor instead.
+func (*TransferAssetRequest) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *TransferAssetRequest) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *TransferAssetRequest) GetDestinations() []string {
+	if x != nil {
+		return x.Destinations
+	}
+	return nil
+}
+
+// TransferAssetResponse is the result of TransferAsset.
+type TransferAssetResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recorded transfer-only job.
+	Job           *Job `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferAssetResponse) Reset() {
+	*x = TransferAssetResponse{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferAssetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferAssetResponse) ProtoMessage() {}
+
+func (x *TransferAssetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferAssetResponse.ProtoReflect.Descriptor instead.
+func (*TransferAssetResponse) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *TransferAssetResponse) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
 // SubmitJobResponse is the result of SubmitJob.
 type SubmitJobResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3392,7 +3827,7 @@ type SubmitJobResponse struct {
 
 func (x *SubmitJobResponse) Reset() {
 	*x = SubmitJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[25]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3404,7 +3839,7 @@ func (x *SubmitJobResponse) String() string {
 func (*SubmitJobResponse) ProtoMessage() {}
 
 func (x *SubmitJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[25]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3417,7 +3852,7 @@ func (x *SubmitJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitJobResponse.ProtoReflect.Descriptor instead.
 func (*SubmitJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{25}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SubmitJobResponse) GetJob() *Job {
@@ -3438,7 +3873,7 @@ type GetJobRequest struct {
 
 func (x *GetJobRequest) Reset() {
 	*x = GetJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3450,7 +3885,7 @@ func (x *GetJobRequest) String() string {
 func (*GetJobRequest) ProtoMessage() {}
 
 func (x *GetJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3463,7 +3898,7 @@ func (x *GetJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobRequest.ProtoReflect.Descriptor instead.
 func (*GetJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{26}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetJobRequest) GetJobId() string {
@@ -3486,7 +3921,7 @@ type GetJobResponse struct {
 
 func (x *GetJobResponse) Reset() {
 	*x = GetJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3498,7 +3933,7 @@ func (x *GetJobResponse) String() string {
 func (*GetJobResponse) ProtoMessage() {}
 
 func (x *GetJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3511,7 +3946,7 @@ func (x *GetJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobResponse.ProtoReflect.Descriptor instead.
 func (*GetJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{27}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetJobResponse) GetJob() *Job {
@@ -3541,7 +3976,7 @@ type ListJobsRequest struct {
 
 func (x *ListJobsRequest) Reset() {
 	*x = ListJobsRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3553,7 +3988,7 @@ func (x *ListJobsRequest) String() string {
 func (*ListJobsRequest) ProtoMessage() {}
 
 func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3566,7 +4001,7 @@ func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsRequest.ProtoReflect.Descriptor instead.
 func (*ListJobsRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{28}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListJobsRequest) GetState() JobState {
@@ -3594,7 +4029,7 @@ type ListJobsResponse struct {
 
 func (x *ListJobsResponse) Reset() {
 	*x = ListJobsResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3606,7 +4041,7 @@ func (x *ListJobsResponse) String() string {
 func (*ListJobsResponse) ProtoMessage() {}
 
 func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3619,7 +4054,7 @@ func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsResponse.ProtoReflect.Descriptor instead.
 func (*ListJobsResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{29}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListJobsResponse) GetJobs() []*Job {
@@ -3640,7 +4075,7 @@ type CancelJobRequest struct {
 
 func (x *CancelJobRequest) Reset() {
 	*x = CancelJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3652,7 +4087,7 @@ func (x *CancelJobRequest) String() string {
 func (*CancelJobRequest) ProtoMessage() {}
 
 func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3665,7 +4100,7 @@ func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobRequest.ProtoReflect.Descriptor instead.
 func (*CancelJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{30}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CancelJobRequest) GetJobId() string {
@@ -3686,7 +4121,7 @@ type CancelJobResponse struct {
 
 func (x *CancelJobResponse) Reset() {
 	*x = CancelJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3698,7 +4133,7 @@ func (x *CancelJobResponse) String() string {
 func (*CancelJobResponse) ProtoMessage() {}
 
 func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3711,7 +4146,7 @@ func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobResponse.ProtoReflect.Descriptor instead.
 func (*CancelJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{31}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CancelJobResponse) GetJob() *Job {
@@ -3732,7 +4167,7 @@ type RetryJobRequest struct {
 
 func (x *RetryJobRequest) Reset() {
 	*x = RetryJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3744,7 +4179,7 @@ func (x *RetryJobRequest) String() string {
 func (*RetryJobRequest) ProtoMessage() {}
 
 func (x *RetryJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3757,7 +4192,7 @@ func (x *RetryJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryJobRequest.ProtoReflect.Descriptor instead.
 func (*RetryJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{32}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RetryJobRequest) GetJobId() string {
@@ -3778,7 +4213,7 @@ type RetryJobResponse struct {
 
 func (x *RetryJobResponse) Reset() {
 	*x = RetryJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3790,7 +4225,7 @@ func (x *RetryJobResponse) String() string {
 func (*RetryJobResponse) ProtoMessage() {}
 
 func (x *RetryJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3803,7 +4238,7 @@ func (x *RetryJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryJobResponse.ProtoReflect.Descriptor instead.
 func (*RetryJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{33}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RetryJobResponse) GetJob() *Job {
@@ -3824,7 +4259,7 @@ type WatchJobRequest struct {
 
 func (x *WatchJobRequest) Reset() {
 	*x = WatchJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3836,7 +4271,7 @@ func (x *WatchJobRequest) String() string {
 func (*WatchJobRequest) ProtoMessage() {}
 
 func (x *WatchJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3849,7 +4284,7 @@ func (x *WatchJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchJobRequest.ProtoReflect.Descriptor instead.
 func (*WatchJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{34}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *WatchJobRequest) GetJobId() string {
@@ -3872,7 +4307,7 @@ type WatchJobResponse struct {
 
 func (x *WatchJobResponse) Reset() {
 	*x = WatchJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3884,7 +4319,7 @@ func (x *WatchJobResponse) String() string {
 func (*WatchJobResponse) ProtoMessage() {}
 
 func (x *WatchJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3897,7 +4332,7 @@ func (x *WatchJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchJobResponse.ProtoReflect.Descriptor instead.
 func (*WatchJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{35}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *WatchJobResponse) GetJob() *Job {
@@ -4081,7 +4516,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x03mp4\x18\x03 \x03(\tR\x03mp4\x12\x16\n" +
 	"\x06poster\x18\x04 \x01(\tR\x06poster\x12%\n" +
 	"\x0ethumbnails_vtt\x18\x05 \x01(\tR\rthumbnailsVtt\x128\n" +
-	"\tsubtitles\x18\x06 \x03(\v2\x1a.vodfleet.v1.SubtitleTrackR\tsubtitles\"\xa0\x06\n" +
+	"\tsubtitles\x18\x06 \x03(\v2\x1a.vodfleet.v1.SubtitleTrackR\tsubtitles\"\xfa\x06\n" +
 	"\bTaskSpec\x12)\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.vodfleet.v1.TaskKindR\x04kind\x12+\n" +
 	"\x06source\x18\x02 \x01(\v2\x13.vodfleet.v1.SourceR\x06source\x124\n" +
@@ -4101,10 +4536,36 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\tsubtitles\x18\f \x03(\v2\x1b.vodfleet.v1.SubtitleStreamR\tsubtitles\x12&\n" +
 	"\x03mux\x18\r \x01(\v2\x14.vodfleet.v1.MuxSpecR\x03mux\x12.\n" +
 	"\aoutputs\x18\x0e \x01(\v2\x14.vodfleet.v1.OutputsR\aoutputs\x12/\n" +
-	"\x06extras\x18\x0f \x03(\v2\x17.vodfleet.v1.TaskResultR\x06extras\x1a;\n" +
+	"\x06extras\x18\x0f \x03(\v2\x17.vodfleet.v1.TaskResultR\x06extras\x12=\n" +
+	"\vdestination\x182 \x01(\v2\x1b.vodfleet.v1.JobDestinationR\vdestination\x12\x19\n" +
+	"\basset_id\x183 \x01(\tR\aassetId\x1a;\n" +
 	"\rRequiresEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xdb\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb6\x01\n" +
+	"\x0eJobDestination\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url\x12B\n" +
+	"\aoptions\x18\x03 \x03(\v2(.vodfleet.v1.JobDestination.OptionsEntryR\aoptions\x1a:\n" +
+	"\fOptionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x94\x01\n" +
+	"\x0eTransferOutput\x12\x1d\n" +
+	"\n" +
+	"files_sent\x18\x01 \x01(\x03R\tfilesSent\x12#\n" +
+	"\rfiles_skipped\x18\x02 \x01(\x03R\ffilesSkipped\x12\x1d\n" +
+	"\n" +
+	"bytes_sent\x18\x03 \x01(\x03R\tbytesSent\x12\x1f\n" +
+	"\vbytes_total\x18\x04 \x01(\x03R\n" +
+	"bytesTotal\"\xd9\x01\n" +
+	"\x10DestinationState\x12=\n" +
+	"\vdestination\x18\x01 \x01(\v2\x1b.vodfleet.v1.JobDestinationR\vdestination\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\x12\x14\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\x12\x1d\n" +
+	"\n" +
+	"bytes_done\x18\x04 \x01(\x03R\tbytesDone\x12\x1f\n" +
+	"\vbytes_total\x18\x05 \x01(\x03R\n" +
+	"bytesTotal\x12\x1a\n" +
+	"\battempts\x18\x06 \x01(\x05R\battempts\"\x96\x03\n" +
 	"\n" +
 	"TaskResult\x120\n" +
 	"\x05probe\x18\x01 \x01(\v2\x18.vodfleet.v1.ProbeResultH\x00R\x05probe\x120\n" +
@@ -4114,8 +4575,9 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"thumbnails\x18\x04 \x01(\v2\x1c.vodfleet.v1.ThumbnailOutputH\x00R\n" +
 	"thumbnails\x12;\n" +
 	"\tsubtitles\x18\x05 \x01(\v2\x1b.vodfleet.v1.SubtitleOutputH\x00R\tsubtitles\x12*\n" +
-	"\x03mux\x18\x06 \x01(\v2\x16.vodfleet.v1.MuxOutputH\x00R\x03muxB\b\n" +
-	"\x06result\"\xc6\x05\n" +
+	"\x03mux\x18\x06 \x01(\v2\x16.vodfleet.v1.MuxOutputH\x00R\x03mux\x129\n" +
+	"\btransfer\x182 \x01(\v2\x1b.vodfleet.v1.TransferOutputH\x00R\btransferB\b\n" +
+	"\x06result\"\x86\x06\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06job_id\x18\x02 \x01(\tR\x05jobId\x12\x12\n" +
@@ -4142,7 +4604,12 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x05speed\x18\x13 \x01(\x01R\x05speed\x12\x1f\n" +
 	"\veta_seconds\x18\x14 \x01(\x01R\n" +
 	"etaSeconds\x122\n" +
-	"\x15attempts_before_retry\x18\x12 \x01(\x05R\x13attemptsBeforeRetry\"\xf7\b\n" +
+	"\x15attempts_before_retry\x18\x12 \x01(\x05R\x13attemptsBeforeRetry\x12\x1d\n" +
+	"\n" +
+	"bytes_done\x182 \x01(\x03R\tbytesDone\x12\x1f\n" +
+	"\vbytes_total\x183 \x01(\x03R\n" +
+	"bytesTotal\"\xab\n" +
+	"\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x15.vodfleet.v1.JobStateR\x05state\x12+\n" +
@@ -4176,7 +4643,10 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\fwebhook_urls\x18\x19 \x03(\tR\vwebhookUrls\x12K\n" +
 	"\x12webhook_deliveries\x18\x1a \x03(\v2\x1c.vodfleet.v1.WebhookDeliveryR\x11webhookDeliveries\x12\x16\n" +
 	"\x06preset\x18( \x01(\tR\x06preset\x12%\n" +
-	"\x0epreset_version\x18) \x01(\x03R\rpresetVersion\x1a@\n" +
+	"\x0epreset_version\x18) \x01(\x03R\rpresetVersion\x12?\n" +
+	"\fdestinations\x182 \x03(\v2\x1b.vodfleet.v1.JobDestinationR\fdestinations\x12L\n" +
+	"\x12destination_states\x183 \x03(\v2\x1d.vodfleet.v1.DestinationStateR\x11destinationStates\x12#\n" +
+	"\rtransfer_only\x184 \x01(\bR\ftransferOnly\x1a@\n" +
 	"\x12AgentSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x04\n" +
@@ -4198,7 +4668,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\n" +
 	"updated_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x18\n" +
 	"\apayload\x18\r \x01(\fR\apayload\x12\x16\n" +
-	"\x06global\x18\x0e \x01(\bR\x06global\"\x80\x05\n" +
+	"\x06global\x18\x0e \x01(\bR\x06global\"\xa4\x05\n" +
 	"\x10SubmitJobRequest\x12+\n" +
 	"\x06source\x18\x01 \x01(\v2\x13.vodfleet.v1.SourceR\x06source\x12\x16\n" +
 	"\x06ladder\x18\x02 \x01(\tR\x06ladder\x12!\n" +
@@ -4211,13 +4681,19 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x05title\x18( \x01(\tR\x05title\x12\x12\n" +
 	"\x04tags\x18) \x03(\tR\x04tags\x12;\n" +
 	"\x04meta\x18* \x03(\v2'.vodfleet.v1.SubmitJobRequest.MetaEntryR\x04meta\x12\x16\n" +
-	"\x06preset\x18+ \x01(\tR\x06preset\x1a@\n" +
+	"\x06preset\x18+ \x01(\tR\x06preset\x12\"\n" +
+	"\fdestinations\x182 \x03(\tR\fdestinations\x1a@\n" +
 	"\x12AgentSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n" +
 	"\tMetaEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"7\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"U\n" +
+	"\x14TransferAssetRequest\x12\x19\n" +
+	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\"\n" +
+	"\fdestinations\x18\x02 \x03(\tR\fdestinations\";\n" +
+	"\x15TransferAssetResponse\x12\"\n" +
+	"\x03job\x18\x01 \x01(\v2\x10.vodfleet.v1.JobR\x03job\"7\n" +
 	"\x11SubmitJobResponse\x12\"\n" +
 	"\x03job\x18\x01 \x01(\v2\x10.vodfleet.v1.JobR\x03job\"&\n" +
 	"\rGetJobRequest\x12\x15\n" +
@@ -4249,7 +4725,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n" +
 	"\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n" +
 	"\x10JOB_STATE_FAILED\x10\x04\x12\x17\n" +
-	"\x13JOB_STATE_CANCELLED\x10\x05*\xcf\x01\n" +
+	"\x13JOB_STATE_CANCELLED\x10\x05*\xe7\x01\n" +
 	"\bTaskKind\x12\x19\n" +
 	"\x15TASK_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fTASK_KIND_PROBE\x10\x01\x12\x1a\n" +
@@ -4258,7 +4734,8 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x11TASK_KIND_PACKAGE\x10\x04\x12\x18\n" +
 	"\x14TASK_KIND_THUMBNAILS\x10\x05\x12\x17\n" +
 	"\x13TASK_KIND_SUBTITLES\x10\x06\x12\x11\n" +
-	"\rTASK_KIND_MUX\x10\a*j\n" +
+	"\rTASK_KIND_MUX\x10\a\x12\x16\n" +
+	"\x12TASK_KIND_TRANSFER\x102*j\n" +
 	"\n" +
 	"VideoCodec\x12\x1b\n" +
 	"\x17VIDEO_CODEC_UNSPECIFIED\x10\x00\x12\x14\n" +
@@ -4285,7 +4762,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\"WEBHOOK_DELIVERY_STATE_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eWEBHOOK_DELIVERY_STATE_PENDING\x10\x01\x12$\n" +
 	" WEBHOOK_DELIVERY_STATE_DELIVERED\x10\x02\x12!\n" +
-	"\x1dWEBHOOK_DELIVERY_STATE_FAILED\x10\x032\xc4\x03\n" +
+	"\x1dWEBHOOK_DELIVERY_STATE_FAILED\x10\x032\x9c\x04\n" +
 	"\n" +
 	"JobService\x12J\n" +
 	"\tSubmitJob\x12\x1d.vodfleet.v1.SubmitJobRequest\x1a\x1e.vodfleet.v1.SubmitJobResponse\x12A\n" +
@@ -4293,7 +4770,8 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\bListJobs\x12\x1c.vodfleet.v1.ListJobsRequest\x1a\x1d.vodfleet.v1.ListJobsResponse\x12J\n" +
 	"\tCancelJob\x12\x1d.vodfleet.v1.CancelJobRequest\x1a\x1e.vodfleet.v1.CancelJobResponse\x12G\n" +
 	"\bRetryJob\x12\x1c.vodfleet.v1.RetryJobRequest\x1a\x1d.vodfleet.v1.RetryJobResponse\x12I\n" +
-	"\bWatchJob\x12\x1c.vodfleet.v1.WatchJobRequest\x1a\x1d.vodfleet.v1.WatchJobResponse0\x01B;Z9github.com/vodfleet/vodfleet/proto/vodfleet/v1;vodfleetv1b\x06proto3"
+	"\bWatchJob\x12\x1c.vodfleet.v1.WatchJobRequest\x1a\x1d.vodfleet.v1.WatchJobResponse0\x01\x12V\n" +
+	"\rTransferAsset\x12!.vodfleet.v1.TransferAssetRequest\x1a\".vodfleet.v1.TransferAssetResponseB;Z9github.com/vodfleet/vodfleet/proto/vodfleet/v1;vodfleetv1b\x06proto3"
 
 var (
 	file_vodfleet_v1_job_proto_rawDescOnce sync.Once
@@ -4308,7 +4786,7 @@ func file_vodfleet_v1_job_proto_rawDescGZIP() []byte {
 }
 
 var file_vodfleet_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_vodfleet_v1_job_proto_goTypes = []any{
 	(JobState)(0),                 // 0: vodfleet.v1.JobState
 	(TaskKind)(0),                 // 1: vodfleet.v1.TaskKind
@@ -4337,27 +4815,33 @@ var file_vodfleet_v1_job_proto_goTypes = []any{
 	(*MuxOutput)(nil),             // 24: vodfleet.v1.MuxOutput
 	(*PackageResult)(nil),         // 25: vodfleet.v1.PackageResult
 	(*TaskSpec)(nil),              // 26: vodfleet.v1.TaskSpec
-	(*TaskResult)(nil),            // 27: vodfleet.v1.TaskResult
-	(*Task)(nil),                  // 28: vodfleet.v1.Task
-	(*Job)(nil),                   // 29: vodfleet.v1.Job
-	(*WebhookDelivery)(nil),       // 30: vodfleet.v1.WebhookDelivery
-	(*SubmitJobRequest)(nil),      // 31: vodfleet.v1.SubmitJobRequest
-	(*SubmitJobResponse)(nil),     // 32: vodfleet.v1.SubmitJobResponse
-	(*GetJobRequest)(nil),         // 33: vodfleet.v1.GetJobRequest
-	(*GetJobResponse)(nil),        // 34: vodfleet.v1.GetJobResponse
-	(*ListJobsRequest)(nil),       // 35: vodfleet.v1.ListJobsRequest
-	(*ListJobsResponse)(nil),      // 36: vodfleet.v1.ListJobsResponse
-	(*CancelJobRequest)(nil),      // 37: vodfleet.v1.CancelJobRequest
-	(*CancelJobResponse)(nil),     // 38: vodfleet.v1.CancelJobResponse
-	(*RetryJobRequest)(nil),       // 39: vodfleet.v1.RetryJobRequest
-	(*RetryJobResponse)(nil),      // 40: vodfleet.v1.RetryJobResponse
-	(*WatchJobRequest)(nil),       // 41: vodfleet.v1.WatchJobRequest
-	(*WatchJobResponse)(nil),      // 42: vodfleet.v1.WatchJobResponse
-	nil,                           // 43: vodfleet.v1.TaskSpec.RequiresEntry
-	nil,                           // 44: vodfleet.v1.Job.AgentSelectorEntry
-	nil,                           // 45: vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
-	nil,                           // 46: vodfleet.v1.SubmitJobRequest.MetaEntry
-	(*timestamppb.Timestamp)(nil), // 47: google.protobuf.Timestamp
+	(*JobDestination)(nil),        // 27: vodfleet.v1.JobDestination
+	(*TransferOutput)(nil),        // 28: vodfleet.v1.TransferOutput
+	(*DestinationState)(nil),      // 29: vodfleet.v1.DestinationState
+	(*TaskResult)(nil),            // 30: vodfleet.v1.TaskResult
+	(*Task)(nil),                  // 31: vodfleet.v1.Task
+	(*Job)(nil),                   // 32: vodfleet.v1.Job
+	(*WebhookDelivery)(nil),       // 33: vodfleet.v1.WebhookDelivery
+	(*SubmitJobRequest)(nil),      // 34: vodfleet.v1.SubmitJobRequest
+	(*TransferAssetRequest)(nil),  // 35: vodfleet.v1.TransferAssetRequest
+	(*TransferAssetResponse)(nil), // 36: vodfleet.v1.TransferAssetResponse
+	(*SubmitJobResponse)(nil),     // 37: vodfleet.v1.SubmitJobResponse
+	(*GetJobRequest)(nil),         // 38: vodfleet.v1.GetJobRequest
+	(*GetJobResponse)(nil),        // 39: vodfleet.v1.GetJobResponse
+	(*ListJobsRequest)(nil),       // 40: vodfleet.v1.ListJobsRequest
+	(*ListJobsResponse)(nil),      // 41: vodfleet.v1.ListJobsResponse
+	(*CancelJobRequest)(nil),      // 42: vodfleet.v1.CancelJobRequest
+	(*CancelJobResponse)(nil),     // 43: vodfleet.v1.CancelJobResponse
+	(*RetryJobRequest)(nil),       // 44: vodfleet.v1.RetryJobRequest
+	(*RetryJobResponse)(nil),      // 45: vodfleet.v1.RetryJobResponse
+	(*WatchJobRequest)(nil),       // 46: vodfleet.v1.WatchJobRequest
+	(*WatchJobResponse)(nil),      // 47: vodfleet.v1.WatchJobResponse
+	nil,                           // 48: vodfleet.v1.TaskSpec.RequiresEntry
+	nil,                           // 49: vodfleet.v1.JobDestination.OptionsEntry
+	nil,                           // 50: vodfleet.v1.Job.AgentSelectorEntry
+	nil,                           // 51: vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
+	nil,                           // 52: vodfleet.v1.SubmitJobRequest.MetaEntry
+	(*timestamppb.Timestamp)(nil), // 53: google.protobuf.Timestamp
 }
 var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	2,  // 0: vodfleet.v1.Rendition.codec:type_name -> vodfleet.v1.VideoCodec
@@ -4379,70 +4863,79 @@ var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	8,  // 16: vodfleet.v1.TaskSpec.rendition:type_name -> vodfleet.v1.Rendition
 	12, // 17: vodfleet.v1.TaskSpec.audio:type_name -> vodfleet.v1.AudioSpec
 	20, // 18: vodfleet.v1.TaskSpec.tracks:type_name -> vodfleet.v1.TrackOutput
-	43, // 19: vodfleet.v1.TaskSpec.requires:type_name -> vodfleet.v1.TaskSpec.RequiresEntry
+	48, // 19: vodfleet.v1.TaskSpec.requires:type_name -> vodfleet.v1.TaskSpec.RequiresEntry
 	15, // 20: vodfleet.v1.TaskSpec.chunk:type_name -> vodfleet.v1.Chunk
 	16, // 21: vodfleet.v1.TaskSpec.thumbnails:type_name -> vodfleet.v1.ThumbnailSpec
 	14, // 22: vodfleet.v1.TaskSpec.subtitles:type_name -> vodfleet.v1.SubtitleStream
 	17, // 23: vodfleet.v1.TaskSpec.mux:type_name -> vodfleet.v1.MuxSpec
 	10, // 24: vodfleet.v1.TaskSpec.outputs:type_name -> vodfleet.v1.Outputs
-	27, // 25: vodfleet.v1.TaskSpec.extras:type_name -> vodfleet.v1.TaskResult
-	18, // 26: vodfleet.v1.TaskResult.probe:type_name -> vodfleet.v1.ProbeResult
-	20, // 27: vodfleet.v1.TaskResult.track:type_name -> vodfleet.v1.TrackOutput
-	25, // 28: vodfleet.v1.TaskResult.package:type_name -> vodfleet.v1.PackageResult
-	21, // 29: vodfleet.v1.TaskResult.thumbnails:type_name -> vodfleet.v1.ThumbnailOutput
-	23, // 30: vodfleet.v1.TaskResult.subtitles:type_name -> vodfleet.v1.SubtitleOutput
-	24, // 31: vodfleet.v1.TaskResult.mux:type_name -> vodfleet.v1.MuxOutput
-	4,  // 32: vodfleet.v1.Task.state:type_name -> vodfleet.v1.TaskState
-	26, // 33: vodfleet.v1.Task.spec:type_name -> vodfleet.v1.TaskSpec
-	47, // 34: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
-	47, // 35: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
-	27, // 36: vodfleet.v1.Task.result:type_name -> vodfleet.v1.TaskResult
-	47, // 37: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
-	0,  // 38: vodfleet.v1.Job.state:type_name -> vodfleet.v1.JobState
-	7,  // 39: vodfleet.v1.Job.source:type_name -> vodfleet.v1.Source
-	18, // 40: vodfleet.v1.Job.probe:type_name -> vodfleet.v1.ProbeResult
-	47, // 41: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	47, // 42: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
-	5,  // 43: vodfleet.v1.Job.priority:type_name -> vodfleet.v1.Priority
-	44, // 44: vodfleet.v1.Job.agent_selector:type_name -> vodfleet.v1.Job.AgentSelectorEntry
-	11, // 45: vodfleet.v1.Job.encode:type_name -> vodfleet.v1.EncodeOptions
-	30, // 46: vodfleet.v1.Job.webhook_deliveries:type_name -> vodfleet.v1.WebhookDelivery
-	0,  // 47: vodfleet.v1.WebhookDelivery.event:type_name -> vodfleet.v1.JobState
-	6,  // 48: vodfleet.v1.WebhookDelivery.state:type_name -> vodfleet.v1.WebhookDeliveryState
-	47, // 49: vodfleet.v1.WebhookDelivery.next_attempt_at:type_name -> google.protobuf.Timestamp
-	47, // 50: vodfleet.v1.WebhookDelivery.created_at:type_name -> google.protobuf.Timestamp
-	47, // 51: vodfleet.v1.WebhookDelivery.updated_at:type_name -> google.protobuf.Timestamp
-	7,  // 52: vodfleet.v1.SubmitJobRequest.source:type_name -> vodfleet.v1.Source
-	5,  // 53: vodfleet.v1.SubmitJobRequest.priority:type_name -> vodfleet.v1.Priority
-	45, // 54: vodfleet.v1.SubmitJobRequest.agent_selector:type_name -> vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
-	11, // 55: vodfleet.v1.SubmitJobRequest.encode:type_name -> vodfleet.v1.EncodeOptions
-	46, // 56: vodfleet.v1.SubmitJobRequest.meta:type_name -> vodfleet.v1.SubmitJobRequest.MetaEntry
-	29, // 57: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
-	29, // 58: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
-	28, // 59: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
-	0,  // 60: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
-	29, // 61: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
-	29, // 62: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
-	29, // 63: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
-	29, // 64: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
-	28, // 65: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
-	31, // 66: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
-	33, // 67: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
-	35, // 68: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
-	37, // 69: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
-	39, // 70: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
-	41, // 71: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
-	32, // 72: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
-	34, // 73: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
-	36, // 74: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
-	38, // 75: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
-	40, // 76: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
-	42, // 77: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
-	72, // [72:78] is the sub-list for method output_type
-	66, // [66:72] is the sub-list for method input_type
-	66, // [66:66] is the sub-list for extension type_name
-	66, // [66:66] is the sub-list for extension extendee
-	0,  // [0:66] is the sub-list for field type_name
+	30, // 25: vodfleet.v1.TaskSpec.extras:type_name -> vodfleet.v1.TaskResult
+	27, // 26: vodfleet.v1.TaskSpec.destination:type_name -> vodfleet.v1.JobDestination
+	49, // 27: vodfleet.v1.JobDestination.options:type_name -> vodfleet.v1.JobDestination.OptionsEntry
+	27, // 28: vodfleet.v1.DestinationState.destination:type_name -> vodfleet.v1.JobDestination
+	18, // 29: vodfleet.v1.TaskResult.probe:type_name -> vodfleet.v1.ProbeResult
+	20, // 30: vodfleet.v1.TaskResult.track:type_name -> vodfleet.v1.TrackOutput
+	25, // 31: vodfleet.v1.TaskResult.package:type_name -> vodfleet.v1.PackageResult
+	21, // 32: vodfleet.v1.TaskResult.thumbnails:type_name -> vodfleet.v1.ThumbnailOutput
+	23, // 33: vodfleet.v1.TaskResult.subtitles:type_name -> vodfleet.v1.SubtitleOutput
+	24, // 34: vodfleet.v1.TaskResult.mux:type_name -> vodfleet.v1.MuxOutput
+	28, // 35: vodfleet.v1.TaskResult.transfer:type_name -> vodfleet.v1.TransferOutput
+	4,  // 36: vodfleet.v1.Task.state:type_name -> vodfleet.v1.TaskState
+	26, // 37: vodfleet.v1.Task.spec:type_name -> vodfleet.v1.TaskSpec
+	53, // 38: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
+	53, // 39: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
+	30, // 40: vodfleet.v1.Task.result:type_name -> vodfleet.v1.TaskResult
+	53, // 41: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
+	0,  // 42: vodfleet.v1.Job.state:type_name -> vodfleet.v1.JobState
+	7,  // 43: vodfleet.v1.Job.source:type_name -> vodfleet.v1.Source
+	18, // 44: vodfleet.v1.Job.probe:type_name -> vodfleet.v1.ProbeResult
+	53, // 45: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	53, // 46: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
+	5,  // 47: vodfleet.v1.Job.priority:type_name -> vodfleet.v1.Priority
+	50, // 48: vodfleet.v1.Job.agent_selector:type_name -> vodfleet.v1.Job.AgentSelectorEntry
+	11, // 49: vodfleet.v1.Job.encode:type_name -> vodfleet.v1.EncodeOptions
+	33, // 50: vodfleet.v1.Job.webhook_deliveries:type_name -> vodfleet.v1.WebhookDelivery
+	27, // 51: vodfleet.v1.Job.destinations:type_name -> vodfleet.v1.JobDestination
+	29, // 52: vodfleet.v1.Job.destination_states:type_name -> vodfleet.v1.DestinationState
+	0,  // 53: vodfleet.v1.WebhookDelivery.event:type_name -> vodfleet.v1.JobState
+	6,  // 54: vodfleet.v1.WebhookDelivery.state:type_name -> vodfleet.v1.WebhookDeliveryState
+	53, // 55: vodfleet.v1.WebhookDelivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	53, // 56: vodfleet.v1.WebhookDelivery.created_at:type_name -> google.protobuf.Timestamp
+	53, // 57: vodfleet.v1.WebhookDelivery.updated_at:type_name -> google.protobuf.Timestamp
+	7,  // 58: vodfleet.v1.SubmitJobRequest.source:type_name -> vodfleet.v1.Source
+	5,  // 59: vodfleet.v1.SubmitJobRequest.priority:type_name -> vodfleet.v1.Priority
+	51, // 60: vodfleet.v1.SubmitJobRequest.agent_selector:type_name -> vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
+	11, // 61: vodfleet.v1.SubmitJobRequest.encode:type_name -> vodfleet.v1.EncodeOptions
+	52, // 62: vodfleet.v1.SubmitJobRequest.meta:type_name -> vodfleet.v1.SubmitJobRequest.MetaEntry
+	32, // 63: vodfleet.v1.TransferAssetResponse.job:type_name -> vodfleet.v1.Job
+	32, // 64: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
+	32, // 65: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
+	31, // 66: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
+	0,  // 67: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
+	32, // 68: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
+	32, // 69: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
+	32, // 70: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
+	32, // 71: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
+	31, // 72: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
+	34, // 73: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
+	38, // 74: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
+	40, // 75: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
+	42, // 76: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
+	44, // 77: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
+	46, // 78: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
+	35, // 79: vodfleet.v1.JobService.TransferAsset:input_type -> vodfleet.v1.TransferAssetRequest
+	37, // 80: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
+	39, // 81: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
+	41, // 82: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
+	43, // 83: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
+	45, // 84: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
+	47, // 85: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
+	36, // 86: vodfleet.v1.JobService.TransferAsset:output_type -> vodfleet.v1.TransferAssetResponse
+	80, // [80:87] is the sub-list for method output_type
+	73, // [73:80] is the sub-list for method input_type
+	73, // [73:73] is the sub-list for extension type_name
+	73, // [73:73] is the sub-list for extension extendee
+	0,  // [0:73] is the sub-list for field type_name
 }
 
 func init() { file_vodfleet_v1_job_proto_init() }
@@ -4455,13 +4948,14 @@ func file_vodfleet_v1_job_proto_init() {
 		(*Source_Url)(nil),
 	}
 	file_vodfleet_v1_job_proto_msgTypes[3].OneofWrappers = []any{}
-	file_vodfleet_v1_job_proto_msgTypes[20].OneofWrappers = []any{
+	file_vodfleet_v1_job_proto_msgTypes[23].OneofWrappers = []any{
 		(*TaskResult_Probe)(nil),
 		(*TaskResult_Track)(nil),
 		(*TaskResult_Package)(nil),
 		(*TaskResult_Thumbnails)(nil),
 		(*TaskResult_Subtitles)(nil),
 		(*TaskResult_Mux)(nil),
+		(*TaskResult_Transfer)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4469,7 +4963,7 @@ func file_vodfleet_v1_job_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vodfleet_v1_job_proto_rawDesc), len(file_vodfleet_v1_job_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   40,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

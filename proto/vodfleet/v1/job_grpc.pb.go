@@ -19,12 +19,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	JobService_SubmitJob_FullMethodName = "/vodfleet.v1.JobService/SubmitJob"
-	JobService_GetJob_FullMethodName    = "/vodfleet.v1.JobService/GetJob"
-	JobService_ListJobs_FullMethodName  = "/vodfleet.v1.JobService/ListJobs"
-	JobService_CancelJob_FullMethodName = "/vodfleet.v1.JobService/CancelJob"
-	JobService_RetryJob_FullMethodName  = "/vodfleet.v1.JobService/RetryJob"
-	JobService_WatchJob_FullMethodName  = "/vodfleet.v1.JobService/WatchJob"
+	JobService_SubmitJob_FullMethodName     = "/vodfleet.v1.JobService/SubmitJob"
+	JobService_GetJob_FullMethodName        = "/vodfleet.v1.JobService/GetJob"
+	JobService_ListJobs_FullMethodName      = "/vodfleet.v1.JobService/ListJobs"
+	JobService_CancelJob_FullMethodName     = "/vodfleet.v1.JobService/CancelJob"
+	JobService_RetryJob_FullMethodName      = "/vodfleet.v1.JobService/RetryJob"
+	JobService_WatchJob_FullMethodName      = "/vodfleet.v1.JobService/WatchJob"
+	JobService_TransferAsset_FullMethodName = "/vodfleet.v1.JobService/TransferAsset"
 )
 
 // JobServiceClient is the client API for JobService service.
@@ -48,6 +49,10 @@ type JobServiceClient interface {
 	// WatchJob streams the job each time it changes, until it reaches a
 	// terminal state (the last message carries it) or the client goes away.
 	WatchJob(ctx context.Context, in *WatchJobRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchJobResponse], error)
+	// TransferAsset pushes an existing asset to destinations again, as a transfer-only job
+	// of one TRANSFER task per destination; files already there with the
+	// same size are not sent again.
+	TransferAsset(ctx context.Context, in *TransferAssetRequest, opts ...grpc.CallOption) (*TransferAssetResponse, error)
 }
 
 type jobServiceClient struct {
@@ -127,6 +132,16 @@ func (c *jobServiceClient) WatchJob(ctx context.Context, in *WatchJobRequest, op
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type JobService_WatchJobClient = grpc.ServerStreamingClient[WatchJobResponse]
 
+func (c *jobServiceClient) TransferAsset(ctx context.Context, in *TransferAssetRequest, opts ...grpc.CallOption) (*TransferAssetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TransferAssetResponse)
+	err := c.cc.Invoke(ctx, JobService_TransferAsset_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // JobServiceServer is the server API for JobService service.
 // All implementations must embed UnimplementedJobServiceServer
 // for forward compatibility.
@@ -148,6 +163,10 @@ type JobServiceServer interface {
 	// WatchJob streams the job each time it changes, until it reaches a
 	// terminal state (the last message carries it) or the client goes away.
 	WatchJob(*WatchJobRequest, grpc.ServerStreamingServer[WatchJobResponse]) error
+	// TransferAsset pushes an existing asset to destinations again, as a transfer-only job
+	// of one TRANSFER task per destination; files already there with the
+	// same size are not sent again.
+	TransferAsset(context.Context, *TransferAssetRequest) (*TransferAssetResponse, error)
 	mustEmbedUnimplementedJobServiceServer()
 }
 
@@ -175,6 +194,9 @@ func (UnimplementedJobServiceServer) RetryJob(context.Context, *RetryJobRequest)
 }
 func (UnimplementedJobServiceServer) WatchJob(*WatchJobRequest, grpc.ServerStreamingServer[WatchJobResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchJob not implemented")
+}
+func (UnimplementedJobServiceServer) TransferAsset(context.Context, *TransferAssetRequest) (*TransferAssetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TransferAsset not implemented")
 }
 func (UnimplementedJobServiceServer) mustEmbedUnimplementedJobServiceServer() {}
 func (UnimplementedJobServiceServer) testEmbeddedByValue()                    {}
@@ -298,6 +320,24 @@ func _JobService_WatchJob_Handler(srv interface{}, stream grpc.ServerStream) err
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type JobService_WatchJobServer = grpc.ServerStreamingServer[WatchJobResponse]
 
+func _JobService_TransferAsset_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TransferAssetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(JobServiceServer).TransferAsset(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: JobService_TransferAsset_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(JobServiceServer).TransferAsset(ctx, req.(*TransferAssetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // JobService_ServiceDesc is the grpc.ServiceDesc for JobService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -324,6 +364,10 @@ var JobService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RetryJob",
 			Handler:    _JobService_RetryJob_Handler,
+		},
+		{
+			MethodName: "TransferAsset",
+			Handler:    _JobService_TransferAsset_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
