@@ -52,6 +52,7 @@ func runDev(args []string, _ io.Writer) error {
 	devCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may reach, e.g. 10.1.0.0/16")
 	limitFlags(fs, &d.Coordinator)
 	devHooks := webhookFlags(fs, &d.Coordinator.Webhooks)
+	sourceCredentialFlags(fs, &d.Agent)
 	fs.DurationVar(&d.Agent.TaskTimeout, "task-timeout", 0, "time limit of one task attempt (0: max(10m, 20 x source duration))")
 	fs.BoolVar(&d.Insecure, "insecure", false, "plaintext gRPC without authentication instead of mTLS with a throwaway CA")
 	fs.BoolVar(&d.OriginTLS, "http-tls", false, "serve the storage HTTP origin over TLS with client certificates (the edge presents its own)")
@@ -172,6 +173,7 @@ func runAgent(args []string, _ io.Writer) error {
 	agentCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks URL sources may connect to, e.g. 10.1.0.0/16")
 	fs.Int64Var(&cfg.MaxSourceBytes, "max-source-bytes", 0, "stop source downloads past this many bytes (0: no limit)")
 	fs.DurationVar(&cfg.TaskTimeout, "task-timeout", 0, "time limit of one task attempt (0: max(10m, 20 x source duration))")
+	sourceCredentialFlags(fs, &cfg)
 	metricsListen := fs.String("metrics-listen", "", "address serving Prometheus metrics at /metrics, e.g. 127.0.0.1:7092 (empty: off)")
 	var sf secFlags
 	sf.register(fs, secClient)
