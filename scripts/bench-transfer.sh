@@ -18,5 +18,5 @@ if ! command -v rclone >/dev/null; then
 		exit 1
 	fi
 fi
-rclone version | head -1
+rclone version | sed -n 1p
 exec "$GO" run ./internal/bench/transfer "$@"
