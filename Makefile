@@ -4,7 +4,7 @@ TOOLS     := $(GO) tool -modfile=tools/go.mod
 BIN       := bin/vodfleet
 DATA      ?= .vodfleet
 
-.PHONY: bench-dispatch bench-failover bench-edge bench-encode bench-catalog
+.PHONY: bench-dispatch bench-failover bench-edge bench-encode bench-catalog bench-transfer
 .PHONY: all build run stop test test-short proto proto-check lint vet fmt-check check ffmpeg node chromium web transfer-deps clean
 
 all: build
@@ -96,6 +96,10 @@ bench-edge: build
 # 100,000 asset records in an embedded etcd; pages by tag, field, text.
 bench-catalog:
 	$(GO) run ./internal/bench/catalog
+
+# The same ~200 MB package to S3 (versitygw) and SFTP (sshd): vodfleet vs rclone.
+bench-transfer: transfer-deps
+	scripts/bench-transfer.sh
 
 bench-encode: ffmpeg build
 	scripts/bench-encode.sh $(BIN)

@@ -66,6 +66,16 @@ type Config struct {
 	// many bytes with a permanent "source too large" failure; 0 means no
 	// limit. It bounds the disk and bandwidth one job can take.
 	MaxSourceBytes int64
+	// SFTPKeyFile is the private key sftp:// sources log in with, and
+	// SFTPKnownHostsFile the known_hosts file their host keys must match.
+	// Secrets stay on the agent: job records carry only the user name.
+	SFTPKeyFile, SFTPKnownHostsFile string
+	// FTPCredentialsFile and HTTPCredentialsFile are netrc-style files
+	// ("machine HOST[:PORT] login USER password SECRET") for ftp:// and
+	// http(s):// sources; empty means anonymous. s3:// sources use the
+	// standard AWS chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+	// AWS_REGION, AWS_ENDPOINT_URL) of the agent's environment.
+	FTPCredentialsFile, HTTPCredentialsFile string
 	// TaskTimeout bounds one task attempt, download included; when it
 	// passes, ffmpeg's whole process group is killed and the task fails
 	// permanently with "task timed out after ...". 0 derives it per task:

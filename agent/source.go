@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/vodfleet/vodfleet/internal/transfer"
 	"github.com/vodfleet/vodfleet/internal/urlpolicy"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
@@ -31,7 +31,11 @@ type sourceCache struct {
 	dir    string
 	log    hclog.Logger
 	policy urlpolicy.Policy
-	client *http.Client
+	// topts are the transfer options of URL sources without policy and
+	// per-scheme credentials (see transferOptions); tests shorten the
+	// retry sleeps.
+	topts               transfer.Options
+	ftpCreds, httpCreds string
 	// idle is downloadIdleTimeout; tests shorten it.
 	idle time.Duration
 
@@ -47,12 +51,16 @@ func newSourceCache(cfg Config, log hclog.Logger) *sourceCache {
 		dir:    filepath.Join(cfg.WorkDir, "sources"),
 		log:    log,
 		policy: p,
-		// No overall timeout: sources can be large. The transport bounds
-		// connecting and the headers; the body is bounded by the task
-		// context and downloadIdleTimeout.
-		client: p.HTTPClient(0),
-		idle:   downloadIdleTimeout,
-		locks:  map[string]*sync.Mutex{},
+		topts: transfer.Options{
+			SSHKeyFile:     cfg.SFTPKeyFile,
+			KnownHostsFile: cfg.SFTPKnownHostsFile,
+			Retries:        sourceRetries,
+			Logger:         log.Named("fetch"),
+		},
+		ftpCreds:  cfg.FTPCredentialsFile,
+		httpCreds: cfg.HTTPCredentialsFile,
+		idle:      downloadIdleTimeout,
+		locks:     map[string]*sync.Mutex{},
 	}
 }
 
@@ -90,9 +98,9 @@ func cached(local string) bool {
 	return true
 }
 
-// download fetches a URL source unless it is already here (see
-// sourceDownload). A partial download left by an earlier attempt is
-// resumed.
+// download fetches a URL source (any of SourceSchemes) unless it is
+// already here (see fetchURL). A partial download left by an earlier
+// attempt on this agent is resumed.
 func (c *sourceCache) download(ctx context.Context, raw string) (string, error) {
 	u, err := c.policy.CheckURL(raw)
 	if err != nil {
@@ -110,8 +118,7 @@ func (c *sourceCache) download(ctx context.Context, raw string) (string, error) 
 	if err := os.MkdirAll(filepath.Dir(local), 0o755); err != nil {
 		return "", fmt.Errorf("source dir: %w", err)
 	}
-	d := &sourceDownload{client: c.client, policy: c.policy, url: u, local: local, log: c.log.With("source", redactURL(u)), idle: c.idle}
-	if err := d.run(ctx); err != nil {
+	if err := c.fetchURL(ctx, u, local); err != nil {
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("download source: %w", context.Cause(ctx))
 		}

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/vodfleet/vodfleet/internal/ffmpeg"
+	"github.com/vodfleet/vodfleet/internal/transfer"
 	"github.com/vodfleet/vodfleet/internal/urlpolicy"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
@@ -31,6 +32,7 @@ func testCache(t *testing.T, cfg Config) *sourceCache {
 	cfg.WorkDir = t.TempDir()
 	c := newSourceCache(cfg, hclog.NewNullLogger())
 	c.idle = 300 * time.Millisecond
+	c.topts.Sleep = func(context.Context, time.Duration) error { return nil }
 	return c
 }
 
@@ -56,11 +58,15 @@ type interrupting struct {
 }
 
 func (s *interrupting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	modified := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	if r.Method == http.MethodHead {
+		http.ServeContent(w, r, "source.mp4", modified, bytes.NewReader(s.data))
+		return
+	}
 	s.mu.Lock()
 	first := len(s.ranges) == 0
 	s.ranges = append(s.ranges, r.Header.Get("Range"))
 	s.mu.Unlock()
-	modified := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	if !first {
 		http.ServeContent(w, r, "source.mp4", modified, bytes.NewReader(s.data))
 		return
@@ -122,12 +128,12 @@ func TestDownloadResumeChangedSource(t *testing.T) {
 	defer web.Close()
 	c := testCache(t, Config{AllowPrivateSources: true})
 	u := web.URL + "/a.mp4"
-	d := &sourceDownload{local: c.dir + "/" + cacheKey("url:"+u) + "/source"}
+	part := c.dir + "/" + cacheKey("url:"+u) + "/source" + transfer.PartSuffix
 	if err := os.MkdirAll(c.dir+"/"+cacheKey("url:"+u), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_ = os.WriteFile(d.partName(), []byte("stale bytes of an older version"), 0o644)
-	_ = os.WriteFile(d.validatorName(), []byte(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).Format(http.TimeFormat)), 0o644)
+	_ = os.WriteFile(part, []byte("stale bytes of an older version"), 0o644)
+	_ = os.WriteFile(part+".version", []byte(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).Format(http.TimeFormat)), 0o644)
 	local, _, err := c.input(context.Background(), nil, urlSource(u))
 	if err != nil {
 		t.Fatal(err)
@@ -151,6 +157,13 @@ func TestDownloadErrors(t *testing.T) {
 				_, _ = w.Write(big[i : i+10<<10])
 				w.(http.Flusher).Flush() // no Content-Length
 			}
+		case "/private.mp4":
+			if u, p, ok := r.BasicAuth(); !ok || u != "agent" || p != "s3cret" {
+				http.Error(w, "who are you", http.StatusUnauthorized)
+				return
+			}
+			w.Header().Set("Content-Length", strconv.Itoa(len(big)/4))
+			_, _ = w.Write(big[:len(big)/4])
 		case "/busy.mp4":
 			http.Error(w, "busy", http.StatusServiceUnavailable)
 		case "/redirect.mp4":
@@ -173,13 +186,16 @@ func TestDownloadErrors(t *testing.T) {
 		sentinel  error
 	}{
 		{"declared too large", limited, web.URL + "/big.mp4", "source too large: 204800 bytes, limit 102400", true, urlpolicy.ErrTooLarge},
-		{"streamed too large", limited, web.URL + "/chunked.mp4", "source too large: more than 102400 bytes", true, urlpolicy.ErrTooLarge},
+		{"size unknown", limited, web.URL + "/chunked.mp4", "server did not announce a size", false, errSourceUnreachable},
 		{"loopback refused", strict, web.URL + "/big.mp4", "source url refused", true, urlpolicy.ErrForbiddenAddress},
 		{"redirect to metadata", Config{AllowedSourceCIDRs: []string{"127.0.0.0/8"}}, web.URL + "/redirect.mp4", "source url refused", true, urlpolicy.ErrForbiddenAddress},
-		{"not found", limited, web.URL + "/gone.mp4", "source unavailable: HTTP 404 Not Found", true, errSourceUnavailable},
-		{"busy", limited, web.URL + "/busy.mp4", "source unavailable: HTTP 503 Service Unavailable", false, errSourceUnavailable},
-		{"connection refused", limited, "http://" + closed + "/a.mp4", "source unreachable: dial tcp " + closed, false, errSourceUnreachable},
-		{"scheme", limited, "ftp://example.com/a.mp4", "source url refused", true, urlpolicy.ErrScheme},
+		{"not found", limited, web.URL + "/gone.mp4", "source unavailable: not found: /gone.mp4 on 127.0.0.1", true, errSourceUnavailable},
+		{"busy", limited, web.URL + "/busy.mp4", "unexpected status 503 Service Unavailable", false, errSourceUnreachable},
+		{"no credentials", limited, web.URL + "/private.mp4", "source login failed: authentication failed: 127.0.0.1", false, errSourceAuth},
+		{"wrong credentials", withCreds(t, limited, "agent", "wrong"), web.URL + "/private.mp4", "refused the credentials (401 Unauthorized)", false, errSourceAuth},
+		{"connection refused", limited, "http://" + closed + "/a.mp4", "source unreachable: HEAD " + closed + ": dial tcp " + closed, false, errSourceUnreachable},
+		{"scheme", limited, "gopher://example.com/a.mp4", "source url refused", true, urlpolicy.ErrScheme},
+		{"query on sftp", limited, "sftp://u@example.com/a.mp4?x=1", "source url refused", true, transfer.ErrInvalidURL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,6 +215,26 @@ func TestDownloadErrors(t *testing.T) {
 	if _, hit := hits.Load("/big.mp4"); !hit {
 		t.Error("no test reached the server")
 	}
+	// The right credentials, from the agent's own file, download it.
+	c := testCache(t, withCreds(t, limited, "agent", "s3cret"))
+	local, _, err := c.input(context.Background(), nil, urlSource(web.URL+"/private.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(local); !bytes.Equal(got, big[:len(big)/4]) {
+		t.Errorf("downloaded %d bytes, want %d", len(got), len(big)/4)
+	}
+}
+
+// withCreds returns cfg with an HTTP credentials file for 127.0.0.1.
+func withCreds(t *testing.T, cfg Config, login, password string) Config {
+	t.Helper()
+	f := t.TempDir() + "/netrc"
+	if err := os.WriteFile(f, []byte("machine 127.0.0.1 login "+login+" password "+password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.HTTPCredentialsFile = f
+	return cfg
 }
 
 // closedPort returns a loopback address nothing listens on.

@@ -3,9 +3,9 @@ package agent
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 
+	"github.com/vodfleet/vodfleet/internal/transfer"
 	"github.com/vodfleet/vodfleet/internal/urlpolicy"
 )
 
@@ -20,16 +20,24 @@ var (
 	// errSourceRefused: the URL or an address it leads to is outside the
 	// source policy. Permanent.
 	errSourceRefused = errors.New("source url refused")
-	// errDownloadInterrupted: the body stopped early; the next try resumes.
-	errDownloadInterrupted = errors.New("source download interrupted")
-	// errDownloadStalled: no body bytes for downloadIdleTimeout.
-	errDownloadStalled = errors.New("source download stalled")
+	// errSourceAuth: the server refused this agent's credentials or its
+	// SSH host key is not trusted here. Retried: credentials are per
+	// agent, another agent may hold the right ones; the job's attempt
+	// limit bounds the retries.
+	errSourceAuth = errors.New("source login failed")
+	// errSourceConfig: this agent lacks the configuration the scheme
+	// needs (e.g. no known_hosts file for sftp). Retried elsewhere.
+	errSourceConfig = errors.New("source not configured on this agent")
 )
 
-// sourcePolicy is the URL policy downloads run under: http(s) only,
+// SourceSchemes are the URL schemes a source may use.
+var SourceSchemes = []string{"http", "https", "s3", "sftp", "ftp"}
+
+// sourcePolicy is the URL policy downloads run under: SourceSchemes,
 // non-public addresses only as configured, at most MaxSourceBytes.
 func (c Config) sourcePolicy() urlpolicy.Policy {
 	p := urlpolicy.Default()
+	p.Schemes = append([]string(nil), SourceSchemes...)
 	p.AllowPrivate = c.AllowPrivateSources
 	p.AllowedCIDRs = c.AllowedSourceCIDRs
 	p.MaxBytes = c.MaxSourceBytes
@@ -48,45 +56,33 @@ func (p permanentError) Unwrap() []error { return []error{p.err, errPermanent} }
 // permanent wraps err as a permanentError.
 func permanent(err error) error { return permanentError{err} }
 
-// httpStatusError is a response status the download cannot use.
-type httpStatusError struct {
-	code   int
-	status string // "404 Not Found"
-}
-
-func (e *httpStatusError) Error() string { return "HTTP " + e.status }
-
-// retryableStatus reports whether a status may go away on its own.
-func retryableStatus(code int) bool {
-	return code == http.StatusRequestTimeout || code == http.StatusTooEarly ||
-		code == http.StatusTooManyRequests || code >= 500
-}
-
 // classifyDownload turns a download failure into the error the task fails
-// with: a readable reason first ("source unreachable: dial tcp ...:
-// connection refused"), permanent when retrying cannot help (policy
-// refusals, too large, 4xx statuses). The URL itself is never part of the
-// message: it may carry a signed query.
+// with: a readable reason first ("source login failed: 127.0.0.1:2222
+// refused the credentials"), permanent when retrying cannot help (policy
+// refusals, too large, not found, an unusable URL). Messages never carry
+// the URL's secrets: transfer and urlpolicy errors name hosts and paths
+// only.
 func classifyDownload(err error) error {
 	inner := err
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		inner = ue.Err // url.Error quotes the whole URL
 	}
-	var se *httpStatusError
 	switch {
 	case errors.Is(err, urlpolicy.ErrTooLarge):
 		return permanent(inner)
 	case errors.Is(err, urlpolicy.ErrForbiddenAddress), errors.Is(err, urlpolicy.ErrScheme),
-		errors.Is(err, urlpolicy.ErrInvalidURL), errors.Is(err, urlpolicy.ErrTooManyRedirects):
+		errors.Is(err, urlpolicy.ErrInvalidURL), errors.Is(err, urlpolicy.ErrTooManyRedirects),
+		errors.Is(err, transfer.ErrInvalidURL):
 		return permanent(fmt.Errorf("%w: %w", errSourceRefused, inner))
-	case errors.As(err, &se):
-		if retryableStatus(se.code) {
-			return fmt.Errorf("%w: %w", errSourceUnavailable, se)
-		}
-		return permanent(fmt.Errorf("%w: %w", errSourceUnavailable, se))
-	case errors.Is(err, errDownloadInterrupted), errors.Is(err, errDownloadStalled):
-		return inner
+	case errors.Is(err, transfer.ErrNotFound):
+		return permanent(fmt.Errorf("%w: %w", errSourceUnavailable, inner))
+	case errors.Is(err, transfer.ErrAuth), errors.Is(err, transfer.ErrHostKey):
+		return fmt.Errorf("%w: %w", errSourceAuth, inner)
+	case errors.Is(err, transfer.ErrConfig):
+		return fmt.Errorf("%w: %w", errSourceConfig, inner)
+	case errors.Is(err, transfer.ErrMismatch):
+		return fmt.Errorf("%w: %w", errSourceUnavailable, inner)
 	default:
 		return fmt.Errorf("%w: %w", errSourceUnreachable, inner)
 	}

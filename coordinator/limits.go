@@ -22,10 +22,16 @@ var (
 	ErrSourceResolution = errors.New("source resolution too high")
 )
 
+// SourceSchemes are the URL schemes a submitted source may use; agents
+// fetch each with internal/transfer.
+var SourceSchemes = []string{"http", "https", "s3", "sftp", "ftp"}
+
 // SourcePolicy returns the URL policy submitted source URLs are checked
-// against: http(s) only, non-public addresses only when allowed.
+// against: SourceSchemes, non-public addresses only when allowed, no
+// passwords in URLs (secrets live in the agents' configuration).
 func (c Config) SourcePolicy() urlpolicy.Policy {
 	p := urlpolicy.Default()
+	p.Schemes = append([]string(nil), SourceSchemes...)
 	p.AllowPrivate = c.AllowPrivateSources
 	p.AllowedCIDRs = c.AllowedSourceCIDRs
 	p.MaxBytes = c.MaxSourceBytes

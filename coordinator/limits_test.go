@@ -99,7 +99,9 @@ func TestValidateSubmitChecksSourcePolicy(t *testing.T) {
 	strict := DefaultConfig().SourcePolicy()
 	for _, u := range []string{
 		"http://127.0.0.1:8000/a.mp4", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/a.mp4",
-		"http://[::1]/a.mp4", "http://localhost/a.mp4", "ftp://cdn.example.com/a.mp4", "file:///etc/passwd",
+		"http://[::1]/a.mp4", "http://localhost/a.mp4", "gopher://cdn.example.com/a.mp4", "file:///etc/passwd",
+		"sftp://user:secret@media.example.com/a.mp4", "ftp://user:secret@media.example.com/a.mp4",
+		"sftp://127.0.0.1:2222/a.mp4", "s3://10.0.0.1/a.mp4",
 		"http://user:secret@cdn.example.com/a.mp4", "http://2130706433/a.mp4",
 	} {
 		err := validateSubmit(req(u), strict)
@@ -110,10 +112,15 @@ func TestValidateSubmitChecksSourcePolicy(t *testing.T) {
 			t.Errorf("%s: error leaks credentials: %v", u, err)
 		}
 	}
-	if err := validateSubmit(req("https://cdn.example.com/a.mp4?sig=x"), strict); err != nil {
-		t.Errorf("public url refused: %v", err)
+	for _, u := range []string{"https://cdn.example.com/a.mp4?sig=x", "s3://media-bucket/in/a.mp4",
+		"sftp://ingest@media.example.com:2222/in/a.mp4", "ftp://ingest@media.example.com/a.mp4"} {
+		if err := validateSubmit(req(u), strict); err != nil {
+			t.Errorf("public url %s refused: %v", u, err)
+		}
 	}
-	if err := validateSubmit(req("http://127.0.0.1:8000/a.mp4"), Config{AllowPrivateSources: true}.SourcePolicy()); err != nil {
-		t.Errorf("loopback refused although allowed: %v", err)
+	for _, u := range []string{"http://127.0.0.1:8000/a.mp4", "sftp://me@127.0.0.1:2222/a.mp4"} {
+		if err := validateSubmit(req(u), Config{AllowPrivateSources: true}.SourcePolicy()); err != nil {
+			t.Errorf("loopback %s refused although allowed: %v", u, err)
+		}
 	}
 }

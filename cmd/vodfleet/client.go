@@ -196,14 +196,12 @@ func runSubmit(args []string, stdout io.Writer) error {
 	return nil
 }
 
-// sourceOf turns the SOURCE argument into a job source. A local file must
+// sourceOf turns the SOURCE argument into a job source: a URL (http(s),
+// s3, sftp, ftp; see urlSourceOf) as it is, or a local file, which must
 // exist and be a regular file; it is uploaded to sources/ID/NAME.
 func sourceOf(arg string) (*v1.Source, string, error) {
-	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
-		return &v1.Source{Location: &v1.Source_Url{Url: arg}, DisplayName: arg}, "", nil
-	}
-	if strings.Contains(arg, "://") {
-		return nil, "", fmt.Errorf("source %q: only local files and http(s) URLs are supported", arg)
+	if src, isURL, err := urlSourceOf(arg); isURL {
+		return src, "", err
 	}
 	st, err := os.Stat(arg)
 	if err != nil {

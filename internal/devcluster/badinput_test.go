@@ -256,7 +256,7 @@ func TestBadInputFailsClearly(t *testing.T) {
 				t.Fatal(err)
 			}
 			end := expectFailed(t, ctx, jobs, job, false,
-				"probe failed after 2 attempts: source unreachable: dial tcp "+addr, "connection refused")
+				"probe failed after 2 attempts: source unreachable: HEAD "+addr+": dial tcp "+addr, "connection refused")
 			if a := end.GetTasks()[0].GetAttempt(); a != 2 {
 				t.Errorf("unreachable source tried %d times, want 2", a)
 			}

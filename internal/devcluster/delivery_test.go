@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +18,7 @@ import (
 
 	"github.com/vodfleet/vodfleet/agent"
 	"github.com/vodfleet/vodfleet/internal/testmedia"
-	"github.com/vodfleet/vodfleet/internal/transfer/transfertest"
+	"github.com/vodfleet/vodfleet/internal/transfer/desttest"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
 )
@@ -34,9 +33,9 @@ func TestDeliveryToDestinations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("delivery test encodes video; skipped with -short")
 	}
-	web := transfertest.StartNginx(t)
-	sshd := transfertest.StartSSHD(t)
-	s3 := transfertest.StartVersity(t) // the agents' AWS_* environment points at it
+	web := desttest.StartNginx(t)
+	sshd := desttest.StartSSHD(t)
+	s3 := desttest.StartVersity(t) // the agents' AWS_* environment points at it
 	dir := t.TempDir()
 	creds := filepath.Join(dir, "netrc")
 	// The agents' credentials file: the right login for the server by
@@ -204,24 +203,6 @@ func TestDeliveryToDestinations(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log sink safe for concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // countFiles counts the regular files under root.
 func countFiles(t *testing.T, root string) int {
 	t.Helper()
@@ -248,7 +229,7 @@ func TestDeliveryRetriesUntilServerUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("delivery test encodes video; skipped with -short")
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(transfertest.FreePort(t))
+	addr := "127.0.0.1:" + strconv.Itoa(desttest.FreePort(t))
 	dir := t.TempDir()
 	creds := filepath.Join(dir, "netrc")
 	if err := os.WriteFile(creds, []byte("machine "+addr+" login pusher password right-http-secret\n"), 0o600); err != nil {
@@ -300,7 +281,7 @@ func TestDeliveryRetriesUntilServerUp(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	web := transfertest.StartNginxAt(t, addr)
+	web := desttest.StartNginxAt(t, addr)
 	end := waitJob(t, ctx, jobs, id)
 	if end.GetJob().GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
 		t.Fatalf("job ended %s: %s", end.GetJob().GetState(), end.GetJob().GetError())
@@ -327,7 +308,7 @@ func TestInterruptedDeliveryResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("delivery test encodes video; skipped with -short")
 	}
-	web := transfertest.StartNginx(t)
+	web := desttest.StartNginx(t)
 	dir := t.TempDir()
 	creds := filepath.Join(dir, "netrc")
 	if err := os.WriteFile(creds, []byte("machine "+web.Addr+" login "+web.User+" password "+web.Password+"\n"), 0o600); err != nil {

@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vodfleet/vodfleet/internal/transfer/transfertest"
 )
 
 // nginxServer runs nginx with its dav module (PUT, MKCOL) and basic auth
@@ -22,57 +22,8 @@ type nginxServer struct {
 }
 
 func startNginx(t *testing.T) *nginxServer {
-	bin := needBinary(t, "nginx")
-	dir := t.TempDir()
-	s := &nginxServer{
-		addr:      fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		www:       filepath.Join(dir, "www"),
-		accessLog: filepath.Join(dir, "access.log"),
-		htpasswd:  filepath.Join(dir, "htpasswd"),
-	}
-	for _, d := range []string{s.www, filepath.Join(dir, "tmp")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(s.htpasswd, []byte("pusher:{PLAIN}right-http-secret\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tmp := filepath.Join(dir, "tmp")
-	conf := fmt.Sprintf(`daemon off;
-master_process off;
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log;
-events { worker_connections 64; }
-http {
-	client_body_temp_path %[2]s/body;
-	proxy_temp_path %[2]s/proxy;
-	fastcgi_temp_path %[2]s/fastcgi;
-	uwsgi_temp_path %[2]s/uwsgi;
-	scgi_temp_path %[2]s/scgi;
-	log_format xfer '$request_method $uri $status "$http_range" $body_bytes_sent';
-	access_log %[3]s xfer;
-	server {
-		listen %[4]s;
-		root %[5]s;
-		location / {
-			dav_methods PUT MKCOL;
-			dav_access user:rw group:r all:r;
-			client_max_body_size 0;
-			auth_basic "vodfleet";
-			auth_basic_user_file %[6]s;
-		}
-	}
-}
-`, dir, tmp, s.accessLog, s.addr, s.www, s.htpasswd)
-	confPath := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", confPath)
-	startServer(t, cmd, filepath.Join(dir, "nginx.out"), s.addr)
-	return s
+	n := transfertest.StartNginx(t)
+	return &nginxServer{addr: n.Addr, www: n.WWW, accessLog: n.AccessLog, htpasswd: n.Htpasswd}
 }
 
 // logLines returns the access log's lines split into fields:

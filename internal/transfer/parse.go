@@ -15,7 +15,7 @@ import (
 // Connections are made lazily or here, depending on the protocol;
 // callers Close the result.
 func ParseDestination(raw string, opts Options) (Destination, error) {
-	u, err := parseURL(raw)
+	u, err := parseURL(raw, false)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,9 @@ func ParseSource(raw string, opts Options) (Source, error) {
 	if _, err := opts.Policy.CheckURL(raw); err != nil {
 		return nil, err
 	}
-	u, err := parseURL(raw)
+	// HTTP sources may carry a query (signed URLs); it is part of the
+	// request but never of logs or errors (see redact).
+	u, err := parseURL(raw, true)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +75,8 @@ func ParseSource(raw string, opts Options) (Source, error) {
 }
 
 // parseURL parses raw and applies the rules every transfer URL shares.
-func parseURL(raw string) (*url.URL, error) {
+// httpQuery allows a query on http(s) URLs.
+func parseURL(raw string, httpQuery bool) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		// *url.Error quotes the URL, which might hold a password.
@@ -87,7 +90,8 @@ func parseURL(raw string) (*url.URL, error) {
 	if _, has := u.User.Password(); has {
 		return nil, fmt.Errorf("%w: passwords are not allowed in urls; use the credentials file", ErrInvalidURL)
 	}
-	if u.Fragment != "" || u.RawQuery != "" {
+	queryOK := httpQuery && (u.Scheme == "http" || u.Scheme == "https")
+	if u.Fragment != "" || (u.RawQuery != "" && !queryOK) {
 		return nil, fmt.Errorf("%w: query and fragment are not allowed", ErrInvalidURL)
 	}
 	if u.Scheme != "file" && u.Host == "" {
@@ -97,11 +101,15 @@ func parseURL(raw string) (*url.URL, error) {
 }
 
 // redact returns u as a string without user information beyond the user
-// name, for errors and logs.
+// name and without its query (which may be a signature), for errors and
+// logs.
 func redact(u *url.URL) string {
 	c := *u
 	if c.User != nil {
 		c.User = url.User(c.User.Username())
+	}
+	if c.RawQuery != "" {
+		c.RawQuery = "REDACTED"
 	}
 	return c.String()
 }
@@ -122,7 +130,7 @@ func joinRel(base, rel string) (string, error) {
 // fragment. Coordinators call it at submit; errors wrap ErrInvalidURL and
 // never quote the URL.
 func CheckDestinationURL(raw string) error {
-	u, err := parseURL(raw)
+	u, err := parseURL(raw, false)
 	if err != nil {
 		return err
 	}

@@ -2,9 +2,7 @@ package transfer
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -13,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/vodfleet/vodfleet/internal/transfer/transfertest"
 )
 
 // versityServer runs versitygw, an S3 gateway, over a POSIX directory on
@@ -28,37 +28,14 @@ var (
 	contentRange = regexp.MustCompile(`Content-Range\s*:\s*bytes (\d+)-(\d+)/\d+`)
 )
 
-const s3Access, s3Secret = "VODFLEETTESTKEY", "right-s3-secret-key"
+const s3Access, s3Secret = transfertest.S3Access, transfertest.S3Secret
 
 func startVersity(t *testing.T) *versityServer {
-	bin := needBinary(t, "versitygw")
-	dir := t.TempDir()
-	s := &versityServer{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), root: filepath.Join(dir, "root"), accessLog: filepath.Join(dir, "access.log"), debugLog: filepath.Join(dir, "versitygw.log")}
-	if err := os.MkdirAll(filepath.Join(s.root, "bkt"), 0o755); err != nil {
-		t.Fatal(err)
+	v := transfertest.StartVersity(t)
+	for k, val := range v.Env(s3Secret) {
+		t.Setenv(k, val)
 	}
-	cmd := exec.Command(bin, "--port", s.addr, "--access", s3Access, "--secret", s3Secret,
-		"--access-log", s.accessLog, "--log-level", "debug", "posix", s.root)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
-	startServer(t, cmd, s.debugLog, s.addr)
-	// The SDK reads the standard AWS chain: point all of it at this
-	// server, whatever the machine's environment says.
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           s3Access,
-		"AWS_SECRET_ACCESS_KEY":       s3Secret,
-		"AWS_SESSION_TOKEN":           "",
-		"AWS_REGION":                  "us-east-1",
-		"AWS_ENDPOINT_URL":            "http://" + s.addr,
-		"AWS_ENDPOINT_URL_S3":         "",
-		"AWS_CA_BUNDLE":               "",
-		"AWS_PROFILE":                 "",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "no-config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "no-credentials"),
-		"AWS_EC2_METADATA_DISABLED":   "true",
-	} {
-		t.Setenv(k, v)
-	}
-	return s
+	return &versityServer{addr: v.Addr, root: v.Root, accessLog: v.AccessLog, debugLog: v.DebugLog}
 }
 
 // logLines returns (operation, key, status, bytes sent) per request;

@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/vodfleet/vodfleet/internal/transfer/transfertest"
 	"github.com/vodfleet/vodfleet/internal/urlpolicy"
 )
 
@@ -31,95 +29,18 @@ func loopbackOpts() Options {
 	}
 }
 
-// needBinary returns the path of a server binary or fails the test.
+// needBinary, freePort and startServer are the shared helpers of
+// transfertest.
 func needBinary(t *testing.T, names ...string) string {
 	t.Helper()
-	for _, n := range names {
-		if filepath.IsAbs(n) && fileExists(n) {
-			return n
-		}
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-		for _, dir := range binDirs() {
-			if p := filepath.Join(dir, n); fileExists(p) {
-				return p
-			}
-		}
-	}
-	t.Fatalf("%s not installed: run `make transfer-deps` (as root) first", names[0])
-	return ""
+	return transfertest.NeedBinary(t, names...)
 }
 
-// binDirs are where servers may be outside PATH: sbin for the Debian
-// packages, the Go bin directory for versitygw.
-func binDirs() []string {
-	dirs := []string{"/usr/sbin", "/sbin"}
-	if gobin := os.Getenv("GOBIN"); gobin != "" {
-		dirs = append(dirs, gobin)
-	}
-	for _, p := range filepath.SplitList(os.Getenv("GOPATH")) {
-		dirs = append(dirs, filepath.Join(p, "bin"))
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, filepath.Join(home, "go", "bin"))
-	}
-	return dirs
-}
+func freePort(t *testing.T) int { t.Helper(); return transfertest.FreePort(t) }
 
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startServer runs cmd in its own process group with output in logPath,
-// waits until addr accepts connections, and kills the group at cleanup.
 func startServer(t *testing.T, cmd *exec.Cmd, logPath, addr string) {
 	t.Helper()
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-		logf.Close()
-	})
-	for i := 0; ; i++ {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case <-exited:
-			out, _ := os.ReadFile(logPath)
-			t.Fatalf("%s exited early:\n%s", cmd.Path, out)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if i > 400 {
-			out, _ := os.ReadFile(logPath)
-			t.Fatalf("%s did not listen on %s:\n%s", cmd.Path, addr, out)
-		}
-	}
+	transfertest.StartServer(t, cmd, logPath, addr)
 }
 
 // testPackage is an HLS-like package on disk: segments in two rendition
@@ -243,4 +164,9 @@ func writeBig(t *testing.T, path string, n int) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

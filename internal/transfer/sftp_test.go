@@ -1,14 +1,8 @@
 package transfer
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -17,6 +11,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/vodfleet/vodfleet/internal/transfer/transfertest"
 )
 
 // sshdServer runs OpenSSH's sshd on a loopback port with a throwaway
@@ -29,76 +25,13 @@ type sshdServer struct {
 	user                    string
 }
 
-// writeKey generates an ed25519 key, writes the private half to path in
-// OpenSSH format and returns the public half.
-func writeKey(t *testing.T, path string) ssh.PublicKey {
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sp, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sp
+func startSSHD(t *testing.T) *sshdServer {
+	d := transfertest.StartSSHD(t)
+	return &sshdServer{addr: d.Addr, dir: d.Dir, log: d.Log, sftpLog: d.SFTPLog, hostPub: d.HostPub,
+		userKey: d.UserKey, knownHosts: d.KnownHosts, user: d.User}
 }
 
-func startSSHD(t *testing.T) *sshdServer {
-	bin := needBinary(t, "sshd")
-	sftpServer := needBinary(t, "/usr/lib/openssh/sftp-server", "/usr/libexec/sftp-server")
-	u, err := user.Current()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	s := &sshdServer{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), dir: dir, log: filepath.Join(dir, "sshd.log"), sftpLog: filepath.Join(dir, "sftp.log"), user: u.Username}
-	s.hostPub = writeKey(t, filepath.Join(dir, "host_key"))
-	s.userKey = filepath.Join(dir, "user_key")
-	userPub := writeKey(t, s.userKey)
-	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), ssh.MarshalAuthorizedKey(userPub), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s.knownHosts = filepath.Join(dir, "known_hosts")
-	line := knownhosts.Line([]string{knownhosts.Normalize(s.addr)}, s.hostPub)
-	if err := os.WriteFile(s.knownHosts, []byte(line+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	host, port := splitAddr(t, s.addr)
-	conf := fmt.Sprintf(`Port %s
-ListenAddress %s
-HostKey %s/host_key
-PidFile %s/sshd.pid
-AuthorizedKeysFile %s/authorized_keys
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-PermitRootLogin prohibit-password
-Subsystem sftp %s -e -l DEBUG1 2>>%s
-LogLevel INFO
-`, port, host, dir, dir, dir, sftpServer, s.sftpLog)
-	confPath := filepath.Join(dir, "sshd_config")
-	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if os.Geteuid() == 0 {
-		// sshd refuses to start as root without its privilege separation
-		// directory, which the Debian package creates only at boot.
-		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	startServer(t, exec.Command(bin, "-D", "-e", "-f", confPath), s.log, s.addr)
-	return s
-}
+func writeKey(t *testing.T, path string) ssh.PublicKey { return transfertest.WriteKey(t, path) }
 
 func splitAddr(t *testing.T, addr string) (string, string) {
 	i := strings.LastIndex(addr, ":")

@@ -1,9 +1,9 @@
-// Package transfertest starts real destination servers on loopback for
+// Package desttest starts real destination servers on loopback for
 // tests outside internal/transfer: nginx with its WebDAV module (PUT,
 // MKCOL, basic auth) and OpenSSH's sshd with a throwaway host key and user
 // key. The Makefile's transfer-deps target installs them; a missing one
 // fails the test with that hint rather than skipping it.
-package transfertest
+package desttest
 
 import (
 	"crypto/ed25519"
