@@ -18,7 +18,7 @@ import (
 
 	"github.com/vodfleet/vodfleet/agent"
 	"github.com/vodfleet/vodfleet/internal/testmedia"
-	"github.com/vodfleet/vodfleet/internal/transfer/desttest"
+	"github.com/vodfleet/vodfleet/internal/transfer/transfertest"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
 )
@@ -33,17 +33,20 @@ func TestDeliveryToDestinations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("delivery test encodes video; skipped with -short")
 	}
-	web := desttest.StartNginx(t)
-	sshd := desttest.StartSSHD(t)
-	s3 := desttest.StartVersity(t) // the agents' AWS_* environment points at it
+	web := transfertest.StartNginx(t)
+	sshd := transfertest.StartSSHD(t)
+	s3 := transfertest.StartVersity(t)
+	for k, v := range s3.Env(transfertest.S3Secret) { // the agents' AWS_* environment
+		t.Setenv(k, v)
+	}
 	dir := t.TempDir()
 	creds := filepath.Join(dir, "netrc")
 	// The agents' credentials file: the right login for the server by
 	// address, and a wrong password for it by the name the failing
 	// destination uses.
 	_, port, _ := net.SplitHostPort(web.Addr)
-	netrc := "machine " + web.Addr + " login " + web.User + " password " + web.Password + "\n" +
-		"machine localhost:" + port + " login " + web.User + " password wrong-secret\n"
+	netrc := "machine " + web.Addr + " login " + transfertest.HTTPUser + " password " + transfertest.HTTPSecret + "\n" +
+		"machine localhost:" + port + " login " + transfertest.HTTPUser + " password wrong-secret\n"
 	if err := os.WriteFile(creds, []byte(netrc), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +91,7 @@ func TestDeliveryToDestinations(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, err := jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}},
-		Destinations: []string{good, "backup", refused, "s3://" + s3.Bucket + "/vod/clip"}})
+		Destinations: []string{good, "backup", refused, "s3://" + transfertest.S3Bucket + "/vod/clip"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,19 +123,11 @@ func TestDeliveryToDestinations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, root := range []string{filepath.Join(web.WWW, "pkg"), sftpDir, filepath.Join(s3.Root, s3.Bucket, "vod", "clip")} {
+	for _, root := range []string{filepath.Join(web.WWW, "pkg"), sftpDir, filepath.Join(s3.Root, transfertest.S3Bucket, "vod", "clip")} {
 		if n := countFiles(t, root); n != len(objs) {
 			t.Errorf("%s holds %d files, the asset %d", root, n, len(objs))
 		}
-		_, durs := streamDurations(t, filepath.Join(root, "master.m3u8"))
-		if len(durs) != 2 {
-			t.Fatalf("%s plays %d streams, want video and audio", root, len(durs))
-		}
-		for i, d := range durs {
-			if math.Abs(d-srcDur[i]) > 0.2 {
-				t.Errorf("%s stream %d plays %.3f s, source %.3f s", root, i, d, srcDur[i])
-			}
-		}
+		checkPlaysInFull(t, root, srcDur)
 	}
 	if _, err := os.Stat(filepath.Join(web.WWW, "refused")); err == nil {
 		t.Error("the refused destination received files")
@@ -140,7 +135,7 @@ func TestDeliveryToDestinations(t *testing.T) {
 	// Secrets stay in the agents' credentials file: not in the logs, not
 	// in etcd (its WAL and database are under the data dir), not anywhere
 	// else the cluster writes.
-	for _, secret := range []string{"wrong-secret", web.Password, s3.Secret} {
+	for _, secret := range []string{"wrong-secret", transfertest.HTTPSecret, transfertest.S3Secret} {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("secret %q appears in the logs", secret)
 		}
@@ -203,6 +198,21 @@ func TestDeliveryToDestinations(t *testing.T) {
 	}
 }
 
+// checkPlaysInFull asserts that the package delivered to root plays
+// video and audio, each within 0.2 s of the source's durations.
+func checkPlaysInFull(t *testing.T, root string, srcDur []float64) {
+	t.Helper()
+	_, durs := streamDurations(t, filepath.Join(root, "master.m3u8"))
+	if len(durs) != 2 {
+		t.Fatalf("%s plays %d streams, want video and audio", root, len(durs))
+	}
+	for i, d := range durs {
+		if math.Abs(d-srcDur[i]) > 0.2 {
+			t.Errorf("%s stream %d plays %.3f s, source %.3f s", root, i, d, srcDur[i])
+		}
+	}
+}
+
 // countFiles counts the regular files under root.
 func countFiles(t *testing.T, root string) int {
 	t.Helper()
@@ -229,10 +239,10 @@ func TestDeliveryRetriesUntilServerUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("delivery test encodes video; skipped with -short")
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(desttest.FreePort(t))
+	addr := "127.0.0.1:" + strconv.Itoa(transfertest.FreePort(t))
 	dir := t.TempDir()
 	creds := filepath.Join(dir, "netrc")
-	if err := os.WriteFile(creds, []byte("machine "+addr+" login pusher password right-http-secret\n"), 0o600); err != nil {
+	if err := os.WriteFile(creds, []byte("machine "+addr+" login "+transfertest.HTTPUser+" password "+transfertest.HTTPSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := LoopbackConfig(t.TempDir())
@@ -281,7 +291,7 @@ func TestDeliveryRetriesUntilServerUp(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	web := desttest.StartNginxAt(t, addr)
+	web := transfertest.StartNginxAt(t, addr)
 	end := waitJob(t, ctx, jobs, id)
 	if end.GetJob().GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
 		t.Fatalf("job ended %s: %s", end.GetJob().GetState(), end.GetJob().GetError())
@@ -308,10 +318,10 @@ func TestInterruptedDeliveryResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("delivery test encodes video; skipped with -short")
 	}
-	web := desttest.StartNginx(t)
+	web := transfertest.StartNginx(t)
 	dir := t.TempDir()
 	creds := filepath.Join(dir, "netrc")
-	if err := os.WriteFile(creds, []byte("machine "+web.Addr+" login "+web.User+" password "+web.Password+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(creds, []byte("machine "+web.Addr+" login "+transfertest.HTTPUser+" password "+transfertest.HTTPSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// A plain file where the video rendition's directory must go: every

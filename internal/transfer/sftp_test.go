@@ -33,11 +33,6 @@ func startSSHD(t *testing.T) *sshdServer {
 
 func writeKey(t *testing.T, path string) ssh.PublicKey { return transfertest.WriteKey(t, path) }
 
-func splitAddr(t *testing.T, addr string) (string, string) {
-	i := strings.LastIndex(addr, ":")
-	return addr[:i], addr[i+1:]
-}
-
 func (s *sshdServer) opts() Options {
 	o := loopbackOpts()
 	o.SSHKeyFile = s.userKey

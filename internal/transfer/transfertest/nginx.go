@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // HTTP basic-auth login nginx accepts.
@@ -21,13 +22,20 @@ type Nginx struct {
 	Addr, WWW, AccessLog, Htpasswd string
 }
 
-// StartNginx starts nginx; it stops at cleanup.
+// StartNginx starts nginx on a free loopback port; it stops at cleanup.
 func StartNginx(t T) *Nginx {
+	t.Helper()
+	return StartNginxAt(t, fmt.Sprintf("127.0.0.1:%d", FreePort(t)))
+}
+
+// StartNginxAt starts nginx on addr, so a test can point a client at a
+// server that is down and start it later; it stops at cleanup.
+func StartNginxAt(t T, addr string) *Nginx {
 	t.Helper()
 	bin := NeedBinary(t, "nginx")
 	dir := t.TempDir()
 	s := &Nginx{
-		Addr:      fmt.Sprintf("127.0.0.1:%d", FreePort(t)),
+		Addr:      addr,
 		WWW:       filepath.Join(dir, "www"),
 		AccessLog: filepath.Join(dir, "access.log"),
 		Htpasswd:  filepath.Join(dir, "htpasswd"),
@@ -75,4 +83,33 @@ http {
 	cmd := exec.Command(bin, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", confPath)
 	StartServer(t, cmd, filepath.Join(dir, "nginx.out"), s.Addr)
 	return s
+}
+
+// Puts counts the successful PUTs of paths under prefix in the access
+// log: how many uploads a push made, to prove a resume sent nothing twice.
+func (s *Nginx) Puts(t T, prefix string) int {
+	t.Helper()
+	n := 0
+	for _, c := range s.PutCounts(t, prefix) {
+		n += c
+	}
+	return n
+}
+
+// PutCounts returns how many successful PUTs each path under prefix got.
+func (s *Nginx) PutCounts(t T, prefix string) map[string]int {
+	t.Helper()
+	b, err := os.ReadFile(s.AccessLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, l := range strings.Split(string(b), "\n") {
+		// METHOD URI STATUS "RANGE" BYTES
+		f := strings.Fields(l)
+		if len(f) == 5 && f[0] == "PUT" && strings.HasPrefix(f[1], prefix) && strings.HasPrefix(f[2], "2") {
+			out[f[1]]++
+		}
+	}
+	return out
 }

@@ -7,10 +7,11 @@ import (
 	"path/filepath"
 )
 
-// S3 credentials of the test gateway.
+// S3 credentials of the test gateway, and the one bucket it starts with.
 const (
 	S3Access = "VODFLEETTESTKEY"
 	S3Secret = "right-s3-secret-key"
+	S3Bucket = "bkt"
 )
 
 // Versity is versitygw, an S3 gateway, serving a POSIX directory on a
@@ -22,7 +23,7 @@ type Versity struct {
 	dir                             string
 }
 
-// StartVersity starts versitygw with the bucket "bkt" and S3Access /
+// StartVersity starts versitygw with the bucket S3Bucket and S3Access /
 // S3Secret as its root credentials. Point the AWS SDK at it with Env.
 func StartVersity(t T) *Versity {
 	t.Helper()
@@ -30,7 +31,7 @@ func StartVersity(t T) *Versity {
 	dir := t.TempDir()
 	s := &Versity{Addr: fmt.Sprintf("127.0.0.1:%d", FreePort(t)), Root: filepath.Join(dir, "root"),
 		AccessLog: filepath.Join(dir, "access.log"), DebugLog: filepath.Join(dir, "versitygw.log"), dir: dir}
-	if err := os.MkdirAll(filepath.Join(s.Root, "bkt"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(s.Root, S3Bucket), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "--port", s.Addr, "--access", S3Access, "--secret", S3Secret,
