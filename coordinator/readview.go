@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/vodfleet/vodfleet/coordinator/catalog"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
@@ -114,3 +115,7 @@ func (l *leader) agentStatuses() []AgentStatus {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
+
+// Catalog returns the catalog store (asset records), which the dashboard
+// reads for its catalog view.
+func (c *Coordinator) Catalog() *catalog.Store { return c.catalog }

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/vodfleet/vodfleet/edge"
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
 )
 
@@ -66,9 +67,11 @@ type assetOut struct {
 	Node      string    `json:"node"`
 }
 
-func runAssets(args []string, stdout io.Writer) error {
+// runStorageAssets is `vodfleet assets --on-storage`: what every storage
+// node in --storage holds.
+func runStorageAssets(args []string, stdout io.Writer) error {
 	var sf storageFlags
-	fs := flag.NewFlagSet("assets", flag.ContinueOnError)
+	fs := flag.NewFlagSet("assets --on-storage", flag.ContinueOnError)
 	sf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -103,19 +106,25 @@ func runAssets(args []string, stdout io.Writer) error {
 	return tw.Flush()
 }
 
+// runDelete removes an asset's files from every storage node in --storage
+// and then its catalog record from the coordinator. Either may be missing
+// (an asset made before the catalog, a record whose job never published);
+// only an asset found nowhere is an error.
 func runDelete(args []string, stdout io.Writer) error {
 	var sf storageFlags
 	fs := flag.NewFlagSet("delete", flag.ContinueOnError)
 	sf.register(fs)
+	coord := fs.String("coordinator", "127.0.0.1:7000", "coordinator gRPC address (the catalog record is deleted there)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return errors.New("usage: vodfleet delete [--storage ADDR|id=ADDR,...] ASSET")
+		return errors.New("usage: vodfleet delete [--storage ADDR|id=ADDR,...] [--coordinator ADDR] ASSET")
 	}
+	id := fs.Arg(0)
 	found := false
 	err := sf.eachNode(func(ctx context.Context, node storage.Node, st *storage.Client) error {
-		n, err := st.DeleteAsset(ctx, fs.Arg(0))
+		n, err := st.DeleteAsset(ctx, id)
 		switch {
 		case status.Code(err) == codes.NotFound:
 			return nil // another node may hold it
@@ -123,16 +132,39 @@ func runDelete(args []string, stdout io.Writer) error {
 			return fmt.Errorf("node %s (%s): %w", node.ID, node.Address, err)
 		}
 		found = true
-		fmt.Fprintf(stdout, "deleted asset %s (%d objects)%s\n", fs.Arg(0), n, nodeSuffix(node))
+		fmt.Fprintf(stdout, "deleted asset %s (%d objects)%s\n", id, n, nodeSuffix(node))
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("delete: %w", err)
 	}
-	if !found {
-		return fmt.Errorf("delete: asset %s: not found on any storage node", fs.Arg(0))
+	recorded, err := deleteRecord(*coord, id, &sf)
+	if err != nil {
+		return fmt.Errorf("delete: catalog record of %s: %w", id, err)
+	}
+	if recorded {
+		fmt.Fprintf(stdout, "deleted catalog record %s\n", id)
+	}
+	if !found && !recorded {
+		return fmt.Errorf("delete: asset %s: not found on any storage node nor in the catalog", id)
 	}
 	return nil
+}
+
+// deleteRecord deletes an asset's catalog record; false when there is none.
+func deleteRecord(addr, id string, sf *storageFlags) (bool, error) {
+	conn, err := sf.sec.dial(addr)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), sf.timeout)
+	defer cancel()
+	_, err = v1.NewCatalogServiceClient(conn).DeleteAsset(ctx, &v1.CatalogServiceDeleteAssetRequest{AssetId: id})
+	if status.Code(err) == codes.NotFound {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // nodeSuffix names a node in output when it has an id.

@@ -16,9 +16,10 @@ import (
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
-// Catalog client commands: `asset show|set`, `catalog` (the filtered,
-// paged listing of asset records; `assets` stays the listing of what a
-// storage node holds), `preset ...` and `dest ...`.
+// Catalog client commands: `asset show|set`, `assets` (the filtered,
+// paged listing of asset records; `catalog` is its alias and `assets
+// --on-storage` the listing of what the storage nodes hold), `preset ...`
+// and `dest ...`.
 
 // stringList is a repeatable string flag.
 type stringList []string
@@ -198,10 +199,50 @@ func printAsset(w io.Writer, a *v1.Asset) {
 	tw.Flush()
 }
 
+// runAssets is `vodfleet assets`: the catalog listing, or with
+// --on-storage the listing of what the storage nodes hold.
+func runAssets(args []string, stdout io.Writer) error {
+	if rest, ok := takeOnStorage(args); ok {
+		return runStorageAssets(rest, stdout)
+	}
+	return runCatalogList("assets", args, stdout)
+}
+
+// runCatalog is `vodfleet catalog`, the alias of the catalog listing.
 func runCatalog(args []string, stdout io.Writer) error {
+	return runCatalogList("catalog", args, stdout)
+}
+
+// takeOnStorage removes --on-storage from args (before any "--") and says
+// whether it was given and true. args is returned as is when it is absent
+// (the config layer compares its flag-set request by identity).
+func takeOnStorage(args []string) ([]string, bool) {
+	idx, on := -1, false
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "on-storage" {
+			continue
+		}
+		idx, on = i, !hasVal || val == "true" || val == "1"
+	}
+	if idx < 0 {
+		return args, false
+	}
+	return append(append([]string(nil), args[:idx]...), args[idx+1:]...), on
+}
+
+// runCatalogList searches the asset records (CatalogService.SearchAssets).
+func runCatalogList(name string, args []string, stdout io.Writer) error {
 	var cf clientFlags
-	fs := flag.NewFlagSet("catalog", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	cf.register(fs)
+	var onStorage *bool
+	if name == "assets" {
+		onStorage = fs.Bool("on-storage", false, "list what the storage nodes hold (asset, objects, bytes, node) instead of the catalog; takes --storage, --json, --timeout")
+	}
 	var tags stringList
 	var meta labelFlag
 	fs.Var(&tags, "tag", "only assets with this tag (repeatable: all of them)")
@@ -213,8 +254,12 @@ func runCatalog(args []string, stdout io.Writer) error {
 	if err := parseSub(fs, args); err != nil {
 		return err
 	}
+	if onStorage != nil && *onStorage {
+		// Set by the environment or a config file rather than the command line.
+		return runStorageAssets(args, stdout)
+	}
 	if fs.NArg() != 0 {
-		return errors.New("usage: vodfleet catalog [--tag T]... [--meta K=V]... [--state S] [--search TEXT] [--limit N] [--page-token TOKEN] [--json]")
+		return fmt.Errorf("usage: vodfleet %s [--tag T]... [--meta K=V]... [--state S] [--search TEXT] [--limit N] [--page-token TOKEN] [--json]", name)
 	}
 	req := &v1.SearchAssetsRequest{Tags: tags, Meta: meta.m, Search: *search, Limit: int32(*limit), PageToken: *token}
 	if *state != "" {

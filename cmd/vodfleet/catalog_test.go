@@ -81,17 +81,25 @@ func TestCatalogCLI(t *testing.T) {
 		t.Fatalf("after set: %v", a)
 	}
 	fails("meta", "asset", "set", j.JobID, "--meta", "Bad Key=x")
-	if out := must("catalog", "--tag", "other", "--state", "ready"); !strings.Contains(out, j.JobID) {
+	if out := must("assets", "--tag", "other", "--state", "ready"); !strings.Contains(out, j.JobID) || !strings.Contains(out, "Renamed clip") {
+		t.Fatalf("assets --tag other: %s", out)
+	}
+	if out := must("assets", "--tag", "cli"); strings.Contains(out, j.JobID) {
+		t.Fatalf("assets --tag cli still lists the asset: %s", out)
+	}
+	if out := must("assets", "--meta", "lang=en"); strings.Contains(out, j.JobID) {
+		t.Fatalf("assets --meta lang=en lists the asset whose field was removed: %s", out)
+	}
+	// catalog is the alias of the same listing.
+	if out := must("catalog", "--tag", "other"); !strings.Contains(out, j.JobID) {
 		t.Fatalf("catalog --tag other: %s", out)
 	}
-	if out := must("catalog", "--tag", "cli"); strings.Contains(out, j.JobID) {
-		t.Fatalf("catalog --tag cli still lists the asset: %s", out)
-	}
 	resp := &v1.SearchAssetsResponse{}
-	if err := protojson.Unmarshal([]byte(must("catalog", "--search", "renamed", "--json")), resp); err != nil ||
+	if err := protojson.Unmarshal([]byte(must("assets", "--search", "renamed", "--json")), resp); err != nil ||
 		len(resp.GetAssets()) != 1 || resp.GetAssets()[0].GetId() != j.JobID {
 		t.Fatalf("catalog --search: %v %v", resp, err)
 	}
+	fails("--state", "assets", "--state", "bogus")
 	fails("--state", "catalog", "--state", "bogus")
 
 	must("dest", "add", "cdn", "s3://bucket/vod", "--option", "region=eu")

@@ -103,7 +103,7 @@ func TestCLI(t *testing.T) {
 
 		// Operators see the asset, can sign URLs for it and delete it.
 		var out2, errb bytes.Buffer
-		if code := run(append([]string{"assets", "--json", "--storage", c.Storage.GRPCAddr}, secArgs(c)...), &out2, &errb); code != 0 {
+		if code := run(append([]string{"assets", "--on-storage", "--json", "--storage", c.Storage.GRPCAddr}, secArgs(c)...), &out2, &errb); code != 0 {
 			t.Fatalf("assets exit %d: %s", code, errb.String())
 		}
 		var assets []assetOut
@@ -130,8 +130,22 @@ func TestCLI(t *testing.T) {
 			t.Fatal("signed token verifies for another asset")
 		}
 		out2.Reset()
-		if code := run(append([]string{"delete", "--storage", c.Storage.GRPCAddr}, append(secArgs(c), j.JobID)...), &out2, &errb); code != 0 {
+		if code := run(append([]string{"delete", "--storage", c.Storage.GRPCAddr, "--coordinator", c.Coordinator.Addr}, append(secArgs(c), j.JobID)...), &out2, &errb); code != 0 {
 			t.Fatalf("delete exit %d: %s", code, errb.String())
+		}
+		if !strings.Contains(out2.String(), "deleted catalog record "+j.JobID) {
+			t.Fatalf("delete output: %s", out2.String())
+		}
+		// The record is gone too: show is NotFound, the listing omits it,
+		// and deleting again finds the asset nowhere.
+		if code, out, stderr := cli(t, c, "asset", "show", j.JobID); code == 0 || !strings.Contains(stderr, "not found") {
+			t.Fatalf("asset show after delete: exit %d %s%s", code, out, stderr)
+		}
+		if code, out, _ := cli(t, c, "assets"); code != 0 || strings.Contains(out, j.JobID) {
+			t.Fatalf("assets after delete: exit %d\n%s", code, out)
+		}
+		if code := run(append([]string{"delete", "--storage", c.Storage.GRPCAddr, "--coordinator", c.Coordinator.Addr}, append(secArgs(c), j.JobID)...), &out2, &errb); code == 0 {
+			t.Fatal("second delete succeeded")
 		}
 		resp, err := http.Get("http://" + c.Storage.HTTPAddr + "/o/assets/" + j.JobID + "/master.m3u8")
 		if err != nil || resp.StatusCode != http.StatusNotFound {

@@ -97,6 +97,16 @@ func updateFromMask(a *v1.Asset, mask []string) (Update, error) {
 	return u, nil
 }
 
+// DeleteAsset removes a record and its index keys; the asset's files are
+// the storage nodes' (the CLI deletes both).
+func (sv *Service) DeleteAsset(ctx context.Context, req *v1.CatalogServiceDeleteAssetRequest) (*v1.CatalogServiceDeleteAssetResponse, error) {
+	if err := sv.store.DeleteAsset(ctx, req.GetAssetId()); err != nil {
+		return nil, toStatus(err)
+	}
+	sv.log.Info("asset record deleted", "asset", req.GetAssetId())
+	return &v1.CatalogServiceDeleteAssetResponse{}, nil
+}
+
 // SearchAssets lists one page of matching assets.
 func (sv *Service) SearchAssets(ctx context.Context, req *v1.SearchAssetsRequest) (*v1.SearchAssetsResponse, error) {
 	assets, next, err := sv.store.Search(ctx, Query{Tags: req.GetTags(), Meta: req.GetMeta(), State: req.GetState(),

@@ -112,8 +112,10 @@ func (s *Store) CreateOps(r NewRecord, facts *v1.Asset) (*v1.Asset, []clientv3.O
 	return user, append(ops, fops...), nil
 }
 
-// DeleteAsset removes a record and its index keys (used when the job it
-// was made for could not be recorded).
+// DeleteAsset removes a record and its index keys in one transaction
+// (split only when a record has more keys than one transaction takes, like
+// every write, see commit). It is used when the job a record was made for
+// could not be recorded, and by CatalogService.DeleteAsset.
 func (s *Store) DeleteAsset(ctx context.Context, id string) error {
 	a, err := s.GetAsset(ctx, id)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/vodfleet/vodfleet/coordinator"
+	"github.com/vodfleet/vodfleet/coordinator/catalog"
 )
 
 // errNoRoute answers unknown /api/ paths with a JSON 404.
@@ -55,9 +56,9 @@ func (h *Handler) api(f apiFunc) http.Handler {
 // statusOf maps the coordinator's sentinel errors to HTTP statuses.
 func statusOf(err error) int {
 	switch {
-	case errors.Is(err, coordinator.ErrNotFound), errors.Is(err, errNoRoute):
+	case errors.Is(err, coordinator.ErrNotFound), errors.Is(err, catalog.ErrNotFound), errors.Is(err, errNoRoute):
 		return http.StatusNotFound
-	case errors.Is(err, coordinator.ErrInvalid):
+	case errors.Is(err, coordinator.ErrInvalid), errors.Is(err, catalog.ErrInvalid):
 		return http.StatusBadRequest
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout

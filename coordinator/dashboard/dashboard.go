@@ -1,6 +1,7 @@
 // Package dashboard serves the web dashboard of a coordinator: the pages
 // (the esbuild bundle from web/, embedded in the binary) and a small
-// read-only JSON API under /api/ over the coordinator's job store. Any
+// read-only JSON API under /api/ over the coordinator's job store and
+// asset catalog. Any
 // coordinator can serve it: jobs come from etcd; agents are known to the
 // leader only, and a follower says where the leader is.
 //
@@ -18,6 +19,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/vodfleet/vodfleet/coordinator"
+	"github.com/vodfleet/vodfleet/coordinator/catalog"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/web"
 )
@@ -31,6 +33,8 @@ type Source interface {
 	Agents(ctx context.Context) ([]coordinator.AgentStatus, error)
 	LeaderAddress(ctx context.Context) (string, error)
 	AssetURL(assetID, path string) string
+	// Catalog is the asset records' store, read by /api/assets.
+	Catalog() *catalog.Store
 }
 
 // ErrForbidden is what an Authenticator wraps to refuse a known caller
@@ -100,6 +104,8 @@ func New(src Source, cfg Config, log hclog.Logger) (*Handler, error) {
 	h.mux.Handle("GET /api/jobs", h.api(h.listJobs))
 	h.mux.Handle("GET /api/jobs/{id}", h.api(h.getJob))
 	h.mux.Handle("GET /api/agents", h.api(h.listAgents))
+	h.mux.Handle("GET /api/assets", h.api(h.listAssets))
+	h.mux.Handle("GET /api/assets/{id}", h.api(h.getAsset))
 	h.mux.Handle("GET /api/", h.api(func(*http.Request) (any, error) { return nil, errNoRoute }))
 	h.mux.Handle("GET /", h.pages())
 	return h, nil

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/vodfleet/vodfleet/coordinator"
+	"github.com/vodfleet/vodfleet/coordinator/catalog"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
@@ -24,7 +25,11 @@ type fakeSource struct {
 	tasks    map[string][]*v1.Task
 	agents   []coordinator.AgentStatus
 	follower bool
+	// catalog is nil unless a test starts one (assets_test.go).
+	catalog *catalog.Store
 }
+
+func (f *fakeSource) Catalog() *catalog.Store { return f.catalog }
 
 func (f *fakeSource) ReadJobs(_ context.Context, limit int) ([]*v1.Job, error) {
 	return f.jobs[:min(limit, len(f.jobs))], nil

@@ -38,9 +38,12 @@ var Policy = map[string]Rule{
 
 	// Catalog: submitters edit their assets' metadata; presets and named
 	// destinations are configuration, changed by admins only.
-	v1.CatalogService_GetAsset_FullMethodName:              {Roles: jobReaders},
-	v1.CatalogService_SearchAssets_FullMethodName:          {Roles: jobReaders},
-	v1.CatalogService_UpdateAsset_FullMethodName:           {Roles: jobWriters},
+	v1.CatalogService_GetAsset_FullMethodName:     {Roles: jobReaders},
+	v1.CatalogService_SearchAssets_FullMethodName: {Roles: jobReaders},
+	v1.CatalogService_UpdateAsset_FullMethodName:  {Roles: jobWriters},
+	// Deleting a record goes with deleting the asset's files, which only
+	// admins may do (StorageService.DeleteAsset).
+	v1.CatalogService_DeleteAsset_FullMethodName:           {Roles: []Role{RoleAdmin}},
 	v1.PresetService_ListPresets_FullMethodName:            {Roles: jobReaders},
 	v1.PresetService_GetPreset_FullMethodName:              {Roles: jobReaders},
 	v1.PresetService_SetPreset_FullMethodName:              {Roles: []Role{RoleAdmin}},

@@ -1,10 +1,12 @@
 // vodfleet dashboard: one page, views chosen by the URL fragment
-// (#/jobs, #/jobs/ID, #/agents, #/assets/ID[/hls|/dash]). Every request
+// (#/jobs, #/jobs/ID, #/agents, #/catalog[?search=&tag=&state=],
+// #/assets/ID[/hls|/dash]). Every request
 // uses a relative URL, so the page works at the coordinator's root and
 // behind the edge under /dashboard/.
 import { h, duration, when, progressBar, badge, getJSON } from './dom.js';
 import { createPlayer } from './player.js';
 import { parseThumbnails } from './thumbs.js';
+import { catalogView, recordCard, loadRecord } from './catalog.js';
 
 const POLL_MS = 1500;
 const main = () => document.getElementById('main');
@@ -139,9 +141,9 @@ function agentsView() {
 async function assetView(id, engine) {
   const root = main();
   root.replaceChildren(h('p', { class: 'muted' }, 'Loading asset…'));
-  let job;
+  let job, record;
   try {
-    ({ job } = await getJSON(`api/jobs/${encodeURIComponent(id)}`));
+    [{ job }, record] = await Promise.all([getJSON(`api/jobs/${encodeURIComponent(id)}`), loadRecord(id)]);
   } catch (e) {
     root.replaceChildren(h('p', { class: 'error' }, e.message));
     return;
@@ -161,6 +163,7 @@ async function assetView(id, engine) {
     h('a', { href: `#/assets/${id}/${e}`, id: `engine-${e}`, class: e === engine ? 'tab active' : 'tab' }, e.toUpperCase())));
   const strip = h('div', { class: 'thumbs', id: 'thumbs' });
   const side = h('aside', { class: 'side' },
+    record ? recordCard(record) : '',
     job.poster_url ? h('figure', {}, h('img', { id: 'poster', src: job.poster_url, alt: 'poster' }), h('figcaption', {}, 'Poster')) : '',
     h('dl', { class: 'facts' },
       fact('Job', jobLink(job.id)),
@@ -172,7 +175,7 @@ async function assetView(id, engine) {
       (job.mp4_urls || []).map(u => h('li', {}, h('a', { href: u }, `MP4 ${u.split('/').pop()}`)))));
 
   root.replaceChildren(
-    h('p', { class: 'crumbs' }, h('a', { href: '#/jobs' }, 'Jobs'), ' / ', jobLink(id), ' / asset'),
+    h('p', { class: 'crumbs' }, h('a', { href: '#/catalog' }, 'Catalog'), ' / ', jobLink(id), ' / asset'),
     h('div', { class: 'asset' },
       h('section', { class: 'stage' }, tabs, h('div', { class: 'video-box' }, video), info,
         h('h2', {}, 'Thumbnails'), strip),
@@ -218,12 +221,14 @@ function route() {
   for (const f of cleanup.splice(0)) f();
   setStatus('');
   delete document.body.dataset.thumbs;
-  const parts = (location.hash.replace(/^#\/?/, '') || 'jobs').split('/').map(decodeURIComponent);
+  const [path, query] = (location.hash.replace(/^#\/?/, '') || 'jobs').split('?');
+  const parts = path.split('/').map(decodeURIComponent);
   const [view, id, extra] = parts;
-  document.querySelectorAll('[data-nav]').forEach(a => a.classList.toggle('active', a.dataset.nav === (view === 'assets' ? 'jobs' : view)));
+  document.querySelectorAll('[data-nav]').forEach(a => a.classList.toggle('active', a.dataset.nav === (view === 'assets' ? 'catalog' : view)));
   switch (view) {
     case 'jobs': return id ? jobView(id) : jobsView();
     case 'agents': return agentsView();
+    case 'catalog': return catalogView(main(), query);
     case 'assets': return assetView(id, extra || 'hls');
     default: main().replaceChildren(h('p', {}, 'Unknown page. ', h('a', { href: '#/jobs' }, 'Jobs')));
   }

@@ -6,7 +6,9 @@
 //
 // It opens the jobs page (the job is listed), the agents page, the same
 // jobs page through the edge's /dashboard/ proxy when --via-edge is given,
-// then the job's asset page and asserts for HLS and then DASH that the
+// the catalog page (the job's asset is listed, found by its tag and by a
+// search word, and not by a word it lacks), then the job's asset page (its
+// catalog record shows next to the player) and asserts for HLS and then DASH that the
 // video really plays: currentTime advances by at least 1 s, no media or
 // player error, videoWidth is 320, and the poster and the thumbnails
 // show; clicking a thumbnail seeks. Exit status 0 only if all holds.
@@ -99,6 +101,37 @@ try {
     await page.locator(`#jobs tr[data-job="${opt.job}"]`).waitFor();
     check(true, `jobs page through the edge (${viaEdge}) lists the job`);
   }
+
+  // Catalog: the asset submitted by browser_test.go (title "Browser
+  // harbour clip", tag browser-test) is listed as ready.
+  await page.goto(base + '#/catalog');
+  const asset = page.locator(`#catalog tr[data-asset="${opt.job}"]`);
+  await asset.waitFor();
+  check(await asset.getAttribute('data-state') === 'ready', `catalog lists ${opt.job} as ready`);
+  check((await asset.innerText()).includes('Browser harbour clip') && (await asset.innerText()).includes('browser-test'),
+    'catalog row shows the title and the tag');
+  const searchFor = async (words, tag) => {
+    await page.fill('#catalog-search', words);
+    await page.fill('#catalog-tag', tag);
+    await page.click('#catalog-filters button[type=submit]');
+    await page.waitForFunction(() => document.body.dataset.catalog === 'ready');
+    return page.locator('#catalog tr[data-asset]').evaluateAll(rows => rows.map(r => r.dataset.asset));
+  };
+  let found = await searchFor('harbour', '');
+  check(found.includes(opt.job), `search "harbour" finds the asset (${found.join(',')})`);
+  found = await searchFor('harb*', 'browser-test');
+  check(found.length === 1 && found[0] === opt.job, `search "harb*" with tag browser-test finds only it (${found.join(',')})`);
+  found = await searchFor('nosuchword', '');
+  check(!found.includes(opt.job) && await page.locator('#catalog tr[data-asset]').count() === 0, 'search for a missing word lists nothing');
+  // The title links to the asset page, which shows the record.
+  await searchFor('harbour', '');
+  await page.locator(`#catalog tr[data-asset="${opt.job}"] a`).first().click();
+  await page.locator('#record').waitFor();
+  const rec = await page.locator('#record').textContent();
+  log('record', JSON.stringify(rec.slice(0, 300)));
+  check(rec.includes('Browser harbour clip') && rec.includes('browser-test') && rec.includes('chromium') && /\d+×\d+/.test(rec),
+    'asset page shows the record: title, tag, field and source facts');
+  check(await page.locator('#record-renditions tbody tr').count() >= 1, 'asset page lists the renditions');
 
   for (const engine of ['hls', 'dash']) {
     await page.goto(base + `#/assets/${opt.job}/${engine}`);

@@ -869,6 +869,90 @@ func (x *UpdateAssetResponse) GetAsset() *Asset {
 	return nil
 }
 
+// CatalogServiceDeleteAssetRequest is the body of CatalogService.DeleteAsset
+// (named after the service: StorageService's DeleteAssetRequest exists).
+type CatalogServiceDeleteAssetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Asset id.
+	AssetId       string `protobuf:"bytes,1,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CatalogServiceDeleteAssetRequest) Reset() {
+	*x = CatalogServiceDeleteAssetRequest{}
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CatalogServiceDeleteAssetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CatalogServiceDeleteAssetRequest) ProtoMessage() {}
+
+func (x *CatalogServiceDeleteAssetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CatalogServiceDeleteAssetRequest.ProtoReflect.Descriptor instead.
+func (*CatalogServiceDeleteAssetRequest) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CatalogServiceDeleteAssetRequest) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+// CatalogServiceDeleteAssetResponse is the result of CatalogService.DeleteAsset.
+type CatalogServiceDeleteAssetResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CatalogServiceDeleteAssetResponse) Reset() {
+	*x = CatalogServiceDeleteAssetResponse{}
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CatalogServiceDeleteAssetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CatalogServiceDeleteAssetResponse) ProtoMessage() {}
+
+func (x *CatalogServiceDeleteAssetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CatalogServiceDeleteAssetResponse.ProtoReflect.Descriptor instead.
+func (*CatalogServiceDeleteAssetResponse) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{10}
+}
+
 // SearchAssetsRequest is the body of SearchAssets. Filters combine with AND.
 type SearchAssetsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -892,7 +976,7 @@ type SearchAssetsRequest struct {
 
 func (x *SearchAssetsRequest) Reset() {
 	*x = SearchAssetsRequest{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[9]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -904,7 +988,7 @@ func (x *SearchAssetsRequest) String() string {
 func (*SearchAssetsRequest) ProtoMessage() {}
 
 func (x *SearchAssetsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[9]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -917,7 +1001,7 @@ func (x *SearchAssetsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchAssetsRequest.ProtoReflect.Descriptor instead.
 func (*SearchAssetsRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{9}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SearchAssetsRequest) GetTags() []string {
@@ -975,7 +1059,7 @@ type SearchAssetsResponse struct {
 
 func (x *SearchAssetsResponse) Reset() {
 	*x = SearchAssetsResponse{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[10]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -987,7 +1071,7 @@ func (x *SearchAssetsResponse) String() string {
 func (*SearchAssetsResponse) ProtoMessage() {}
 
 func (x *SearchAssetsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[10]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1000,7 +1084,7 @@ func (x *SearchAssetsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchAssetsResponse.ProtoReflect.Descriptor instead.
 func (*SearchAssetsResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{10}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SearchAssetsResponse) GetAssets() []*Asset {
@@ -1041,7 +1125,7 @@ type Preset struct {
 
 func (x *Preset) Reset() {
 	*x = Preset{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[11]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1053,7 +1137,7 @@ func (x *Preset) String() string {
 func (*Preset) ProtoMessage() {}
 
 func (x *Preset) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[11]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1066,7 +1150,7 @@ func (x *Preset) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Preset.ProtoReflect.Descriptor instead.
 func (*Preset) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{11}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Preset) GetName() string {
@@ -1127,7 +1211,7 @@ type ListPresetsRequest struct {
 
 func (x *ListPresetsRequest) Reset() {
 	*x = ListPresetsRequest{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[12]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1139,7 +1223,7 @@ func (x *ListPresetsRequest) String() string {
 func (*ListPresetsRequest) ProtoMessage() {}
 
 func (x *ListPresetsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[12]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1152,7 +1236,7 @@ func (x *ListPresetsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPresetsRequest.ProtoReflect.Descriptor instead.
 func (*ListPresetsRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{12}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{14}
 }
 
 // ListPresetsResponse is the result of ListPresets.
@@ -1166,7 +1250,7 @@ type ListPresetsResponse struct {
 
 func (x *ListPresetsResponse) Reset() {
 	*x = ListPresetsResponse{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[13]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1178,7 +1262,7 @@ func (x *ListPresetsResponse) String() string {
 func (*ListPresetsResponse) ProtoMessage() {}
 
 func (x *ListPresetsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[13]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1191,7 +1275,7 @@ func (x *ListPresetsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPresetsResponse.ProtoReflect.Descriptor instead.
 func (*ListPresetsResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{13}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListPresetsResponse) GetPresets() []*Preset {
@@ -1212,7 +1296,7 @@ type GetPresetRequest struct {
 
 func (x *GetPresetRequest) Reset() {
 	*x = GetPresetRequest{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[14]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1224,7 +1308,7 @@ func (x *GetPresetRequest) String() string {
 func (*GetPresetRequest) ProtoMessage() {}
 
 func (x *GetPresetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[14]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1237,7 +1321,7 @@ func (x *GetPresetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPresetRequest.ProtoReflect.Descriptor instead.
 func (*GetPresetRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{14}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetPresetRequest) GetName() string {
@@ -1258,7 +1342,7 @@ type GetPresetResponse struct {
 
 func (x *GetPresetResponse) Reset() {
 	*x = GetPresetResponse{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[15]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1270,7 +1354,7 @@ func (x *GetPresetResponse) String() string {
 func (*GetPresetResponse) ProtoMessage() {}
 
 func (x *GetPresetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[15]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1283,7 +1367,7 @@ func (x *GetPresetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPresetResponse.ProtoReflect.Descriptor instead.
 func (*GetPresetResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{15}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetPresetResponse) GetPreset() *Preset {
@@ -1307,7 +1391,7 @@ type SetPresetRequest struct {
 
 func (x *SetPresetRequest) Reset() {
 	*x = SetPresetRequest{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[16]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1319,7 +1403,7 @@ func (x *SetPresetRequest) String() string {
 func (*SetPresetRequest) ProtoMessage() {}
 
 func (x *SetPresetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[16]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1332,7 +1416,7 @@ func (x *SetPresetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPresetRequest.ProtoReflect.Descriptor instead.
 func (*SetPresetRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{16}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SetPresetRequest) GetPreset() *Preset {
@@ -1360,7 +1444,7 @@ type SetPresetResponse struct {
 
 func (x *SetPresetResponse) Reset() {
 	*x = SetPresetResponse{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[17]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1372,7 +1456,7 @@ func (x *SetPresetResponse) String() string {
 func (*SetPresetResponse) ProtoMessage() {}
 
 func (x *SetPresetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[17]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1385,7 +1469,7 @@ func (x *SetPresetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPresetResponse.ProtoReflect.Descriptor instead.
 func (*SetPresetResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{17}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SetPresetResponse) GetPreset() *Preset {
@@ -1406,7 +1490,7 @@ type DeletePresetRequest struct {
 
 func (x *DeletePresetRequest) Reset() {
 	*x = DeletePresetRequest{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[18]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1418,7 +1502,7 @@ func (x *DeletePresetRequest) String() string {
 func (*DeletePresetRequest) ProtoMessage() {}
 
 func (x *DeletePresetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[18]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1431,7 +1515,7 @@ func (x *DeletePresetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePresetRequest.ProtoReflect.Descriptor instead.
 func (*DeletePresetRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{18}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DeletePresetRequest) GetName() string {
@@ -1450,7 +1534,7 @@ type DeletePresetResponse struct {
 
 func (x *DeletePresetResponse) Reset() {
 	*x = DeletePresetResponse{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[19]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1462,7 +1546,7 @@ func (x *DeletePresetResponse) String() string {
 func (*DeletePresetResponse) ProtoMessage() {}
 
 func (x *DeletePresetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[19]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1475,7 +1559,7 @@ func (x *DeletePresetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePresetResponse.ProtoReflect.Descriptor instead.
 func (*DeletePresetResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{19}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{21}
 }
 
 // Destination is a named place assets are delivered to. It holds no
@@ -1498,7 +1582,7 @@ type Destination struct {
 
 func (x *Destination) Reset() {
 	*x = Destination{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[20]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1510,7 +1594,7 @@ func (x *Destination) String() string {
 func (*Destination) ProtoMessage() {}
 
 func (x *Destination) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[20]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1523,7 +1607,7 @@ func (x *Destination) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Destination.ProtoReflect.Descriptor instead.
 func (*Destination) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{20}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Destination) GetName() string {
@@ -1563,7 +1647,7 @@ type ListDestinationsRequest struct {
 
 func (x *ListDestinationsRequest) Reset() {
 	*x = ListDestinationsRequest{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[21]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1575,7 +1659,7 @@ func (x *ListDestinationsRequest) String() string {
 func (*ListDestinationsRequest) ProtoMessage() {}
 
 func (x *ListDestinationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[21]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1588,7 +1672,7 @@ func (x *ListDestinationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDestinationsRequest.ProtoReflect.Descriptor instead.
 func (*ListDestinationsRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{21}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{23}
 }
 
 // ListDestinationsResponse is the result of ListDestinations.
@@ -1602,7 +1686,7 @@ type ListDestinationsResponse struct {
 
 func (x *ListDestinationsResponse) Reset() {
 	*x = ListDestinationsResponse{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[22]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1614,7 +1698,7 @@ func (x *ListDestinationsResponse) String() string {
 func (*ListDestinationsResponse) ProtoMessage() {}
 
 func (x *ListDestinationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[22]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1627,7 +1711,7 @@ func (x *ListDestinationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDestinationsResponse.ProtoReflect.Descriptor instead.
 func (*ListDestinationsResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{22}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListDestinationsResponse) GetDestinations() []*Destination {
@@ -1648,7 +1732,7 @@ type AddDestinationRequest struct {
 
 func (x *AddDestinationRequest) Reset() {
 	*x = AddDestinationRequest{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[23]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1660,7 +1744,7 @@ func (x *AddDestinationRequest) String() string {
 func (*AddDestinationRequest) ProtoMessage() {}
 
 func (x *AddDestinationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[23]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1673,7 +1757,7 @@ func (x *AddDestinationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddDestinationRequest.ProtoReflect.Descriptor instead.
 func (*AddDestinationRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{23}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AddDestinationRequest) GetDestination() *Destination {
@@ -1694,7 +1778,7 @@ type AddDestinationResponse struct {
 
 func (x *AddDestinationResponse) Reset() {
 	*x = AddDestinationResponse{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[24]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1706,7 +1790,7 @@ func (x *AddDestinationResponse) String() string {
 func (*AddDestinationResponse) ProtoMessage() {}
 
 func (x *AddDestinationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[24]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1719,7 +1803,7 @@ func (x *AddDestinationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddDestinationResponse.ProtoReflect.Descriptor instead.
 func (*AddDestinationResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{24}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AddDestinationResponse) GetDestination() *Destination {
@@ -1740,7 +1824,7 @@ type DeleteDestinationRequest struct {
 
 func (x *DeleteDestinationRequest) Reset() {
 	*x = DeleteDestinationRequest{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[25]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1752,7 +1836,7 @@ func (x *DeleteDestinationRequest) String() string {
 func (*DeleteDestinationRequest) ProtoMessage() {}
 
 func (x *DeleteDestinationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[25]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1765,7 +1849,7 @@ func (x *DeleteDestinationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteDestinationRequest.ProtoReflect.Descriptor instead.
 func (*DeleteDestinationRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{25}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DeleteDestinationRequest) GetName() string {
@@ -1784,7 +1868,7 @@ type DeleteDestinationResponse struct {
 
 func (x *DeleteDestinationResponse) Reset() {
 	*x = DeleteDestinationResponse{}
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[26]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1796,7 +1880,7 @@ func (x *DeleteDestinationResponse) String() string {
 func (*DeleteDestinationResponse) ProtoMessage() {}
 
 func (x *DeleteDestinationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_catalog_proto_msgTypes[26]
+	mi := &file_vodfleet_v1_catalog_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1809,7 +1893,7 @@ func (x *DeleteDestinationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteDestinationResponse.ProtoReflect.Descriptor instead.
 func (*DeleteDestinationResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{26}
+	return file_vodfleet_v1_catalog_proto_rawDescGZIP(), []int{28}
 }
 
 var File_vodfleet_v1_catalog_proto protoreflect.FileDescriptor
@@ -1891,7 +1975,10 @@ const file_vodfleet_v1_catalog_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x02 \x03(\tR\n" +
 	"updateMask\"?\n" +
 	"\x13UpdateAssetResponse\x12(\n" +
-	"\x05asset\x18\x01 \x01(\v2\x12.vodfleet.v1.AssetR\x05asset\"\x9e\x02\n" +
+	"\x05asset\x18\x01 \x01(\v2\x12.vodfleet.v1.AssetR\x05asset\"=\n" +
+	" CatalogServiceDeleteAssetRequest\x12\x19\n" +
+	"\basset_id\x18\x01 \x01(\tR\aassetId\"#\n" +
+	"!CatalogServiceDeleteAssetResponse\"\x9e\x02\n" +
 	"\x13SearchAssetsRequest\x12\x12\n" +
 	"\x04tags\x18\x01 \x03(\tR\x04tags\x12>\n" +
 	"\x04meta\x18\x02 \x03(\v2*.vodfleet.v1.SearchAssetsRequest.MetaEntryR\x04meta\x12-\n" +
@@ -1955,11 +2042,12 @@ const file_vodfleet_v1_catalog_proto_rawDesc = "" +
 	"\x16ASSET_STATE_PROCESSING\x10\x01\x12\x15\n" +
 	"\x11ASSET_STATE_READY\x10\x02\x12\x16\n" +
 	"\x12ASSET_STATE_FAILED\x10\x03\x12\x19\n" +
-	"\x15ASSET_STATE_CANCELLED\x10\x042\x80\x02\n" +
+	"\x15ASSET_STATE_CANCELLED\x10\x042\xee\x02\n" +
 	"\x0eCatalogService\x12G\n" +
 	"\bGetAsset\x12\x1c.vodfleet.v1.GetAssetRequest\x1a\x1d.vodfleet.v1.GetAssetResponse\x12P\n" +
 	"\vUpdateAsset\x12\x1f.vodfleet.v1.UpdateAssetRequest\x1a .vodfleet.v1.UpdateAssetResponse\x12S\n" +
-	"\fSearchAssets\x12 .vodfleet.v1.SearchAssetsRequest\x1a!.vodfleet.v1.SearchAssetsResponse2\xce\x02\n" +
+	"\fSearchAssets\x12 .vodfleet.v1.SearchAssetsRequest\x1a!.vodfleet.v1.SearchAssetsResponse\x12l\n" +
+	"\vDeleteAsset\x12-.vodfleet.v1.CatalogServiceDeleteAssetRequest\x1a..vodfleet.v1.CatalogServiceDeleteAssetResponse2\xce\x02\n" +
 	"\rPresetService\x12P\n" +
 	"\vListPresets\x12\x1f.vodfleet.v1.ListPresetsRequest\x1a .vodfleet.v1.ListPresetsResponse\x12J\n" +
 	"\tGetPreset\x12\x1d.vodfleet.v1.GetPresetRequest\x1a\x1e.vodfleet.v1.GetPresetResponse\x12J\n" +
@@ -1983,92 +2071,96 @@ func file_vodfleet_v1_catalog_proto_rawDescGZIP() []byte {
 }
 
 var file_vodfleet_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_vodfleet_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_vodfleet_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_vodfleet_v1_catalog_proto_goTypes = []any{
-	(AssetState)(0),                   // 0: vodfleet.v1.AssetState
-	(*SourceFacts)(nil),               // 1: vodfleet.v1.SourceFacts
-	(*AssetRendition)(nil),            // 2: vodfleet.v1.AssetRendition
-	(*AssetOutputs)(nil),              // 3: vodfleet.v1.AssetOutputs
-	(*AssetDestination)(nil),          // 4: vodfleet.v1.AssetDestination
-	(*Asset)(nil),                     // 5: vodfleet.v1.Asset
-	(*GetAssetRequest)(nil),           // 6: vodfleet.v1.GetAssetRequest
-	(*GetAssetResponse)(nil),          // 7: vodfleet.v1.GetAssetResponse
-	(*UpdateAssetRequest)(nil),        // 8: vodfleet.v1.UpdateAssetRequest
-	(*UpdateAssetResponse)(nil),       // 9: vodfleet.v1.UpdateAssetResponse
-	(*SearchAssetsRequest)(nil),       // 10: vodfleet.v1.SearchAssetsRequest
-	(*SearchAssetsResponse)(nil),      // 11: vodfleet.v1.SearchAssetsResponse
-	(*Preset)(nil),                    // 12: vodfleet.v1.Preset
-	(*ListPresetsRequest)(nil),        // 13: vodfleet.v1.ListPresetsRequest
-	(*ListPresetsResponse)(nil),       // 14: vodfleet.v1.ListPresetsResponse
-	(*GetPresetRequest)(nil),          // 15: vodfleet.v1.GetPresetRequest
-	(*GetPresetResponse)(nil),         // 16: vodfleet.v1.GetPresetResponse
-	(*SetPresetRequest)(nil),          // 17: vodfleet.v1.SetPresetRequest
-	(*SetPresetResponse)(nil),         // 18: vodfleet.v1.SetPresetResponse
-	(*DeletePresetRequest)(nil),       // 19: vodfleet.v1.DeletePresetRequest
-	(*DeletePresetResponse)(nil),      // 20: vodfleet.v1.DeletePresetResponse
-	(*Destination)(nil),               // 21: vodfleet.v1.Destination
-	(*ListDestinationsRequest)(nil),   // 22: vodfleet.v1.ListDestinationsRequest
-	(*ListDestinationsResponse)(nil),  // 23: vodfleet.v1.ListDestinationsResponse
-	(*AddDestinationRequest)(nil),     // 24: vodfleet.v1.AddDestinationRequest
-	(*AddDestinationResponse)(nil),    // 25: vodfleet.v1.AddDestinationResponse
-	(*DeleteDestinationRequest)(nil),  // 26: vodfleet.v1.DeleteDestinationRequest
-	(*DeleteDestinationResponse)(nil), // 27: vodfleet.v1.DeleteDestinationResponse
-	nil,                               // 28: vodfleet.v1.Asset.MetaEntry
-	nil,                               // 29: vodfleet.v1.SearchAssetsRequest.MetaEntry
-	nil,                               // 30: vodfleet.v1.Destination.OptionsEntry
-	(*AudioStream)(nil),               // 31: vodfleet.v1.AudioStream
-	(*timestamppb.Timestamp)(nil),     // 32: google.protobuf.Timestamp
-	(*EncodeOptions)(nil),             // 33: vodfleet.v1.EncodeOptions
+	(AssetState)(0),                           // 0: vodfleet.v1.AssetState
+	(*SourceFacts)(nil),                       // 1: vodfleet.v1.SourceFacts
+	(*AssetRendition)(nil),                    // 2: vodfleet.v1.AssetRendition
+	(*AssetOutputs)(nil),                      // 3: vodfleet.v1.AssetOutputs
+	(*AssetDestination)(nil),                  // 4: vodfleet.v1.AssetDestination
+	(*Asset)(nil),                             // 5: vodfleet.v1.Asset
+	(*GetAssetRequest)(nil),                   // 6: vodfleet.v1.GetAssetRequest
+	(*GetAssetResponse)(nil),                  // 7: vodfleet.v1.GetAssetResponse
+	(*UpdateAssetRequest)(nil),                // 8: vodfleet.v1.UpdateAssetRequest
+	(*UpdateAssetResponse)(nil),               // 9: vodfleet.v1.UpdateAssetResponse
+	(*CatalogServiceDeleteAssetRequest)(nil),  // 10: vodfleet.v1.CatalogServiceDeleteAssetRequest
+	(*CatalogServiceDeleteAssetResponse)(nil), // 11: vodfleet.v1.CatalogServiceDeleteAssetResponse
+	(*SearchAssetsRequest)(nil),               // 12: vodfleet.v1.SearchAssetsRequest
+	(*SearchAssetsResponse)(nil),              // 13: vodfleet.v1.SearchAssetsResponse
+	(*Preset)(nil),                            // 14: vodfleet.v1.Preset
+	(*ListPresetsRequest)(nil),                // 15: vodfleet.v1.ListPresetsRequest
+	(*ListPresetsResponse)(nil),               // 16: vodfleet.v1.ListPresetsResponse
+	(*GetPresetRequest)(nil),                  // 17: vodfleet.v1.GetPresetRequest
+	(*GetPresetResponse)(nil),                 // 18: vodfleet.v1.GetPresetResponse
+	(*SetPresetRequest)(nil),                  // 19: vodfleet.v1.SetPresetRequest
+	(*SetPresetResponse)(nil),                 // 20: vodfleet.v1.SetPresetResponse
+	(*DeletePresetRequest)(nil),               // 21: vodfleet.v1.DeletePresetRequest
+	(*DeletePresetResponse)(nil),              // 22: vodfleet.v1.DeletePresetResponse
+	(*Destination)(nil),                       // 23: vodfleet.v1.Destination
+	(*ListDestinationsRequest)(nil),           // 24: vodfleet.v1.ListDestinationsRequest
+	(*ListDestinationsResponse)(nil),          // 25: vodfleet.v1.ListDestinationsResponse
+	(*AddDestinationRequest)(nil),             // 26: vodfleet.v1.AddDestinationRequest
+	(*AddDestinationResponse)(nil),            // 27: vodfleet.v1.AddDestinationResponse
+	(*DeleteDestinationRequest)(nil),          // 28: vodfleet.v1.DeleteDestinationRequest
+	(*DeleteDestinationResponse)(nil),         // 29: vodfleet.v1.DeleteDestinationResponse
+	nil,                                       // 30: vodfleet.v1.Asset.MetaEntry
+	nil,                                       // 31: vodfleet.v1.SearchAssetsRequest.MetaEntry
+	nil,                                       // 32: vodfleet.v1.Destination.OptionsEntry
+	(*AudioStream)(nil),                       // 33: vodfleet.v1.AudioStream
+	(*timestamppb.Timestamp)(nil),             // 34: google.protobuf.Timestamp
+	(*EncodeOptions)(nil),                     // 35: vodfleet.v1.EncodeOptions
 }
 var file_vodfleet_v1_catalog_proto_depIdxs = []int32{
-	31, // 0: vodfleet.v1.SourceFacts.audio_tracks:type_name -> vodfleet.v1.AudioStream
-	28, // 1: vodfleet.v1.Asset.meta:type_name -> vodfleet.v1.Asset.MetaEntry
+	33, // 0: vodfleet.v1.SourceFacts.audio_tracks:type_name -> vodfleet.v1.AudioStream
+	30, // 1: vodfleet.v1.Asset.meta:type_name -> vodfleet.v1.Asset.MetaEntry
 	0,  // 2: vodfleet.v1.Asset.state:type_name -> vodfleet.v1.AssetState
 	1,  // 3: vodfleet.v1.Asset.source:type_name -> vodfleet.v1.SourceFacts
 	2,  // 4: vodfleet.v1.Asset.renditions:type_name -> vodfleet.v1.AssetRendition
 	3,  // 5: vodfleet.v1.Asset.outputs:type_name -> vodfleet.v1.AssetOutputs
-	32, // 6: vodfleet.v1.Asset.created_at:type_name -> google.protobuf.Timestamp
-	32, // 7: vodfleet.v1.Asset.updated_at:type_name -> google.protobuf.Timestamp
+	34, // 6: vodfleet.v1.Asset.created_at:type_name -> google.protobuf.Timestamp
+	34, // 7: vodfleet.v1.Asset.updated_at:type_name -> google.protobuf.Timestamp
 	4,  // 8: vodfleet.v1.Asset.destinations:type_name -> vodfleet.v1.AssetDestination
 	5,  // 9: vodfleet.v1.GetAssetResponse.asset:type_name -> vodfleet.v1.Asset
 	5,  // 10: vodfleet.v1.UpdateAssetRequest.asset:type_name -> vodfleet.v1.Asset
 	5,  // 11: vodfleet.v1.UpdateAssetResponse.asset:type_name -> vodfleet.v1.Asset
-	29, // 12: vodfleet.v1.SearchAssetsRequest.meta:type_name -> vodfleet.v1.SearchAssetsRequest.MetaEntry
+	31, // 12: vodfleet.v1.SearchAssetsRequest.meta:type_name -> vodfleet.v1.SearchAssetsRequest.MetaEntry
 	0,  // 13: vodfleet.v1.SearchAssetsRequest.state:type_name -> vodfleet.v1.AssetState
 	5,  // 14: vodfleet.v1.SearchAssetsResponse.assets:type_name -> vodfleet.v1.Asset
-	33, // 15: vodfleet.v1.Preset.encode:type_name -> vodfleet.v1.EncodeOptions
-	32, // 16: vodfleet.v1.Preset.updated_at:type_name -> google.protobuf.Timestamp
-	12, // 17: vodfleet.v1.ListPresetsResponse.presets:type_name -> vodfleet.v1.Preset
-	12, // 18: vodfleet.v1.GetPresetResponse.preset:type_name -> vodfleet.v1.Preset
-	12, // 19: vodfleet.v1.SetPresetRequest.preset:type_name -> vodfleet.v1.Preset
-	12, // 20: vodfleet.v1.SetPresetResponse.preset:type_name -> vodfleet.v1.Preset
-	30, // 21: vodfleet.v1.Destination.options:type_name -> vodfleet.v1.Destination.OptionsEntry
-	32, // 22: vodfleet.v1.Destination.updated_at:type_name -> google.protobuf.Timestamp
-	21, // 23: vodfleet.v1.ListDestinationsResponse.destinations:type_name -> vodfleet.v1.Destination
-	21, // 24: vodfleet.v1.AddDestinationRequest.destination:type_name -> vodfleet.v1.Destination
-	21, // 25: vodfleet.v1.AddDestinationResponse.destination:type_name -> vodfleet.v1.Destination
+	35, // 15: vodfleet.v1.Preset.encode:type_name -> vodfleet.v1.EncodeOptions
+	34, // 16: vodfleet.v1.Preset.updated_at:type_name -> google.protobuf.Timestamp
+	14, // 17: vodfleet.v1.ListPresetsResponse.presets:type_name -> vodfleet.v1.Preset
+	14, // 18: vodfleet.v1.GetPresetResponse.preset:type_name -> vodfleet.v1.Preset
+	14, // 19: vodfleet.v1.SetPresetRequest.preset:type_name -> vodfleet.v1.Preset
+	14, // 20: vodfleet.v1.SetPresetResponse.preset:type_name -> vodfleet.v1.Preset
+	32, // 21: vodfleet.v1.Destination.options:type_name -> vodfleet.v1.Destination.OptionsEntry
+	34, // 22: vodfleet.v1.Destination.updated_at:type_name -> google.protobuf.Timestamp
+	23, // 23: vodfleet.v1.ListDestinationsResponse.destinations:type_name -> vodfleet.v1.Destination
+	23, // 24: vodfleet.v1.AddDestinationRequest.destination:type_name -> vodfleet.v1.Destination
+	23, // 25: vodfleet.v1.AddDestinationResponse.destination:type_name -> vodfleet.v1.Destination
 	6,  // 26: vodfleet.v1.CatalogService.GetAsset:input_type -> vodfleet.v1.GetAssetRequest
 	8,  // 27: vodfleet.v1.CatalogService.UpdateAsset:input_type -> vodfleet.v1.UpdateAssetRequest
-	10, // 28: vodfleet.v1.CatalogService.SearchAssets:input_type -> vodfleet.v1.SearchAssetsRequest
-	13, // 29: vodfleet.v1.PresetService.ListPresets:input_type -> vodfleet.v1.ListPresetsRequest
-	15, // 30: vodfleet.v1.PresetService.GetPreset:input_type -> vodfleet.v1.GetPresetRequest
-	17, // 31: vodfleet.v1.PresetService.SetPreset:input_type -> vodfleet.v1.SetPresetRequest
-	19, // 32: vodfleet.v1.PresetService.DeletePreset:input_type -> vodfleet.v1.DeletePresetRequest
-	22, // 33: vodfleet.v1.DestinationService.ListDestinations:input_type -> vodfleet.v1.ListDestinationsRequest
-	24, // 34: vodfleet.v1.DestinationService.AddDestination:input_type -> vodfleet.v1.AddDestinationRequest
-	26, // 35: vodfleet.v1.DestinationService.DeleteDestination:input_type -> vodfleet.v1.DeleteDestinationRequest
-	7,  // 36: vodfleet.v1.CatalogService.GetAsset:output_type -> vodfleet.v1.GetAssetResponse
-	9,  // 37: vodfleet.v1.CatalogService.UpdateAsset:output_type -> vodfleet.v1.UpdateAssetResponse
-	11, // 38: vodfleet.v1.CatalogService.SearchAssets:output_type -> vodfleet.v1.SearchAssetsResponse
-	14, // 39: vodfleet.v1.PresetService.ListPresets:output_type -> vodfleet.v1.ListPresetsResponse
-	16, // 40: vodfleet.v1.PresetService.GetPreset:output_type -> vodfleet.v1.GetPresetResponse
-	18, // 41: vodfleet.v1.PresetService.SetPreset:output_type -> vodfleet.v1.SetPresetResponse
-	20, // 42: vodfleet.v1.PresetService.DeletePreset:output_type -> vodfleet.v1.DeletePresetResponse
-	23, // 43: vodfleet.v1.DestinationService.ListDestinations:output_type -> vodfleet.v1.ListDestinationsResponse
-	25, // 44: vodfleet.v1.DestinationService.AddDestination:output_type -> vodfleet.v1.AddDestinationResponse
-	27, // 45: vodfleet.v1.DestinationService.DeleteDestination:output_type -> vodfleet.v1.DeleteDestinationResponse
-	36, // [36:46] is the sub-list for method output_type
-	26, // [26:36] is the sub-list for method input_type
+	12, // 28: vodfleet.v1.CatalogService.SearchAssets:input_type -> vodfleet.v1.SearchAssetsRequest
+	10, // 29: vodfleet.v1.CatalogService.DeleteAsset:input_type -> vodfleet.v1.CatalogServiceDeleteAssetRequest
+	15, // 30: vodfleet.v1.PresetService.ListPresets:input_type -> vodfleet.v1.ListPresetsRequest
+	17, // 31: vodfleet.v1.PresetService.GetPreset:input_type -> vodfleet.v1.GetPresetRequest
+	19, // 32: vodfleet.v1.PresetService.SetPreset:input_type -> vodfleet.v1.SetPresetRequest
+	21, // 33: vodfleet.v1.PresetService.DeletePreset:input_type -> vodfleet.v1.DeletePresetRequest
+	24, // 34: vodfleet.v1.DestinationService.ListDestinations:input_type -> vodfleet.v1.ListDestinationsRequest
+	26, // 35: vodfleet.v1.DestinationService.AddDestination:input_type -> vodfleet.v1.AddDestinationRequest
+	28, // 36: vodfleet.v1.DestinationService.DeleteDestination:input_type -> vodfleet.v1.DeleteDestinationRequest
+	7,  // 37: vodfleet.v1.CatalogService.GetAsset:output_type -> vodfleet.v1.GetAssetResponse
+	9,  // 38: vodfleet.v1.CatalogService.UpdateAsset:output_type -> vodfleet.v1.UpdateAssetResponse
+	13, // 39: vodfleet.v1.CatalogService.SearchAssets:output_type -> vodfleet.v1.SearchAssetsResponse
+	11, // 40: vodfleet.v1.CatalogService.DeleteAsset:output_type -> vodfleet.v1.CatalogServiceDeleteAssetResponse
+	16, // 41: vodfleet.v1.PresetService.ListPresets:output_type -> vodfleet.v1.ListPresetsResponse
+	18, // 42: vodfleet.v1.PresetService.GetPreset:output_type -> vodfleet.v1.GetPresetResponse
+	20, // 43: vodfleet.v1.PresetService.SetPreset:output_type -> vodfleet.v1.SetPresetResponse
+	22, // 44: vodfleet.v1.PresetService.DeletePreset:output_type -> vodfleet.v1.DeletePresetResponse
+	25, // 45: vodfleet.v1.DestinationService.ListDestinations:output_type -> vodfleet.v1.ListDestinationsResponse
+	27, // 46: vodfleet.v1.DestinationService.AddDestination:output_type -> vodfleet.v1.AddDestinationResponse
+	29, // 47: vodfleet.v1.DestinationService.DeleteDestination:output_type -> vodfleet.v1.DeleteDestinationResponse
+	37, // [37:48] is the sub-list for method output_type
+	26, // [26:37] is the sub-list for method input_type
 	26, // [26:26] is the sub-list for extension type_name
 	26, // [26:26] is the sub-list for extension extendee
 	0,  // [0:26] is the sub-list for field type_name
@@ -2086,7 +2178,7 @@ func file_vodfleet_v1_catalog_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vodfleet_v1_catalog_proto_rawDesc), len(file_vodfleet_v1_catalog_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   30,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

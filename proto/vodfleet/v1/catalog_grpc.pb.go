@@ -22,6 +22,7 @@ const (
 	CatalogService_GetAsset_FullMethodName     = "/vodfleet.v1.CatalogService/GetAsset"
 	CatalogService_UpdateAsset_FullMethodName  = "/vodfleet.v1.CatalogService/UpdateAsset"
 	CatalogService_SearchAssets_FullMethodName = "/vodfleet.v1.CatalogService/SearchAssets"
+	CatalogService_DeleteAsset_FullMethodName  = "/vodfleet.v1.CatalogService/DeleteAsset"
 )
 
 // CatalogServiceClient is the client API for CatalogService service.
@@ -39,6 +40,9 @@ type CatalogServiceClient interface {
 	UpdateAsset(ctx context.Context, in *UpdateAssetRequest, opts ...grpc.CallOption) (*UpdateAssetResponse, error)
 	// SearchAssets filters assets through index keys and pages through them.
 	SearchAssets(ctx context.Context, in *SearchAssetsRequest, opts ...grpc.CallOption) (*SearchAssetsResponse, error)
+	// DeleteAsset removes an asset record and its index keys (`vodfleet
+	// delete` calls it after removing the asset's files from storage).
+	DeleteAsset(ctx context.Context, in *CatalogServiceDeleteAssetRequest, opts ...grpc.CallOption) (*CatalogServiceDeleteAssetResponse, error)
 }
 
 type catalogServiceClient struct {
@@ -79,6 +83,16 @@ func (c *catalogServiceClient) SearchAssets(ctx context.Context, in *SearchAsset
 	return out, nil
 }
 
+func (c *catalogServiceClient) DeleteAsset(ctx context.Context, in *CatalogServiceDeleteAssetRequest, opts ...grpc.CallOption) (*CatalogServiceDeleteAssetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CatalogServiceDeleteAssetResponse)
+	err := c.cc.Invoke(ctx, CatalogService_DeleteAsset_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CatalogServiceServer is the server API for CatalogService service.
 // All implementations must embed UnimplementedCatalogServiceServer
 // for forward compatibility.
@@ -94,6 +108,9 @@ type CatalogServiceServer interface {
 	UpdateAsset(context.Context, *UpdateAssetRequest) (*UpdateAssetResponse, error)
 	// SearchAssets filters assets through index keys and pages through them.
 	SearchAssets(context.Context, *SearchAssetsRequest) (*SearchAssetsResponse, error)
+	// DeleteAsset removes an asset record and its index keys (`vodfleet
+	// delete` calls it after removing the asset's files from storage).
+	DeleteAsset(context.Context, *CatalogServiceDeleteAssetRequest) (*CatalogServiceDeleteAssetResponse, error)
 	mustEmbedUnimplementedCatalogServiceServer()
 }
 
@@ -112,6 +129,9 @@ func (UnimplementedCatalogServiceServer) UpdateAsset(context.Context, *UpdateAss
 }
 func (UnimplementedCatalogServiceServer) SearchAssets(context.Context, *SearchAssetsRequest) (*SearchAssetsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SearchAssets not implemented")
+}
+func (UnimplementedCatalogServiceServer) DeleteAsset(context.Context, *CatalogServiceDeleteAssetRequest) (*CatalogServiceDeleteAssetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteAsset not implemented")
 }
 func (UnimplementedCatalogServiceServer) mustEmbedUnimplementedCatalogServiceServer() {}
 func (UnimplementedCatalogServiceServer) testEmbeddedByValue()                        {}
@@ -188,6 +208,24 @@ func _CatalogService_SearchAssets_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CatalogService_DeleteAsset_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CatalogServiceDeleteAssetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).DeleteAsset(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_DeleteAsset_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).DeleteAsset(ctx, req.(*CatalogServiceDeleteAssetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CatalogService_ServiceDesc is the grpc.ServiceDesc for CatalogService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -206,6 +244,10 @@ var CatalogService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SearchAssets",
 			Handler:    _CatalogService_SearchAssets_Handler,
+		},
+		{
+			MethodName: "DeleteAsset",
+			Handler:    _CatalogService_DeleteAsset_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

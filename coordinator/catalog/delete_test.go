@@ -1,0 +1,93 @@
+package catalog
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+)
+
+// TestServiceDeleteAsset deletes a ready record with tags, fields and words
+// over gRPC: every key of it goes (record, facts, tag, field, word and
+// state index), another record's keys stay, and a second delete is
+// NotFound.
+func TestServiceDeleteAsset(t *testing.T) {
+	s, cli := newTestStore(t)
+	gs := grpc.NewServer()
+	NewService(s, nil, hclog.NewNullLogger()).Register(gs)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = gs.Serve(lis) }()
+	t.Cleanup(gs.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	put := func(id, title string, tags []string, meta map[string]string) {
+		t.Helper()
+		_, ops, err := s.CreateOps(NewRecord{ID: id, JobID: id, Title: title, Tags: tags, Meta: meta},
+			&v1.Asset{Id: id, State: v1.AssetState_ASSET_STATE_READY})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cli.Txn(ctx).Then(ops...).Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("d1", "Harbour lights", []string{"sea", "night"}, map[string]string{"client": "acme"})
+	put("k1", "Harbour cranes", []string{"sea"}, map[string]string{"client": "acme"})
+	root := s.Keys().root
+	before := keysUnder(t, cli, root)
+	var ofD1 int
+	for _, k := range before {
+		if strings.HasSuffix(k, "/d1") {
+			ofD1++
+		}
+	}
+	// record, facts, 2 tags, 1 field, 2 words, state.
+	if ofD1 < 8 {
+		t.Fatalf("d1 has %d keys before the delete, want at least 8: %v", ofD1, before)
+	}
+
+	cat := v1.NewCatalogServiceClient(conn)
+	if _, err := cat.DeleteAsset(ctx, &v1.CatalogServiceDeleteAssetRequest{AssetId: "d1"}); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	after := keysUnder(t, cli, root)
+	for _, k := range after {
+		if strings.HasSuffix(k, "/d1") {
+			t.Errorf("key %s of the deleted record remains", k)
+		}
+	}
+	if len(after) != len(before)-ofD1 {
+		t.Errorf("%d keys after the delete, want %d (only d1's removed)", len(after), len(before)-ofD1)
+	}
+	if _, err := cat.GetAsset(ctx, &v1.GetAssetRequest{AssetId: "d1"}); status.Code(err) != codes.NotFound {
+		t.Errorf("get after delete: %v, want NotFound", err)
+	}
+	got, _, err := s.Search(ctx, Query{Tags: []string{"sea"}, Search: "harbour"})
+	if err != nil || strings.Join(idsOf(got), ",") != "k1" {
+		t.Errorf("search after delete: %v %v, want [k1]", idsOf(got), err)
+	}
+	if _, err := cat.DeleteAsset(ctx, &v1.CatalogServiceDeleteAssetRequest{AssetId: "d1"}); status.Code(err) != codes.NotFound {
+		t.Errorf("second delete: %v, want NotFound", err)
+	}
+	if _, err := cat.DeleteAsset(ctx, &v1.CatalogServiceDeleteAssetRequest{}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("delete without id: %v, want InvalidArgument", err)
+	}
+}
