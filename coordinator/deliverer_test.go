@@ -125,10 +125,12 @@ func (wc *webhookCluster) start() *runningCoordinator {
 	return &runningCoordinator{c: c, jobs: v1.NewJobServiceClient(conn), stop: stop}
 }
 
-// eventually polls cond until it holds, failing after 20 s.
+// eventually polls cond until it holds, failing after 60 s (generous: a
+// race-enabled run on a loaded 2-core machine can take many seconds for
+// an etcd round trip; this bounds a hang, it times nothing).
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
