@@ -179,21 +179,8 @@ func runSubmit(args []string, stdout io.Writer) error {
 	if !cf.json {
 		fmt.Fprintf(os.Stderr, "job %s submitted\n", job.GetId())
 	}
-	final, tasks, err := watch(ctx, jobs, job.GetId(), !cf.json)
-	if err != nil {
-		return err
-	}
-	if cf.json {
-		if err := printJSON(stdout, jobJSON(final, tasks)); err != nil {
-			return err
-		}
-	} else {
-		printOutcome(stdout, final)
-	}
-	if final.GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
-		return exitError{code: 1}
-	}
-	return nil
+	_, err = followJob(ctx, jobs, job.GetId(), cf.json, stdout, printOutcome)
+	return err
 }
 
 // sourceOf turns the SOURCE argument into a job source: a URL (http(s),

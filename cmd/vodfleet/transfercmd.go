@@ -99,19 +99,11 @@ func runTransfer(args []string, stdout io.Writer) error {
 	if !cf.json {
 		fmt.Fprintf(os.Stderr, "transfer job %s submitted\n", job.GetId())
 	}
-	final, tasks, err := watch(ctx, jobs, job.GetId(), !cf.json)
+	final, err := followJob(ctx, jobs, job.GetId(), cf.json, stdout, func(w io.Writer, j *v1.Job) {
+		printDestinations(w, j.GetDestinationStates())
+	})
 	if err != nil {
 		return err
-	}
-	if cf.json {
-		if err := printJSON(stdout, jobJSON(final, tasks)); err != nil {
-			return err
-		}
-	} else {
-		printDestinations(stdout, final.GetDestinationStates())
-	}
-	if final.GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
-		return exitError{code: 1}
 	}
 	for _, s := range final.GetDestinationStates() {
 		if s.GetState() != "DONE" {

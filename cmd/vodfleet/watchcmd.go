@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,19 +35,28 @@ func runWatch(args []string, stdout io.Writer) error {
 	if !cf.json {
 		fmt.Fprintf(os.Stderr, "watching job %s\n", fs.Arg(0))
 	}
-	final, tasks, err := watch(ctx, v1.NewJobServiceClient(conn), fs.Arg(0), !cf.json)
+	_, err = followJob(ctx, v1.NewJobServiceClient(conn), fs.Arg(0), cf.json, stdout, printOutcome)
+	return err
+}
+
+// followJob watches job id to its end (progress on stderr unless asJSON),
+// prints the outcome (the JSON job, or text) and returns the final job,
+// with exit status 1 unless it succeeded. submit --wait, watch and
+// transfer --wait end with it.
+func followJob(ctx context.Context, jobs v1.JobServiceClient, id string, asJSON bool, stdout io.Writer, text func(io.Writer, *v1.Job)) (*v1.Job, error) {
+	final, tasks, err := watch(ctx, jobs, id, !asJSON)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if cf.json {
+	if asJSON {
 		if err := printJSON(stdout, jobJSON(final, tasks)); err != nil {
-			return err
+			return final, err
 		}
 	} else {
-		printOutcome(stdout, final)
+		text(stdout, final)
 	}
 	if final.GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
-		return exitError{code: 1}
+		return final, exitError{code: 1}
 	}
-	return nil
+	return final, nil
 }
