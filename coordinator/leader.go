@@ -78,6 +78,9 @@ type leader struct {
 	callbacks  []func()
 	jobs       map[string]*jobRecord
 	sessions   map[string]*session
+	// earlyCancels are jobs whose cancel request arrived (on its own
+	// watch) before the job's creation event; addJob cancels them.
+	earlyCancels map[string]bool
 	// hooks makes webhook deliveries off the loop (deliverer.go);
 	// hooksDone is closed once it stopped.
 	hooks     *deliverer
@@ -313,6 +316,10 @@ func (l *leader) addJob(kv interface {
 		jr.tasks[t.GetName()] = &taskRecord{task: t, rev: kv.GetModRevision()}
 	}
 	l.jobs[job.GetId()] = jr
+	if l.earlyCancels[job.GetId()] {
+		delete(l.earlyCancels, job.GetId())
+		l.cancelJob(job.GetId())
+	}
 }
 
 // startJob plans the first tasks of a queued job that has none (a retried
@@ -390,7 +397,19 @@ func (l *leader) cancelJob(id string) {
 	del := write{key: l.store.keys.cancel(id), expectRev: -1}
 	jr := l.jobs[id]
 	if jr == nil {
-		l.stage(del) // finished meanwhile; drop the request
+		// Either the job finished meanwhile (drop the request), or its
+		// creation event, on another watch, has not been handled yet:
+		// addJob cancels it when it comes.
+		ctx, cancel := context.WithTimeout(l.ctx, 10*time.Second)
+		defer cancel()
+		if loaded, err := l.store.loadJob(ctx, id); err == nil && loaded.job.GetState() == v1.JobState_JOB_STATE_QUEUED {
+			if l.earlyCancels == nil {
+				l.earlyCancels = map[string]bool{}
+			}
+			l.earlyCancels[id] = true
+			return
+		}
+		l.stage(del)
 		return
 	}
 	l.finishJob(jr, v1.JobState_JOB_STATE_CANCELLED, "cancelled by request", del)
