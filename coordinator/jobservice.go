@@ -79,7 +79,7 @@ func (j *jobService) SubmitJob(ctx context.Context, req *v1.SubmitJobRequest) (*
 		return nil, toStatus(catalogErr(err))
 	}
 	if err := j.c.store.CreateJob(ctx, job, planProbe(job)); err != nil {
-		if derr := j.c.catalog.DeleteAsset(context.WithoutCancel(ctx), id); derr != nil {
+		if derr := j.c.catalog.DiscardAsset(context.WithoutCancel(ctx), id); derr != nil {
 			j.c.log.Warn("cannot remove the record of an unrecorded job", "asset", id, "error", derr)
 		}
 		return nil, toStatus(err)

@@ -106,10 +106,12 @@ func runStorageAssets(args []string, stdout io.Writer) error {
 	return tw.Flush()
 }
 
-// runDelete removes an asset's files from every storage node in --storage
-// and then its catalog record from the coordinator. Either may be missing
-// (an asset made before the catalog, a record whose job never published);
-// only an asset found nowhere is an error.
+// runDelete removes an asset's catalog record from the coordinator and
+// then its files from every storage node in --storage. The record goes
+// first: the coordinator refuses while the asset's job still runs, and
+// then no file is touched. Either may be missing (an asset made before
+// the catalog, a record whose job never published); only an asset found
+// nowhere is an error.
 func runDelete(args []string, stdout io.Writer) error {
 	var sf storageFlags
 	fs := flag.NewFlagSet("delete", flag.ContinueOnError)
@@ -122,8 +124,18 @@ func runDelete(args []string, stdout io.Writer) error {
 		return errors.New("usage: vodfleet delete [--storage ADDR|id=ADDR,...] [--coordinator ADDR] ASSET")
 	}
 	id := fs.Arg(0)
+	recorded, err := deleteRecord(*coord, id, &sf)
+	if err != nil {
+		if status.Code(err) == codes.FailedPrecondition {
+			return fmt.Errorf("delete: %s", status.Convert(err).Message())
+		}
+		return fmt.Errorf("delete: catalog record of %s: %w", id, err)
+	}
+	if recorded {
+		fmt.Fprintf(stdout, "deleted catalog record %s\n", id)
+	}
 	found := false
-	err := sf.eachNode(func(ctx context.Context, node storage.Node, st *storage.Client) error {
+	err = sf.eachNode(func(ctx context.Context, node storage.Node, st *storage.Client) error {
 		n, err := st.DeleteAsset(ctx, id)
 		switch {
 		case status.Code(err) == codes.NotFound:
@@ -137,13 +149,6 @@ func runDelete(args []string, stdout io.Writer) error {
 	})
 	if err != nil {
 		return fmt.Errorf("delete: %w", err)
-	}
-	recorded, err := deleteRecord(*coord, id, &sf)
-	if err != nil {
-		return fmt.Errorf("delete: catalog record of %s: %w", id, err)
-	}
-	if recorded {
-		fmt.Fprintf(stdout, "deleted catalog record %s\n", id)
 	}
 	if !found && !recorded {
 		return fmt.Errorf("delete: asset %s: not found on any storage node nor in the catalog", id)

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -89,5 +90,49 @@ func TestServiceDeleteAsset(t *testing.T) {
 	}
 	if _, err := cat.DeleteAsset(ctx, &v1.CatalogServiceDeleteAssetRequest{}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("delete without id: %v, want InvalidArgument", err)
+	}
+}
+
+// TestDeleteRefusesWhileProcessing: a record whose job still runs is not
+// deleted (the job's final write would bring back half a record); the
+// error says why and what to do, the record stays whole, and once the job
+// is over the delete goes through. DiscardAsset, submit's rollback,
+// removes a PROCESSING record.
+func TestDeleteRefusesWhileProcessing(t *testing.T) {
+	s, cli := newTestStore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := s.CreateAsset(ctx, NewRecord{ID: "p1", JobID: "p1", Title: "Running", Tags: []string{"live"}}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.DeleteAsset(ctx, "p1")
+	if !errors.Is(err, ErrBusy) || status.Code(toStatus(err)) != codes.FailedPrecondition || !strings.Contains(err.Error(), "cancel the job") {
+		t.Fatalf("delete while processing: %v, want FailedPrecondition naming the job", err)
+	}
+	if a, err := s.GetAsset(ctx, "p1"); err != nil || a.GetTitle() != "Running" {
+		t.Fatalf("record after the refused delete: %v %v", a, err)
+	}
+	// The leader finishes the job: the facts part turns READY.
+	ops, err := FactsOps(s.Keys(), &v1.Asset{Id: "p1", State: v1.AssetState_ASSET_STATE_READY})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Txn(ctx).Then(ops...).Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteAsset(ctx, "p1"); err != nil {
+		t.Fatalf("delete after the job ended: %v", err)
+	}
+	if keys := keysUnder(t, cli, s.Keys().root); len(keys) != 0 {
+		t.Errorf("keys left after the delete: %v", keys)
+	}
+	if _, err := s.CreateAsset(ctx, NewRecord{ID: "p2", JobID: "p2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DiscardAsset(ctx, "p2"); err != nil {
+		t.Fatalf("discard: %v", err)
+	}
+	if _, err := s.GetAsset(ctx, "p2"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("get after discard: %v, want not found", err)
 	}
 }

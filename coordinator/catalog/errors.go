@@ -19,6 +19,8 @@ var (
 	ErrVersion = errors.New("version mismatch")
 	// ErrConflict: concurrent writers kept winning a compare-and-swap.
 	ErrConflict = errors.New("write conflict")
+	// ErrBusy: the asset is in use (its job still runs).
+	ErrBusy = errors.New("asset busy")
 )
 
 // toStatus maps an error to a gRPC status error.
@@ -32,7 +34,7 @@ func toStatus(err error) error {
 		code = codes.NotFound
 	case errors.Is(err, ErrInvalid):
 		code = codes.InvalidArgument
-	case errors.Is(err, ErrVersion):
+	case errors.Is(err, ErrVersion), errors.Is(err, ErrBusy):
 		code = codes.FailedPrecondition
 	case errors.Is(err, ErrConflict):
 		code = codes.Aborted

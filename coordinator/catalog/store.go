@@ -114,23 +114,59 @@ func (s *Store) CreateOps(r NewRecord, facts *v1.Asset) (*v1.Asset, []clientv3.O
 
 // DeleteAsset removes a record and its index keys in one transaction
 // (split only when a record has more keys than one transaction takes, like
-// every write, see commit). It is used when the job a record was made for
-// could not be recorded, and by CatalogService.DeleteAsset.
+// every write, see commit); CatalogService.DeleteAsset uses it. A record
+// still PROCESSING is refused with ErrBusy: its job's final write would
+// bring back half a record.
 func (s *Store) DeleteAsset(ctx context.Context, id string) error {
-	a, err := s.GetAsset(ctx, id)
-	if err != nil {
-		return err
+	return s.deleteAsset(ctx, id, false)
+}
+
+// DiscardAsset removes a record whatever its state: submit uses it when
+// the job the record was made for could not be recorded.
+func (s *Store) DiscardAsset(ctx context.Context, id string) error {
+	return s.deleteAsset(ctx, id, true)
+}
+
+// deleteAsset deletes the record as read, guarded by both parts'
+// revisions, so a state change between the read and the delete (the
+// leader finishing or re-running the job) is seen and re-checked.
+func (s *Store) deleteAsset(ctx context.Context, id string, force bool) error {
+	if id == "" {
+		return fmt.Errorf("asset_id: required: %w", ErrInvalid)
 	}
-	ops := []clientv3.Op{clientv3.OpDelete(s.keys.Record(id)), clientv3.OpDelete(s.keys.Facts(id))}
-	for _, k := range s.keys.recordIndex(a) {
-		ops = append(ops, clientv3.OpDelete(k))
+	for range casAttempts {
+		got, err := s.getMany(ctx, []string{id}, false)
+		if err != nil {
+			return err
+		}
+		f := got[0]
+		if f == nil {
+			return fmt.Errorf("asset %s: %w", id, ErrNotFound)
+		}
+		a := f.merged
+		if !force && a.GetState() == v1.AssetState_ASSET_STATE_PROCESSING {
+			return fmt.Errorf("asset %s is still being made by job %s; cancel the job or wait for it to end: %w", id, a.GetJobId(), ErrBusy)
+		}
+		ops := []clientv3.Op{clientv3.OpDelete(s.keys.Record(id)), clientv3.OpDelete(s.keys.Facts(id))}
+		for _, k := range s.keys.recordIndex(a) {
+			ops = append(ops, clientv3.OpDelete(k))
+		}
+		put, del := s.keys.StateKeys(id, a.GetState())
+		for _, k := range append(del, put) {
+			ops = append(ops, clientv3.OpDelete(k))
+		}
+		ok, err := s.commit(ctx, []clientv3.Cmp{
+			clientv3.Compare(clientv3.ModRevision(s.keys.Record(id)), "=", f.userRev),
+			clientv3.Compare(clientv3.ModRevision(s.keys.Facts(id)), "=", f.factsRev),
+		}, ops)
+		if err != nil {
+			return fmt.Errorf("delete asset %s: %w", id, err)
+		}
+		if ok {
+			return nil
+		}
 	}
-	put, del := s.keys.StateKeys(id, a.GetState())
-	for _, k := range append(del, put) {
-		ops = append(ops, clientv3.OpDelete(k))
-	}
-	_, err = s.commit(ctx, nil, ops)
-	return err
+	return fmt.Errorf("delete asset %s: %w", id, ErrConflict)
 }
 
 // FactsOps are the operations that store the pipeline part of a record and
@@ -238,7 +274,8 @@ func (s *Store) GetAsset(ctx context.Context, id string) (*v1.Asset, error) {
 // fetched is one record as read, with the client part's revision.
 type fetched struct {
 	user, facts, merged *v1.Asset
-	userRev             int64
+	// userRev and factsRev are the parts' ModRevisions (0 when absent).
+	userRev, factsRev int64
 }
 
 // getMany reads the records of ids in transactions of point reads; a
@@ -276,6 +313,9 @@ func (s *Store) getMany(ctx context.Context, ids []string, serializable bool) ([
 			}
 			if len(uk) > 0 {
 				f.userRev = uk[0].ModRevision
+			}
+			if len(fk) > 0 {
+				f.factsRev = fk[0].ModRevision
 			}
 			f.merged = merge(f.user, f.facts)
 			out = append(out, f)

@@ -310,27 +310,21 @@ func TestDeliveryRetriesUntilServerUp(t *testing.T) {
 	}
 }
 
-// TestInterruptedDeliveryResumes: a push that stops midway (the server
-// refuses one directory: some media arrived, the rest and every manifest
-// did not) is retried by the coordinator, and the next attempt sends only
-// what is missing: nginx's access log shows every file stored exactly once.
+// TestInterruptedDeliveryResumes: the destination server dies midway
+// through a push (nginx killed with SIGKILL while uploads, slowed by a
+// throttling proxy, are in flight: some media arrived, the rest and every
+// manifest did not). The coordinator retries the transfer with backoff;
+// once nginx is back the next attempt sends only what is missing, and
+// nginx's access log shows no file stored twice.
 func TestInterruptedDeliveryResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("delivery test encodes video; skipped with -short")
 	}
 	web := transfertest.StartNginx(t)
+	slow := transfertest.StartThrottleProxy(t, web.Addr, 48<<10)
 	dir := t.TempDir()
 	creds := filepath.Join(dir, "netrc")
-	if err := os.WriteFile(creds, []byte("machine "+web.Addr+" login "+transfertest.HTTPUser+" password "+transfertest.HTTPSecret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// A plain file where the video rendition's directory must go: every
-	// upload into it fails until the test removes it.
-	if err := os.MkdirAll(filepath.Join(web.WWW, "vod"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	blocker := filepath.Join(web.WWW, "vod", "v180p")
-	if err := os.WriteFile(blocker, []byte("in the way"), 0o644); err != nil {
+	if err := os.WriteFile(creds, []byte("machine "+slow.Addr+" login "+transfertest.HTTPUser+" password "+transfertest.HTTPSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := LoopbackConfig(t.TempDir())
@@ -346,48 +340,49 @@ func TestInterruptedDeliveryResumes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	clip := testmedia.Make(t, dir, testmedia.Clip{Size: "320x180", Seconds: 2})
+	_, srcDur := streamDurations(t, clip)
 	path := "sources/" + strconv.FormatInt(time.Now().UnixNano(), 36) + "/clip.mp4"
 	if _, err := st.PutFile(ctx, path, clip, ""); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}},
-		MaxAttempts: 20, Destinations: []string{"http://" + web.Addr + "/vod/"}})
+		MaxAttempts: 20, Destinations: []string{"http://" + slow.Addr + "/vod/"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := resp.GetJob().GetId()
-	for {
+	// Kill nginx once two files have arrived.
+	poll(t, ctx, func() bool {
+		if isTerminalState(jobState(t, ctx, jobs, id)) {
+			t.Fatal("job ended before the push was interrupted")
+		}
+		return web.Puts(t, "/vod/") >= 2
+	})
+	web.Kill()
+	root := filepath.Join(web.WWW, "vod")
+	arrived := map[string]bool{}
+	_ = filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() {
+			arrived[p] = true
+			if strings.HasSuffix(p, ".m3u8") || strings.HasSuffix(p, ".mpd") {
+				t.Errorf("manifest %s arrived before the media were all sent", p)
+			}
+		}
+		return nil
+	})
+	// The attempt fails against the dead server, retryably.
+	poll(t, ctx, func() bool {
 		r, err := jobs.GetJob(ctx, &v1.GetJobRequest{JobId: id})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ds := r.GetJob().GetDestinationStates(); len(ds) == 1 && ds[0].GetError() != "" {
-			if ds[0].GetState() == "FAILED" {
-				t.Fatalf("an interrupted push failed the destination for good: %v", ds[0])
-			}
-			break
+		ds := r.GetJob().GetDestinationStates()
+		if len(ds) == 1 && ds[0].GetState() == "FAILED" {
+			t.Fatalf("a dead server failed the destination for good: %v", ds[0])
 		}
-		if isTerminalState(r.GetJob().GetState()) {
-			t.Fatalf("job ended %s before a transfer attempt failed", r.GetJob().GetState())
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal(ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	before := web.PutCounts(t, "/vod/")
-	if len(before) == 0 {
-		t.Fatal("the interrupted attempt stored nothing; nothing to resume")
-	}
-	for p := range before {
-		if strings.HasSuffix(p, ".m3u8") || strings.HasSuffix(p, ".mpd") {
-			t.Errorf("manifest %s sent although media failed", p)
-		}
-	}
-	if err := os.Remove(blocker); err != nil {
-		t.Fatal(err)
-	}
+		return len(ds) == 1 && ds[0].GetError() != ""
+	})
+	web.Restart()
 	end := waitJob(t, ctx, jobs, id)
 	if end.GetJob().GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
 		t.Fatalf("job ended %s: %s", end.GetJob().GetState(), end.GetJob().GetError())
@@ -405,17 +400,42 @@ func TestInterruptedDeliveryResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	after := web.PutCounts(t, "/vod/")
-	if len(after) != len(objs) {
-		t.Errorf("%d files stored, the asset has %d", len(after), len(objs))
+	if n := countFiles(t, root); n != len(objs) {
+		t.Errorf("%d files delivered, the asset has %d", n, len(objs))
 	}
-	for p, n := range after {
+	for p, n := range web.PutCounts(t, "/vod/") {
 		if n != 1 {
 			t.Errorf("%s stored %d times", p, n)
 		}
 	}
-	if out.GetFilesSkipped() != int64(len(before)) || out.GetFilesSent() != int64(len(objs)-len(before)) {
-		t.Errorf("last attempt sent %d and skipped %d; %d had arrived before", out.GetFilesSent(), out.GetFilesSkipped(), len(before))
+	if out.GetFilesSkipped() != int64(len(arrived)) || out.GetFilesSent() != int64(len(objs)-len(arrived)) {
+		t.Errorf("last attempt sent %d and skipped %d files; %d of %d had arrived before the kill",
+			out.GetFilesSent(), out.GetFilesSkipped(), len(arrived), len(objs))
+	}
+	t.Logf("%d of %d files arrived before nginx was killed; the resumed attempt sent %d files, %d bytes",
+		len(arrived), len(objs), out.GetFilesSent(), out.GetBytesSent())
+	checkPlaysInFull(t, root, srcDur)
+}
+
+// jobState reads a job's state.
+func jobState(t *testing.T, ctx context.Context, jobs v1.JobServiceClient, id string) v1.JobState {
+	t.Helper()
+	r, err := jobs.GetJob(ctx, &v1.GetJobRequest{JobId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.GetJob().GetState()
+}
+
+// poll calls cond every 20 ms until it holds or ctx ends.
+func poll(t *testing.T, ctx context.Context, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 

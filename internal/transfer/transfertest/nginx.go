@@ -20,6 +20,9 @@ const (
 // bytes sent per request.
 type Nginx struct {
 	Addr, WWW, AccessLog, Htpasswd string
+	// start runs nginx on the configuration written at start.
+	start func() (kill func())
+	kill  func()
 }
 
 // StartNginx starts nginx on a free loopback port; it stops at cleanup.
@@ -80,10 +83,21 @@ http {
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", confPath)
-	StartServer(t, cmd, filepath.Join(dir, "nginx.out"), s.Addr)
+	s.start = func() func() {
+		cmd := exec.Command(bin, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", confPath)
+		return StartServer(t, cmd, filepath.Join(dir, "nginx.out"), s.Addr)
+	}
+	s.kill = s.start()
 	return s
 }
+
+// Kill stops nginx with SIGKILL at once: requests in flight are cut and
+// new connections refused, as when a server dies.
+func (s *Nginx) Kill() { s.kill() }
+
+// Restart starts nginx again on the same address, files and access log
+// after Kill.
+func (s *Nginx) Restart() { s.kill = s.start() }
 
 // Puts counts the successful PUTs of paths under prefix in the access
 // log: how many uploads a push made, to prove a resume sent nothing twice.

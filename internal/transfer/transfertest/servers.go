@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -74,9 +75,11 @@ func FreePort(t T) int {
 
 // StartServer runs cmd in its own process group with output in logPath,
 // waits until addr accepts connections, and kills the group at cleanup.
-func StartServer(t T, cmd *exec.Cmd, logPath, addr string) {
+// The returned kill does the same at once (a server that dies midway);
+// it waits for the exit and may be called more than once.
+func StartServer(t T, cmd *exec.Cmd, logPath, addr string) (kill func()) {
 	t.Helper()
-	logf, err := os.Create(logPath)
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,16 +90,20 @@ func StartServer(t T, cmd *exec.Cmd, logPath, addr string) {
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-		logf.Close()
-	})
+	var once sync.Once
+	kill = func() {
+		once.Do(func() {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+			logf.Close()
+		})
+	}
+	t.Cleanup(kill)
 	for i := 0; ; i++ {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()
-			return
+			return kill
 		}
 		select {
 		case <-exited:

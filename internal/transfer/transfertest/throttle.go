@@ -1,0 +1,84 @@
+package transfertest
+
+import (
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// ThrottleProxy forwards loopback TCP connections to a server, passing
+// at most Rate bytes per second per connection from the client to the
+// server, so an upload takes long enough for a test to interrupt it
+// midway. Replies pass unthrottled.
+type ThrottleProxy struct {
+	// Addr is where clients connect instead of the server.
+	Addr   string
+	ln     net.Listener
+	target string
+	rate   int64
+	wg     sync.WaitGroup
+}
+
+// StartThrottleProxy forwards to target at rate bytes per second
+// upstream; it stops at cleanup.
+func StartThrottleProxy(t T, target string, rate int64) *ThrottleProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &ThrottleProxy{Addr: ln.Addr().String(), ln: ln, target: target, rate: rate}
+	p.wg.Add(1)
+	go p.serve()
+	t.Cleanup(func() { ln.Close(); p.wg.Wait() })
+	return p
+}
+
+func (p *ThrottleProxy) serve() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			p.relay(c)
+		}()
+	}
+}
+
+// relay copies both ways until either side closes; a server that goes
+// away closes the client's connection too.
+func (p *ThrottleProxy) relay(client net.Conn) {
+	defer client.Close()
+	server, err := net.Dial("tcp", p.target)
+	if err != nil {
+		return
+	}
+	defer server.Close()
+	go func() {
+		_, _ = io.Copy(client, server)
+		client.Close()
+	}()
+	// Chunks of a 50th of the rate, each followed by a 20 ms pause.
+	chunk := p.rate / 50
+	if chunk < 512 {
+		chunk = 512
+	}
+	buf := make([]byte, chunk)
+	for {
+		n, err := client.Read(buf)
+		if n > 0 {
+			if _, werr := server.Write(buf[:n]); werr != nil {
+				return
+			}
+			time.Sleep(time.Duration(int64(n) * int64(time.Second) / p.rate))
+		}
+		if err != nil {
+			return
+		}
+	}
+}
