@@ -163,6 +163,12 @@ func New(t testing.TB, o Options) *Cluster {
 		c.stores = append(c.stores, storage.NewClient(sconn))
 	}
 	c.store = c.stores[0]
+	// Storage opens its store before it listens (a second or more on a
+	// loaded machine): uploads must wait for that, not race it.
+	for _, s := range c.Storages {
+		s.WaitLog("storage listening", 30*time.Second)
+	}
+	c.Edge.WaitLog("edge listening", 30*time.Second)
 	c.WaitLeader(30 * time.Second)
 	for _, a := range c.Agent {
 		a.WaitLog("session accepted", 30*time.Second)
