@@ -2,7 +2,6 @@ package smooth
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"encoding/xml"
 	"errors"
@@ -12,44 +11,37 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/hashicorp/go-hclog"
-
-	"github.com/vodfleet/vodfleet/internal/ffmpeg"
-	"github.com/vodfleet/vodfleet/internal/manifest"
-	"github.com/vodfleet/vodfleet/internal/testmedia"
-	vodfleetv1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
+	"github.com/vodfleet/vodfleet/internal/smooth/smoothtest"
 )
 
-// asset is a packaged asset on disk: two H.264 renditions and AAC audio
-// encoded by the ffmpeg package exactly as agents do, plus the MPD the
-// packager writes over them. It is built once for the package's tests.
+// asset is a packaged asset on disk (see smoothtest.Package), built once
+// for the package's tests.
 type asset struct {
-	root   string
-	tracks []*vodfleetv1.TrackOutput
-	mpd    []byte
+	root string
+	mpd  []byte
 }
 
 var (
-	assetOnce sync.Once
-	shared    asset
-	sharedErr error
+	shared asset
+	mu     sync.Mutex
 )
 
 func packaged(t *testing.T) asset {
 	t.Helper()
-	ffmpegBin, _ := testmedia.Tools(t)
-	assetOnce.Do(func() {
+	mu.Lock()
+	defer mu.Unlock()
+	if shared.root == "" {
 		root, err := os.MkdirTemp("", "smooth-test-")
 		if err != nil {
-			sharedErr = err
-			return
+			t.Fatal(err)
 		}
-		shared, sharedErr = build(root, ffmpegBin, t)
-	})
-	if sharedErr != nil {
-		t.Fatal(sharedErr)
+		smoothtest.Package(t, root)
+		mpd, err := os.ReadFile(filepath.Join(root, smoothtest.MPDName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared = asset{root: root, mpd: mpd}
 	}
 	return shared
 }
@@ -60,61 +52,6 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(shared.root)
 	}
 	os.Exit(code)
-}
-
-func build(root, bin string, t *testing.T) (asset, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	src := testmedia.Make(t, root, testmedia.Clip{Size: "320x180", Seconds: 5})
-	log := hclog.NewNullLogger()
-	var tracks []*vodfleetv1.TrackOutput
-	encode := func(tr *vodfleetv1.TrackOutput, args []string) error {
-		dir := filepath.Join(root, tr.GetDir())
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		if err := ffmpeg.Run(ctx, log, bin, args, nil); err != nil {
-			return err
-		}
-		pl, err := os.ReadFile(filepath.Join(dir, ffmpeg.PlaylistName))
-		if err != nil {
-			return err
-		}
-		if tr.InitName, tr.Segments, err = ffmpeg.ParseMediaPlaylist(pl); err != nil {
-			return err
-		}
-		for _, s := range tr.GetSegments() {
-			st, err := os.Stat(filepath.Join(dir, s.GetName()))
-			if err != nil {
-				return err
-			}
-			s.Size = st.Size()
-		}
-		tracks = append(tracks, tr)
-		return nil
-	}
-	for _, r := range []*vodfleetv1.Rendition{
-		{Width: 320, Height: 180, VideoBitrate: 300_000, MaxBitrate: 400_000, Profile: "high", Level: "3.0"},
-		{Width: 160, Height: 90, VideoBitrate: 100_000, MaxBitrate: 150_000, Profile: "baseline", Level: "3.0"},
-	} {
-		dir := "v" + strconv.Itoa(int(r.GetHeight())) + "p"
-		tr := &vodfleetv1.TrackOutput{Dir: dir, Codecs: ffmpeg.H264Codecs(r.GetProfile(), r.GetLevel()),
-			Width: r.GetWidth(), Height: r.GetHeight(), FrameRate: 25, PeakBitrate: r.GetMaxBitrate()}
-		if err := encode(tr, ffmpeg.VideoArgs(ffmpeg.VideoJob{Input: src, Rendition: r, FrameRate: 25,
-			SegmentSeconds: 2, OutDir: filepath.Join(root, dir)})); err != nil {
-			return asset{}, err
-		}
-	}
-	au := &vodfleetv1.AudioSpec{Bitrate: 64_000, Channels: 2, SampleRate: 48000}
-	if err := encode(&vodfleetv1.TrackOutput{Dir: "audio", Codecs: ffmpeg.AACCodecs, SampleRate: 48000, Channels: 2, PeakBitrate: 64_000},
-		ffmpeg.AudioArgs(ffmpeg.AudioJob{Input: src, Audio: au, SegmentSeconds: 2, OutDir: filepath.Join(root, "audio")})); err != nil {
-		return asset{}, err
-	}
-	mpd, err := manifest.DASH(tracks, 5)
-	if err != nil {
-		return asset{}, err
-	}
-	return asset{root: root, tracks: tracks, mpd: []byte(mpd)}, nil
 }
 
 func (a asset) load(p string) ([]byte, error) { return os.ReadFile(filepath.Join(a.root, p)) }
