@@ -134,6 +134,12 @@ func TestSmoothStreamingFromCMAF(t *testing.T) {
 	}
 }
 
+func TestSmoothManifestPathAgrees(t *testing.T) {
+	if smoothManifest != smooth.ManifestPath || !isSmoothPath(smooth.ManifestPath) {
+		t.Fatalf("edge serves %q, internal/smooth says %q", smoothManifest, smooth.ManifestPath)
+	}
+}
+
 // TestSmoothStreamingBadRequests: malformed fragment URLs are 400, URLs
 // that name nothing are 404, stored data that cannot be rewritten is 502;
 // none of them crashes the edge or is cached.

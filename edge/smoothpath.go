@@ -9,6 +9,8 @@ import (
 // Smooth Streaming URLs (see smooth.go). They live under a virtual
 // directory of the asset that the packager never writes, so they cannot
 // shadow a stored object.
+// smoothManifest equals smooth.ManifestPath (a test checks it); the
+// constants keep the check on every request free of allocations.
 const (
 	smoothDir      = "manifest.ism"
 	smoothManifest = smoothDir + "/Manifest"

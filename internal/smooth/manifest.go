@@ -10,6 +10,11 @@ import (
 // Duration is in it (each StreamIndex carries its own media timescale).
 const ManifestTimeScale = 10_000_000
 
+// ManifestPath is where the edge serves an asset's client manifest,
+// relative to the asset root (/v/{asset}/manifest.ism/Manifest); fragment
+// URLs are relative to it.
+const ManifestPath = "manifest.ism/Manifest"
+
 // ContentType is the media type of the client manifest.
 const ContentType = "application/vnd.ms-sstr+xml"
 
