@@ -3,38 +3,78 @@ package edge
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/vodfleet/vodfleet/internal/clock"
 
 	"github.com/vodfleet/vodfleet/internal/smooth"
 	"github.com/vodfleet/vodfleet/internal/smooth/smoothtest"
 )
 
-// smoothAsset packages a real clip with ffmpeg and puts every file on the
-// fake origin under asset, returning the packaged directory.
-func smoothAsset(t *testing.T, o *fakeOrigin, asset string) string {
+// packagedFiles is a real clip packaged with ffmpeg (smoothtest.Package),
+// by path relative to the asset root; built once for the package's tests.
+var (
+	packagedOnce  sync.Once
+	packagedFiles map[string][]byte
+)
+
+// smoothAsset puts the packaged files on the fake origin under asset and
+// returns them.
+func smoothAsset(t *testing.T, o *fakeOrigin, asset string) map[string][]byte {
 	t.Helper()
-	root := t.TempDir()
-	smoothtest.Package(t, root)
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
+	packagedOnce.Do(func() {
+		root, err := os.MkdirTemp("", "edge-smooth-")
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		rel, _ := filepath.Rel(root, p)
-		o.put(asset+"/"+filepath.ToSlash(rel), b)
-		return nil
+		defer os.RemoveAll(root)
+		smoothtest.Package(t, root)
+		files := map[string][]byte{}
+		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			rel, _ := filepath.Rel(root, p)
+			files[filepath.ToSlash(rel)] = b
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		packagedFiles = files
+	})
+	if packagedFiles == nil {
+		t.Fatal("packaging the test clip failed in an earlier test")
+	}
+	for rel, b := range packagedFiles {
+		o.put(asset+"/"+rel, b)
+	}
+	return packagedFiles
+}
+
+// presentationOf parses the packaged files the way the edge does.
+func presentationOf(t *testing.T, files map[string][]byte) *smooth.Presentation {
+	t.Helper()
+	p, err := smooth.NewPresentation(files[smoothtest.MPDName], func(path string) ([]byte, error) {
+		if b, ok := files[path]; ok {
+			return b, nil
+		}
+		return nil, os.ErrNotExist
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return root
+	return p
 }
 
 // TestSmoothStreamingFromCMAF serves the manifest and every fragment of a
@@ -44,18 +84,10 @@ func smoothAsset(t *testing.T, o *fakeOrigin, asset string) string {
 // caches the result, so a second pass costs the origin nothing.
 func TestSmoothStreamingFromCMAF(t *testing.T) {
 	o := newFakeOrigin(t)
-	root := smoothAsset(t, o, "a1")
+	files := smoothAsset(t, o, "a1")
 	s, ts := newTestEdge(t, o.srv.URL, nil)
 	fast := startFast(t, s)
-
-	mpd, err := os.ReadFile(filepath.Join(root, smoothtest.MPDName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := smooth.NewPresentation(mpd, func(path string) ([]byte, error) { return os.ReadFile(filepath.Join(root, path)) })
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := presentationOf(t, files)
 	wantManifest, err := p.Manifest()
 	if err != nil {
 		t.Fatal(err)
@@ -72,11 +104,7 @@ func TestSmoothStreamingFromCMAF(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				b, err := os.ReadFile(filepath.Join(root, seg))
-				if err != nil {
-					t.Fatal(err)
-				}
-				frag, _, err := smooth.Fragment(b, l.Track.DefaultDuration)
+				frag, _, err := smooth.Fragment(files[seg], l.Track.DefaultDuration)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -145,38 +173,21 @@ func TestSmoothManifestPathAgrees(t *testing.T) {
 // none of them crashes the edge or is cached.
 func TestSmoothStreamingBadRequests(t *testing.T) {
 	o := newFakeOrigin(t)
-	root := smoothAsset(t, o, "a1")
+	files := smoothAsset(t, o, "a1")
 	o.put("broken/"+smoothtest.MPDName, []byte("<MPD><Period><AdaptationSet"))
-	// An asset whose first video segment is not a CMAF fragment.
-	mpd, err := os.ReadFile(filepath.Join(root, smoothtest.MPDName))
-	if err != nil {
-		t.Fatal(err)
+	for rel, b := range files {
+		// garbled: the first two video segments are not CMAF fragments.
+		if strings.HasSuffix(rel, "seg_00000.m4s") || strings.HasSuffix(rel, "seg_00001.m4s") {
+			b = []byte("not a fragment")
+		}
+		o.put("garbled/"+rel, b)
+		// nosegs: the MPD and init segments only.
+		if rel == smoothtest.MPDName || strings.HasSuffix(rel, "init.mp4") {
+			o.put("nosegs/"+rel, b)
+		}
 	}
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			b, _ := os.ReadFile(p)
-			rel, _ := filepath.Rel(root, p)
-			if strings.HasSuffix(rel, "seg_00000.m4s") || strings.HasSuffix(rel, "seg_00001.m4s") {
-				b = []byte("not a fragment")
-			}
-			o.put("garbled/"+filepath.ToSlash(rel), b)
-		}
-		return nil
-	})
-	o.put("nosegs/"+smoothtest.MPDName, mpd)
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, "init.mp4") {
-			b, _ := os.ReadFile(p)
-			rel, _ := filepath.Rel(root, p)
-			o.put("nosegs/"+filepath.ToSlash(rel), b)
-		}
-		return nil
-	})
 	_, ts := newTestEdge(t, o.srv.URL, nil)
-	p, err := smooth.NewPresentation(mpd, func(path string) ([]byte, error) { return os.ReadFile(filepath.Join(root, path)) })
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := presentationOf(t, files)
 	v := p.Stream("video")
 	good := func(asset string) string {
 		return fmt.Sprintf("/v/%s/manifest.ism/QualityLevels(%d)/Fragments(video=%d)", asset, v.Levels[0].Bitrate, v.Chunks[0].T)
@@ -211,6 +222,73 @@ func TestSmoothStreamingBadRequests(t *testing.T) {
 		for range 2 { // a failure is not cached: the second answer is the same
 			if got := rawStatus(t, ts, c.path); got != c.status {
 				t.Errorf("GET %s: %d, want %d", c.path, got, c.status)
+			}
+		}
+	}
+}
+
+// TestSmoothStreamingSignedAndCoalesced: with signed URLs the manifest and
+// the fragment URLs relative to it work under one asset token and nothing
+// is served without it; many simultaneous cold requests for the manifest
+// and for one fragment cost the origin one fetch per source object (the
+// MPD, each init segment, the one media segment).
+func TestSmoothStreamingSignedAndCoalesced(t *testing.T) {
+	const n = 20
+	o := newFakeOrigin(t)
+	files := smoothAsset(t, o, "a1")
+	clk := clock.NewFake(time.Unix(1_700_000_000, 0))
+	_, ts := newTestEdge(t, o.srv.URL, func(c *Config) {
+		c.Now = clk.Now
+		c.SigningKey = testKey
+	})
+	p := presentationOf(t, files)
+	base := SignedPath(testKey, "a1", clk.Now().Add(time.Hour))
+	manifestURL, _ := url.Parse(ts.URL + base + smooth.ManifestPath)
+	v := p.Stream("video")
+	frag := manifestURL.ResolveReference(&url.URL{Path: fmt.Sprintf("QualityLevels(%d)/Fragments(video=%d)", v.Levels[0].Bitrate, v.Chunks[1].T)})
+
+	for _, u := range []string{"/v/a1/" + smooth.ManifestPath, strings.Replace(frag.Path, base, "/v/a1/", 1)} {
+		if got := rawStatus(t, ts, u); got != 403 {
+			t.Errorf("unsigned %s: %d, want 403", u, got)
+		}
+	}
+	inits := 0
+	for _, st := range p.Streams {
+		inits += len(st.Levels)
+	}
+	for _, c := range []struct {
+		url        string
+		wantOrigin int64
+	}{
+		{manifestURL.String(), int64(1 + inits)},
+		{frag.String(), 1},
+	} {
+		o.hits.Store(0)
+		var wg sync.WaitGroup
+		bodies := make([][]byte, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, err := http.Get(c.url)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Errorf("%s: %d", c.url, resp.StatusCode)
+				}
+				bodies[i], _ = io.ReadAll(resp.Body)
+			}()
+		}
+		wg.Wait()
+		if got := o.hits.Load(); got != c.wantOrigin {
+			t.Errorf("%s: %d origin fetches for %d requests, want %d", c.url, got, n, c.wantOrigin)
+		}
+		for i := range bodies {
+			if len(bodies[i]) == 0 || !bytes.Equal(bodies[i], bodies[0]) {
+				t.Fatalf("%s: answer %d differs", c.url, i)
 			}
 		}
 	}
