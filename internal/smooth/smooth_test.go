@@ -12,14 +12,19 @@ import (
 	"sync"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
+	"github.com/vodfleet/vodfleet/internal/manifest"
 	"github.com/vodfleet/vodfleet/internal/smooth/smoothtest"
+	vodfleetv1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
 // asset is a packaged asset on disk (see smoothtest.Package), built once
 // for the package's tests.
 type asset struct {
-	root string
-	mpd  []byte
+	root   string
+	mpd    []byte
+	tracks []*vodfleetv1.TrackOutput
 }
 
 var (
@@ -36,12 +41,12 @@ func packaged(t *testing.T) asset {
 		if err != nil {
 			t.Fatal(err)
 		}
-		smoothtest.Package(t, root)
+		tracks := smoothtest.Package(t, root)
 		mpd, err := os.ReadFile(filepath.Join(root, smoothtest.MPDName))
 		if err != nil {
 			t.Fatal(err)
 		}
-		shared = asset{root: root, mpd: mpd}
+		shared = asset{root: root, mpd: mpd, tracks: tracks}
 	}
 	return shared
 }
@@ -290,5 +295,50 @@ func TestMalformedInputsFailCleanly(t *testing.T) {
 		if _, err := NewPresentation([]byte(bad), a.load); !errors.Is(err, ErrBadMPD) {
 			t.Errorf("mpd %.40q: %v, want ErrBadMPD", bad, err)
 		}
+	}
+}
+
+// TestSeveralAudioTracks: each audio AdaptationSet of the MPD (one per
+// language) becomes its own StreamIndex with its own fragment URL name.
+func TestSeveralAudioTracks(t *testing.T) {
+	a := packaged(t)
+	var tracks []*vodfleetv1.TrackOutput
+	for _, tr := range a.tracks {
+		if tr.GetWidth() > 0 {
+			tracks = append(tracks, tr)
+			continue
+		}
+		for _, lang := range []string{"eng", "fra"} {
+			c := proto.Clone(tr).(*vodfleetv1.TrackOutput)
+			c.Language = lang
+			tracks = append(tracks, c)
+		}
+	}
+	mpd, err := manifest.DASH(tracks, smoothtest.Seconds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPresentation([]byte(mpd), a.load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Streams) != 3 {
+		t.Fatalf("%d streams", len(p.Streams))
+	}
+	for i, want := range []struct{ name, lang string }{{"video", ""}, {"audio", "en"}, {"audio2", "fr"}} {
+		if st := p.Streams[i]; st.Name != want.name || st.Language != want.lang {
+			t.Errorf("stream %d: %s %q, want %s %q", i, st.Name, st.Language, want.name, want.lang)
+		}
+	}
+	au := p.Stream("audio2")
+	if _, _, err := p.Segment("audio2", au.Levels[0].Bitrate, au.Chunks[1].T); err != nil {
+		t.Error(err)
+	}
+	body, err := p.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(body, []byte(`Url="QualityLevels({bitrate})/Fragments(audio2={start time})"`)) {
+		t.Errorf("no audio2 fragment template in\n%s", body)
 	}
 }
