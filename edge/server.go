@@ -20,6 +20,8 @@ const corsAllowed = "Range, If-None-Match, If-Modified-Since, If-Range"
 // GET|HEAD /v/{asset}/{path...} (or /t/{token}/v/{asset}/{path...} with
 // signed URLs) from a memory LRU backed by an optional disk tier, filling
 // misses from the storage origin through a streaming, coalescing Fetcher.
+// Paths under /v/{asset}/manifest.ism/ are Microsoft Smooth Streaming,
+// derived from the asset's CMAF tracks (see smoothView).
 // It also serves GET /healthz and Prometheus metrics at GET /metrics.
 //
 // Responses carry X-Cache: HIT (memory or disk), MISS (fetched for this
@@ -35,6 +37,7 @@ type Server struct {
 	verifier *verifier // nil when signing is off
 	metrics  *metrics
 	mux      *http.ServeMux
+	smooth   *smoothView
 }
 
 // New validates cfg and returns a Server. log may be nil. With a disk tier
@@ -63,6 +66,7 @@ func New(cfg Config, log hclog.Logger) (*Server, error) {
 		fetcher: NewFetcher(cfg, t, log.Named("fetcher")),
 		cc:      newCacheControl(cfg),
 		mux:     http.NewServeMux(),
+		smooth:  newSmoothView(),
 	}
 	if len(cfg.SigningKey) > 0 {
 		s.verifier = newVerifier(cfg.SigningKey)
@@ -117,6 +121,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.errorStatus(w, http.StatusForbidden)
 			return
 		}
+	}
+	if asset, objPath, _ := strings.Cut(key, "/"); isSmoothPath(objPath) {
+		s.serveSmooth(w, r, key, asset, objPath)
+		return
 	}
 	s.serveKey(w, r, key)
 }

@@ -136,7 +136,9 @@ func encode(t *testing.T, ctx context.Context, c *devcluster.Cluster, clip strin
 	jobs := v1.NewJobServiceClient(conn)
 	// Title and tag are what play.mjs finds the asset by on #/catalog.
 	resp, err := jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}},
-		Title: "Browser harbour clip", Tags: []string{"browser-test"},
+		// 2 s segments: the 4 s clip has two, so players cross a boundary.
+		SegmentSeconds: 2,
+		Title:          "Browser harbour clip", Tags: []string{"browser-test"},
 		Meta: map[string]string{"origin": "chromium"}})
 	if err != nil {
 		t.Fatalf("submit: %v", err)

@@ -133,7 +133,11 @@ func TestAPIListsJobsWithPlaybackURLsOnlyWhenDone(t *testing.T) {
 	if strings.Contains(body, "secret") || d.Source != "https://media.example/clip.mp4" {
 		t.Errorf("source query leaked or source wrong: %q", d.Source)
 	}
-	if r.State != "running" || r.Progress != 0.4 || r.ETASeconds != 12 || r.PosterURL != "" {
+	// Smooth Streaming is served by the edge from the DASH tracks.
+	if d.SmoothURL != "http://edge/v/job2/manifest.ism/Manifest" {
+		t.Errorf("smooth url %q", d.SmoothURL)
+	}
+	if r.State != "running" || r.Progress != 0.4 || r.ETASeconds != 12 || r.PosterURL != "" || r.SmoothURL != "" {
 		t.Errorf("running job view: %+v", r)
 	}
 

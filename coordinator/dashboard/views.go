@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/vodfleet/vodfleet/coordinator"
+	"github.com/vodfleet/vodfleet/internal/smooth"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
@@ -27,11 +28,14 @@ type jobView struct {
 	UpdatedAt  string  `json:"updated_at,omitempty"`
 	AssetID    string  `json:"asset_id"`
 	// Duration, Width and Height are from the probe, once known.
-	Duration      float64  `json:"duration_seconds,omitempty"`
-	Width         int32    `json:"width,omitempty"`
-	Height        int32    `json:"height,omitempty"`
-	HLSURL        string   `json:"hls_url,omitempty"`
-	DASHURL       string   `json:"dash_url,omitempty"`
+	Duration float64 `json:"duration_seconds,omitempty"`
+	Width    int32   `json:"width,omitempty"`
+	Height   int32   `json:"height,omitempty"`
+	HLSURL   string  `json:"hls_url,omitempty"`
+	DASHURL  string  `json:"dash_url,omitempty"`
+	// SmoothURL is the Smooth Streaming manifest the edge derives from
+	// the DASH MPD and its CMAF segments, so only assets with DASH have it.
+	SmoothURL     string   `json:"smooth_url,omitempty"`
 	PosterURL     string   `json:"poster_url,omitempty"`
 	ThumbnailsURL string   `json:"thumbnails_url,omitempty"`
 	MP4URLs       []string `json:"mp4_urls,omitempty"`
@@ -62,6 +66,9 @@ func newJobView(j *v1.Job, src Source) jobView {
 		v.Source, _, _ = strings.Cut(s.Url, "?")
 	}
 	if j.GetState() == v1.JobState_JOB_STATE_SUCCEEDED {
+		if v.DASHURL != "" {
+			v.SmoothURL = src.AssetURL(j.GetAssetId(), smooth.ManifestPath)
+		}
 		v.PosterURL = src.AssetURL(j.GetAssetId(), j.GetPoster())
 		v.ThumbnailsURL = src.AssetURL(j.GetAssetId(), j.GetThumbnailsVtt())
 		for _, p := range j.GetMp4() {

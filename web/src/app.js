@@ -1,6 +1,6 @@
 // vodfleet dashboard: one page, views chosen by the URL fragment
 // (#/jobs, #/jobs/ID, #/agents, #/catalog[?search=&tag=&state=],
-// #/assets/ID[/hls|/dash]). Every request
+// #/assets/ID[/hls|/dash|/smooth]). Every request
 // uses a relative URL, so the page works at the coordinator's root and
 // behind the edge under /dashboard/.
 import { h, duration, when, progressBar, badge, getJSON } from './dom.js';
@@ -152,14 +152,14 @@ async function assetView(id, engine) {
     root.replaceChildren(h('p', {}, 'Asset ', jobLink(id), ` is not ready: the job is ${job.state}.`));
     return;
   }
-  const sources = { hls: job.hls_url, dash: job.dash_url };
+  const sources = { hls: job.hls_url, dash: job.dash_url, smooth: job.smooth_url };
   if (!sources[engine]) engine = sources.hls ? 'hls' : 'dash';
 
   const video = h('video', { id: 'player', controls: true, playsinline: true, muted: true, preload: 'auto', poster: job.poster_url || undefined });
   const player = createPlayer(video);
   onLeave(() => player.stop());
   const info = h('div', { class: 'player-info', id: 'player-info' });
-  const tabs = h('div', { class: 'tabs' }, ['hls', 'dash'].filter(e => sources[e]).map(e =>
+  const tabs = h('div', { class: 'tabs' }, ['hls', 'dash', 'smooth'].filter(e => sources[e]).map(e =>
     h('a', { href: `#/assets/${id}/${e}`, id: `engine-${e}`, class: e === engine ? 'tab active' : 'tab' }, e.toUpperCase())));
   const strip = h('div', { class: 'thumbs', id: 'thumbs' });
   const side = h('aside', { class: 'side' },
@@ -172,6 +172,7 @@ async function assetView(id, engine) {
     h('ul', { class: 'links' },
       sources.hls ? h('li', {}, h('a', { href: sources.hls }, 'HLS master playlist')) : '',
       sources.dash ? h('li', {}, h('a', { href: sources.dash }, 'DASH manifest')) : '',
+      sources.smooth ? h('li', {}, h('a', { href: sources.smooth }, 'Smooth Streaming manifest')) : '',
       (job.mp4_urls || []).map(u => h('li', {}, h('a', { href: u }, `MP4 ${u.split('/').pop()}`)))));
 
   root.replaceChildren(

@@ -1,8 +1,15 @@
-// Player: one <video> element driven by hls.js (or native HLS) or dash.js.
+// Player: one <video> element driven by hls.js (or native HLS) or dash.js,
+// which also plays Smooth Streaming through its MSS module.
 // The state it keeps in window.vodfleetPlayer (engine, errors, ready) is
 // what the browser test reads to tell "plays" from "stuck".
 import Hls from 'hls.js';
 import { MediaPlayer } from 'dashjs';
+import { MssHandler } from 'dashjs/mss';
+
+// dash.js looks for its optional Smooth Streaming handler on the global
+// dashjs object; it then recognises a SmoothStreamingMedia manifest itself.
+window.dashjs = window.dashjs || {};
+window.dashjs.MssHandler = MssHandler;
 
 export function createPlayer(video) {
   const state = { engine: '', url: '', errors: [], ready: false };
@@ -43,6 +50,7 @@ export function createPlayer(video) {
         state.errors.push('this browser cannot play HLS');
       }
     } else {
+      // 'dash' and 'smooth': dash.js tells the manifests apart.
       dash = MediaPlayer().create();
       dash.on((MediaPlayer.events && MediaPlayer.events.ERROR) || 'error', (e) => {
         const err = e && e.error;

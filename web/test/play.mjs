@@ -8,10 +8,15 @@
 // jobs page through the edge's /dashboard/ proxy when --via-edge is given,
 // the catalog page (the job's asset is listed, found by its tag and by a
 // search word, and not by a word it lacks), then the job's asset page (its
-// catalog record shows next to the player) and asserts for HLS and then DASH that the
-// video really plays: currentTime advances by at least 1 s, no media or
-// player error, videoWidth is 320, and the poster and the thumbnails
-// show; clicking a thumbnail seeks. Exit status 0 only if all holds.
+// catalog record shows next to the player) and asserts for HLS, DASH and
+// then Smooth Streaming (dash.js's MSS module, from the edge's
+// manifest.ism/ view of the same CMAF segments) that the video really
+// plays: currentTime advances by at least 1 s, no media or player error,
+// videoWidth is 320, and the poster and the thumbnails show; clicking a
+// thumbnail seeks. For Smooth it also checks that playback crosses into
+// the second fragment and that the edge answered the manifest and video
+// and audio fragments, none with an error. Exit
+// status 0 only if all holds.
 //
 // With VODFLEET_DASHBOARD_TOKEN set, the browser signs in the way a person
 // does: the dashboard's API answers 401 with a Basic challenge and the
@@ -76,6 +81,11 @@ try {
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') log('console error:', m.text()); });
+  // Smooth Streaming requests (manifest and fragments), answered by the edge.
+  const smoothResponses = [];
+  page.on('response', (r) => {
+    if (r.url().includes('/manifest.ism/')) smoothResponses.push({ url: r.url(), status: r.status() });
+  });
   page.setDefaultTimeout(T);
 
   // Jobs page: the job is listed as succeeded with a play link.
@@ -133,7 +143,7 @@ try {
     'asset page shows the record: title, tag, field and source facts');
   check(await page.locator('#record-renditions tbody tr').count() >= 1, 'asset page lists the renditions');
 
-  for (const engine of ['hls', 'dash']) {
+  for (const engine of ['hls', 'dash', 'smooth']) {
     await page.goto(base + `#/assets/${opt.job}/${engine}`);
     await page.waitForFunction((e) => window.vodfleetPlayer && window.vodfleetPlayer.engine === e, engine);
     await page.waitForFunction(() => {
@@ -149,6 +159,22 @@ try {
     check(!st.err && st.errors.length === 0, `${engine}: no media or player error (${st.errors.join('; ')})`);
     check(st.t >= 1.0, `${engine}: currentTime advanced to ${st.t.toFixed(2)} s`);
     check(st.w === wantWidth, `${engine}: videoWidth ${st.w} is ${wantWidth}`);
+    if (engine === 'smooth') {
+      // Play on past the first fragment (2 s): the next one must continue
+      // the timeline the manifest and its tfxd box give.
+      await page.waitForFunction(() => {
+        const v = document.getElementById('player');
+        return v.currentTime >= 2.5 || v.error || window.vodfleetPlayer.errors.length > 0;
+      });
+      const later = await page.evaluate(() => ({ t: document.getElementById('player').currentTime, errors: window.vodfleetPlayer.errors }));
+      check(later.t >= 2.5 && later.errors.length === 0, `smooth: played into the second fragment (${later.t.toFixed(2)} s)`);
+      const ok = (re) => smoothResponses.filter(r => re.test(r.url) && r.status === 200).length;
+      const failed = smoothResponses.filter(r => r.status >= 400);
+      check(ok(/\/manifest\.ism\/Manifest$/) >= 1, 'smooth: the edge served manifest.ism/Manifest');
+      check(ok(/\/QualityLevels\(\d+\)\/Fragments\(video=\d+\)$/) >= 2 && ok(/\/QualityLevels\(\d+\)\/Fragments\(audio=\d+\)$/) >= 2,
+        `smooth: the edge served two or more video and audio fragments (${smoothResponses.length} requests)`);
+      check(failed.length === 0, `smooth: no failed request (${failed.map(r => `${r.status} ${r.url}`).join('; ')})`);
+    }
 
     // Poster: the image loaded.
     await page.waitForFunction(() => { const i = document.getElementById('poster'); return i && i.complete && i.naturalWidth > 0; });
