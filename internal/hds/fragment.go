@@ -14,11 +14,14 @@ const (
 
 // FragmentInfo summarises an F4F fragment's FLV tags.
 type FragmentInfo struct {
-	// Video, Audio and Script count the tags of each type.
-	Video, Audio, Script int
-	// VideoKeyframes counts the video tags that are keyframes.
+	// Video, Audio and Script count the tags of each type, and Config the
+	// decoder configuration tags (AVC and AAC sequence headers, which the
+	// muxer repeats at the start of every fragment) among them.
+	Video, Audio, Script, Config int
+	// VideoKeyframes counts the video frames (not configuration tags) that
+	// are keyframes.
 	VideoKeyframes int
-	// FirstVideoKeyframe tells whether the first video tag is a keyframe
+	// FirstVideoKeyframe tells whether the first video frame is a keyframe
 	// (fragments must start on one so players can switch between them).
 	FirstVideoKeyframe bool
 	// First and Last are the smallest and largest tag timestamps, in ms.
@@ -71,6 +74,12 @@ func ParseFragment(data []byte) (*FragmentInfo, error) {
 		switch h[0] & 0x1f {
 		case tagVideo:
 			info.Video++
+			// Codec 7 (AVC): the byte after the frame type says whether
+			// this is the sequence header (0) or a frame.
+			if size >= 2 && h[11]&0x0f == 7 && h[12] == 0 {
+				info.Config++
+				break
+			}
 			key := size > 0 && h[11]>>4 == 1
 			if key {
 				info.VideoKeyframes++
@@ -80,6 +89,9 @@ func ParseFragment(data []byte) (*FragmentInfo, error) {
 			}
 		case tagAudio:
 			info.Audio++
+			if size >= 2 && h[11]>>4 == 10 && h[12] == 0 { // AAC sequence header
+				info.Config++
+			}
 		case tagScript:
 			info.Script++
 		default:

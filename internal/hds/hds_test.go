@@ -180,17 +180,19 @@ func flvTag(typ byte, ts uint32, body []byte) []byte {
 }
 
 func TestParseFragment(t *testing.T) {
-	tags := append(flvTag(9, 4000, []byte{0x17, 1}), flvTag(8, 4001, []byte{0xaf, 1})...)
+	tags := append(flvTag(9, 4000, []byte{0x17, 0}), flvTag(8, 4000, []byte{0xaf, 0})...)
+	tags = append(tags, flvTag(9, 4000, []byte{0x17, 1})...)
+	tags = append(tags, flvTag(8, 4001, []byte{0xaf, 1})...)
 	tags = append(tags, flvTag(9, 4040, []byte{0x27, 1})...)
 	info, err := ParseFragment(mkbox("mdat", tags))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *info != (FragmentInfo{Video: 2, Audio: 1, VideoKeyframes: 1, FirstVideoKeyframe: true, First: 4000, Last: 4040}) {
+	if *info != (FragmentInfo{Video: 3, Audio: 2, Config: 2, VideoKeyframes: 1, FirstVideoKeyframe: true, First: 4000, Last: 4040}) {
 		t.Fatalf("info %+v", info)
 	}
 	bad := append([]byte(nil), tags...)
-	bad[len(flvTag(9, 4000, []byte{0x17, 1}))-1]++ // PreviousTagSize off by one
+	bad[len(flvTag(9, 4000, []byte{0x17, 0}))-1]++ // PreviousTagSize off by one
 	for name, data := range map[string][]byte{
 		"no mdat":    mkbox("free"),
 		"bad prev":   mkbox("mdat", bad),
