@@ -12,6 +12,36 @@ const (
 	tagScript = 18
 )
 
+// FLVTags returns the FLV tags of an F4F fragment: the body of its one
+// mdat box (other boxes may be afra, abst, moof, free or skip). Appended
+// one fragment after the other behind an FLV header they make the FLV
+// stream a Flash player is fed. Errors wrap ErrBadFragment.
+func FLVTags(data []byte) ([]byte, error) {
+	var mdat []byte
+	seen := false
+	for rest := data; len(rest) > 0; {
+		typ, body, next, err := box(rest)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadFragment, err)
+		}
+		switch typ {
+		case "mdat":
+			if seen {
+				return nil, fmt.Errorf("%w: two mdat boxes", ErrBadFragment)
+			}
+			mdat, seen = body, true
+		case "afra", "abst", "moof", "free", "skip":
+		default:
+			return nil, fmt.Errorf("%w: unexpected box %q", ErrBadFragment, typ)
+		}
+		rest = next
+	}
+	if !seen {
+		return nil, fmt.Errorf("%w: no mdat box", ErrBadFragment)
+	}
+	return mdat, nil
+}
+
 // FragmentInfo summarises an F4F fragment's FLV tags.
 type FragmentInfo struct {
 	// Video, Audio and Script count the tags of each type, and Config the
@@ -34,27 +64,9 @@ type FragmentInfo struct {
 // just the mdat; other packagers put afra/abst/moof boxes before it), and
 // summarises the tags. Errors wrap ErrBadFragment.
 func ParseFragment(data []byte) (*FragmentInfo, error) {
-	var mdat []byte
-	seen := false
-	for rest := data; len(rest) > 0; {
-		typ, body, next, err := box(rest)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBadFragment, err)
-		}
-		switch typ {
-		case "mdat":
-			if seen {
-				return nil, fmt.Errorf("%w: two mdat boxes", ErrBadFragment)
-			}
-			mdat, seen = body, true
-		case "afra", "abst", "moof", "free", "skip":
-		default:
-			return nil, fmt.Errorf("%w: unexpected box %q", ErrBadFragment, typ)
-		}
-		rest = next
-	}
-	if !seen {
-		return nil, fmt.Errorf("%w: no mdat box", ErrBadFragment)
+	mdat, err := FLVTags(data)
+	if err != nil {
+		return nil, err
 	}
 	info := &FragmentInfo{}
 	firstVideo, any := true, false
