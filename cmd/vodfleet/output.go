@@ -133,6 +133,9 @@ func printJobDetail(w io.Writer, j *v1.Job, tasks []*v1.Task) {
 	if j.GetHlsUrl() != "" {
 		fmt.Fprintf(w, "hls:      %s\ndash:     %s\n", j.GetHlsUrl(), j.GetDashUrl())
 	}
+	if j.GetHdsUrl() != "" {
+		fmt.Fprintf(w, "hds:      %s\n", j.GetHdsUrl())
+	}
 	if len(tasks) > 0 {
 		printTasks(w, tasks)
 	}
