@@ -52,8 +52,8 @@ func resolve(t *testing.T, base, ref string) string {
 	return b.ResolveReference(r).String()
 }
 
-// TestHDSOutput submits a 6 s clip with HDS on and plays the output the
-// way a Flash-era HDS player does, through the edge: the F4M manifest
+// TestHDSOutput submits a 6 s clip with HDS on (encoded in three chunks)
+// and plays the output the way a Flash-era HDS player does, through the edge: the F4M manifest
 // parses and names one media per rendition, each media's bootstrap (abst)
 // decodes into segment and fragment runs, and every fragment they name is
 // served with video/f4f, is an mdat of FLV tags starting on a keyframe
@@ -72,9 +72,11 @@ func TestHDSOutput(t *testing.T) {
 	src := testmedia.Make(t, dir, testmedia.Clip{Size: "320x180", Seconds: 6})
 	const srcSeconds, srcFrames = 6.0, 150
 
+	// Chunked (three 2 s chunks), so HDS is remuxed from merged chunks.
 	with := submitEncode(t, ctx, jobs, st, src, 2, &v1.EncodeOptions{
-		Renditions: []*v1.RenditionRequest{{Height: 180, VideoBitrate: 400_000}, {Height: 120, VideoBitrate: 150_000}},
-		Outputs:    &v1.Outputs{Hds: true, Thumbnails: new(bool)},
+		Renditions:   []*v1.RenditionRequest{{Height: 180, VideoBitrate: 400_000}, {Height: 120, VideoBitrate: 150_000}},
+		ChunkSeconds: 2,
+		Outputs:      &v1.Outputs{Hds: true, Thumbnails: new(bool)},
 	})
 	without := submitEncode(t, ctx, jobs, st, src, 2, &v1.EncodeOptions{
 		Renditions: []*v1.RenditionRequest{{Height: 120}},
