@@ -156,6 +156,10 @@ func TestHDSOutput(t *testing.T) {
 		}
 	}
 
+	// Cache hits (served by the edge's fast path) keep the types.
+	get(t, manifestURL, "application/f4m+xml")
+	get(t, resolve(t, manifestURL, hds.FragmentURL(m.Media[0].URL, 1, 1)), "video/f4f")
+
 	// The storage origin records the same types (the edge's table wins
 	// anyway, but other CDNs in front of the origin rely on it).
 	origin := c.Storage.HTTPURL() + "/o/assets/" + j.GetAssetId() + "/hds/"
