@@ -27,6 +27,11 @@ const (
 	downloadDir = "download"
 	// tsDir holds one directory of MPEG-TS segments per rendition.
 	tsDir = "ts"
+	// hdsDir holds one directory of HDS fragments per rendition; the
+	// package task writes the F4M manifest over them next to these.
+	hdsDir = "hds"
+	// hdsManifest is the HDS F4M manifest the package task writes.
+	hdsManifest = hdsDir + "/index.f4m"
 )
 
 // downloadParallel is how many published segments a MUX task fetches at
@@ -42,9 +47,10 @@ func assetRoot(run *taskRun) string { return "assets/" + run.grant.GetTask().Get
 
 // mux remuxes one finished rendition (all its chunks, as published) and
 // the main audio, without re-encoding, into download/<rendition>.mp4
-// (faststart) and/or ts/<rendition>/ (MPEG-TS segments seg_%05d.ts and
-// their playlist index.m3u8), and uploads them to staging; the leader
-// publishes them at the asset root.
+// (faststart), ts/<rendition>/ (MPEG-TS segments seg_%05d.ts and
+// their playlist index.m3u8) and/or hds/<rendition>/ (HDS bootstrap and
+// F4F fragments), and uploads them to staging; the leader publishes them
+// at the asset root.
 func (a *Agent) mux(ctx context.Context, run *taskRun) (*v1.TaskResult, error) {
 	spec := run.grant.GetTask().GetSpec()
 	m := spec.GetMux()
@@ -56,11 +62,11 @@ func (a *Agent) mux(ctx context.Context, run *taskRun) (*v1.TaskResult, error) {
 	switch {
 	case len(video.GetSegments()) == 0:
 		return nil, fmt.Errorf("mux task without video segments: %w", errPermanent)
-	case !m.GetMp4() && !m.GetTs():
-		return nil, fmt.Errorf("mux task asks for neither mp4 nor ts: %w", errPermanent)
+	case !m.GetMp4() && !m.GetTs() && !m.GetHds():
+		return nil, fmt.Errorf("mux task asks for neither mp4, ts nor hds: %w", errPermanent)
 	case !plainName(name):
 		return nil, fmt.Errorf("rendition name %q: %w", name, errPermanent)
-	case m.GetTs() && !(spec.GetSegmentSeconds() > 0):
+	case (m.GetTs() || m.GetHds()) && !(spec.GetSegmentSeconds() > 0):
 		return nil, fmt.Errorf("mux task without segment duration: %w", errPermanent)
 	}
 	st, err := a.stores.forGrant(run.grant)
@@ -131,6 +137,15 @@ func (a *Agent) mux(ctx context.Context, run *taskRun) (*v1.TaskResult, error) {
 			names = append(names, path.Join(rel, s.GetName()))
 		}
 		res.Ts = ts
+		run.setProgress(0.8, 0)
+	}
+	if m.GetHds() {
+		h, files, err := a.muxHDS(ctx, run, videoDir, audioDir, out, name, video)
+		if err != nil {
+			return nil, err
+		}
+		res.Hds = h
+		names = append(names, files...)
 		run.setProgress(0.9, 0)
 	}
 	if err := a.upload(ctx, run, out, names); err != nil {
@@ -296,4 +311,30 @@ func tsFirstPTS(data []byte) (int64, error) {
 		return other, nil
 	}
 	return 0, errNoTimestamp
+}
+
+// muxHDS remuxes the fetched rendition into hds/<name>/ under out and
+// returns its description for the package task and the files to upload
+// (the bootstrap and the fragments, relative to out; the muxer's own
+// single-rendition manifest is left out).
+func (a *Agent) muxHDS(ctx context.Context, run *taskRun, videoDir, audioDir, out, name string, video *v1.TrackOutput) (*v1.HdsMedia, []string, error) {
+	rel := path.Join(hdsDir, name)
+	dir := filepath.Join(out, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, nil, fmt.Errorf("output dir: %w", err)
+	}
+	r, err := ffmpeg.MuxHDS(ctx, run.log, a.cfg.FFmpeg, videoDir, audioDir, dir, run.grant.GetTask().GetSpec().GetSegmentSeconds())
+	if err != nil {
+		return nil, nil, err
+	}
+	files := []string{path.Join(rel, r.Bootstrap)}
+	for _, f := range r.Fragments {
+		files = append(files, path.Join(rel, f))
+	}
+	return &v1.HdsMedia{
+		Bootstrap: path.Join(rel, r.Bootstrap), Media: path.Join(rel, r.Media),
+		BitrateKbps: int32(r.BitrateKbps), Metadata: r.Metadata, DurationSeconds: r.Duration,
+		Fragments: int32(len(r.Fragments)), SizeBytes: r.Size,
+		Width: video.GetWidth(), Height: video.GetHeight(),
+	}, files, nil
 }

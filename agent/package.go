@@ -20,7 +20,7 @@ import (
 // to staging; the leader publishes them at the asset root.
 func (a *Agent) pack(ctx context.Context, run *taskRun) (*v1.TaskResult, error) {
 	spec := run.grant.GetTask().GetSpec()
-	b, err := manifest.Build(spec, manifest.Names{Master: masterName, MPD: mpdName, Media: mediaPlaylist})
+	b, err := manifest.Build(spec, manifest.Names{Master: masterName, MPD: mpdName, Media: mediaPlaylist, HDS: hdsManifest})
 	if err != nil {
 		return nil, fmt.Errorf("manifests: %w: %w", err, errPermanent)
 	}

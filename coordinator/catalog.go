@@ -111,6 +111,9 @@ func (l *leader) catalogWrites(jr *jobRecord) []write {
 		if m := facts.GetOutputs().GetDashManifest(); m != "" {
 			facts.Outputs.DashUrl = base + m
 		}
+		if m := facts.GetOutputs().GetHdsManifest(); m != "" {
+			facts.Outputs.HdsUrl = base + m
+		}
 	}
 	k := l.catalogKeys
 	ws := []write{{key: k.Facts(facts.GetId()), msg: facts, expectRev: -1}}

@@ -250,6 +250,7 @@ func (l *leader) published(jr *jobRecord, tr *taskRecord, n int, err error) {
 		pkg := tr.task.GetResult().GetPackage()
 		jr.job.HlsMaster = pkg.GetHlsMaster()
 		jr.job.DashManifest = pkg.GetDashManifest()
+		jr.job.HdsManifest = pkg.GetHdsManifest()
 		jr.job.Mp4 = pkg.GetMp4()
 		jr.job.Poster = pkg.GetPoster()
 		jr.job.ThumbnailsVtt = pkg.GetThumbnailsVtt()

@@ -160,6 +160,7 @@ func (j *jobService) view(job *v1.Job, tasks []*v1.Task) *v1.Job {
 	job.Progress = jobProgress(job, tasks)
 	job.EtaSeconds = jobETA(job, tasks, j.c.clock.Now())
 	job.HlsUrl, job.DashUrl = playbackURLs(j.c.cfg.PlaybackBaseURL, job)
+	job.HdsUrl = hdsURL(j.c.cfg.PlaybackBaseURL, job)
 	job.DestinationStates = destinationStates(tasks)
 	for i, u := range job.GetWebhookUrls() {
 		job.WebhookUrls[i] = redactURL(u)
@@ -181,6 +182,14 @@ func playbackURLs(baseURL string, job *v1.Job) (hls, dash string) {
 		dash = base + job.GetDashManifest()
 	}
 	return hls, dash
+}
+
+// hdsURL returns the edge URL of a succeeded job's HDS manifest, or "".
+func hdsURL(baseURL string, job *v1.Job) string {
+	if job.GetState() != v1.JobState_JOB_STATE_SUCCEEDED || baseURL == "" || job.GetHdsManifest() == "" {
+		return ""
+	}
+	return strings.TrimSuffix(baseURL, "/") + "/v/" + job.GetAssetId() + "/" + job.GetHdsManifest()
 }
 
 func (j *jobService) read(ctx context.Context, id string) (*v1.Job, []*v1.Task, error) {

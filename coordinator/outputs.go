@@ -7,7 +7,7 @@ import (
 )
 
 // resolveOutputs fills the defaults of a job's outputs: HLS with CMAF
-// segments, DASH, thumbnails and subtitles on; MP4 off.
+// segments, DASH, thumbnails and subtitles on; MP4 and HDS off.
 func resolveOutputs(o *v1.Outputs) *v1.Outputs {
 	out := &v1.Outputs{}
 	if o != nil {

@@ -67,7 +67,8 @@ func planProbe(job *v1.Job) *v1.Task {
 // planEncodes turns a probed job into its tasks: per rendition one video
 // encode per chunk of the timeline, one audio encode per source audio
 // track, thumbnails and subtitles when asked for, a mux per rendition
-// when MP4 or MPEG-TS output is asked for, the package task that
+// when MP4, MPEG-TS or HDS output is asked for (HDS only for H.264
+// renditions), the package task that
 // depends on all of them, and a transfer task per destination after it. A source without video makes an audio-only
 // asset.
 func planEncodes(job *v1.Job, probe *v1.ProbeResult) ([]*v1.Task, error) {
@@ -143,20 +144,24 @@ func planEncodes(job *v1.Job, probe *v1.ProbeResult) ([]*v1.Task, error) {
 		}))
 	}
 	ts := outputs.GetHls() && outputs.GetHlsSegments() == v1.SegmentFormat_SEGMENT_FORMAT_TS
-	if outputs.GetMp4() || ts {
-		for _, r := range renditions {
-			muxDeps := append([]string(nil), videoTasks[r.GetName()]...)
-			if len(audio) > 0 {
-				muxDeps = append(muxDeps, taskAudio)
-			}
-			add(newTask(job, "mux-"+r.GetName(), &v1.TaskSpec{
-				Kind:                  v1.TaskKind_TASK_KIND_MUX,
-				Rendition:             r,
-				Mux:                   &v1.MuxSpec{Mp4: outputs.GetMp4(), Ts: ts},
-				SegmentSeconds:        seg,
-				SourceDurationSeconds: dur,
-			}, muxDeps...))
+	for _, r := range renditions {
+		// HDS (FLV fragments) carries H.264 only; other renditions are
+		// left out of it.
+		hds := outputs.GetHds() && isH264(r.GetCodec())
+		if !outputs.GetMp4() && !ts && !hds {
+			continue
 		}
+		muxDeps := append([]string(nil), videoTasks[r.GetName()]...)
+		if len(audio) > 0 {
+			muxDeps = append(muxDeps, taskAudio)
+		}
+		add(newTask(job, "mux-"+r.GetName(), &v1.TaskSpec{
+			Kind:                  v1.TaskKind_TASK_KIND_MUX,
+			Rendition:             r,
+			Mux:                   &v1.MuxSpec{Mp4: outputs.GetMp4(), Ts: ts, Hds: hds},
+			SegmentSeconds:        seg,
+			SourceDurationSeconds: dur,
+		}, muxDeps...))
 	}
 	tasks = append(tasks, newTask(job, taskPackage, &v1.TaskSpec{
 		Kind:                  v1.TaskKind_TASK_KIND_PACKAGE,
@@ -279,6 +284,11 @@ func jobProgress(job *v1.Job, tasks []*v1.Task) float64 {
 		enc = encSum / float64(encN)
 	}
 	return 0.05*probe + 0.9*enc + 0.05*pkg
+}
+
+// isH264 reports whether c is H.264 (UNSPECIFIED means H.264).
+func isH264(c v1.VideoCodec) bool {
+	return c == v1.VideoCodec_VIDEO_CODEC_UNSPECIFIED || c == v1.VideoCodec_VIDEO_CODEC_H264
 }
 
 // renditionDirName is a rendition name usable as a path segment.

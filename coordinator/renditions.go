@@ -161,8 +161,29 @@ func validateEncode(o *v1.EncodeOptions) error {
 		return fmt.Errorf("unknown HLS segment format: %w", ErrInvalid)
 	}
 	out := resolveOutputs(o.GetOutputs())
-	if !out.GetHls() && !out.GetDash() && !out.GetMp4() {
-		return fmt.Errorf("no output: turn on HLS, DASH or MP4: %w", ErrInvalid)
+	if !out.GetHls() && !out.GetDash() && !out.GetMp4() && !out.GetHds() {
+		return fmt.Errorf("no output: turn on HLS, DASH, MP4 or HDS: %w", ErrInvalid)
+	}
+	if out.GetHds() && !anyH264(o) {
+		return fmt.Errorf("hds carries H.264 only and no rendition is H.264: %w", ErrInvalid)
 	}
 	return nil
+}
+
+// anyH264 reports whether o makes at least one H.264 rendition (the
+// ladder's renditions use o's codec; custom ones theirs or o's).
+func anyH264(o *v1.EncodeOptions) bool {
+	if len(o.GetRenditions()) == 0 {
+		return isH264(o.GetCodec())
+	}
+	for _, r := range o.GetRenditions() {
+		c := r.GetCodec()
+		if c == v1.VideoCodec_VIDEO_CODEC_UNSPECIFIED {
+			c = o.GetCodec()
+		}
+		if isH264(c) {
+			return true
+		}
+	}
+	return false
 }

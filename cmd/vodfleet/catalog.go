@@ -189,6 +189,7 @@ func printAsset(w io.Writer, a *v1.Asset) {
 	if o := a.GetOutputs(); o != nil {
 		row("hls", firstNonEmpty(o.GetHlsUrl(), o.GetHlsMaster()))
 		row("dash", firstNonEmpty(o.GetDashUrl(), o.GetDashManifest()))
+		row("hds", firstNonEmpty(o.GetHdsUrl(), o.GetHdsManifest()))
 	}
 	for _, d := range a.GetDestinations() {
 		row("destination "+firstNonEmpty(d.GetName(), d.GetUrl()), strings.TrimSpace(d.GetState()+" "+d.GetError()))

@@ -26,6 +26,7 @@ type jobOut struct {
 	AssetID   string    `json:"asset_id"`
 	HLSURL    string    `json:"hls_url"`
 	DASHURL   string    `json:"dash_url"`
+	HDSURL    string    `json:"hds_url,omitempty"`
 	ETA       float64   `json:"eta_seconds"`
 	MP4       []string  `json:"mp4,omitempty"`
 	Poster    string    `json:"poster,omitempty"`
@@ -80,7 +81,7 @@ func jobJSON(j *v1.Job, tasks []*v1.Task) jobOut {
 	out := jobOut{
 		JobID: j.GetId(), State: stateName(j.GetState(), "JOB_STATE_"), Error: j.GetError(),
 		Progress: j.GetProgress(), Source: sourceName(j.GetSource()), Ladder: j.GetLadder(),
-		AssetID: j.GetAssetId(), HLSURL: j.GetHlsUrl(), DASHURL: j.GetDashUrl(), ETA: j.GetEtaSeconds(),
+		AssetID: j.GetAssetId(), HLSURL: j.GetHlsUrl(), DASHURL: j.GetDashUrl(), HDSURL: j.GetHdsUrl(), ETA: j.GetEtaSeconds(),
 		MP4: j.GetMp4(), Poster: j.GetPoster(), Thumbs: j.GetThumbnailsVtt(),
 		CreatedAt: j.GetCreatedAt().AsTime(), UpdatedAt: j.GetUpdatedAt().AsTime(),
 	}
@@ -132,6 +133,9 @@ func printJobDetail(w io.Writer, j *v1.Job, tasks []*v1.Task) {
 	if j.GetHlsUrl() != "" {
 		fmt.Fprintf(w, "hls:      %s\ndash:     %s\n", j.GetHlsUrl(), j.GetDashUrl())
 	}
+	if j.GetHdsUrl() != "" {
+		fmt.Fprintf(w, "hds:      %s\n", j.GetHdsUrl())
+	}
 	if len(tasks) > 0 {
 		printTasks(w, tasks)
 	}
@@ -180,6 +184,9 @@ func printOutcome(w io.Writer, j *v1.Job) {
 		}
 		if j.GetDashUrl() != "" {
 			fmt.Fprintf(w, "DASH: %s\n", j.GetDashUrl())
+		}
+		if j.GetHdsUrl() != "" {
+			fmt.Fprintf(w, "HDS:  %s\n", j.GetHdsUrl())
 		}
 		base := strings.TrimSuffix(strings.TrimSuffix(firstNonEmpty(j.GetHlsUrl(), j.GetDashUrl()), j.GetHlsMaster()), j.GetDashManifest())
 		for _, m := range j.GetMp4() {

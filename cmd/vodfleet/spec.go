@@ -48,6 +48,7 @@ type encodeFlags struct {
 	noHLS       bool
 	noDASH      bool
 	mp4         bool
+	hds         bool
 	noThumbs    bool
 	noSubs      bool
 	audioRate   string
@@ -62,6 +63,7 @@ func (e *encodeFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&e.noHLS, "no-hls", false, "do not write HLS playlists")
 	fs.BoolVar(&e.noDASH, "no-dash", false, "do not write a DASH MPD")
 	fs.BoolVar(&e.mp4, "mp4", false, "also write a progressive MP4 per rendition")
+	fs.BoolVar(&e.hds, "hds", false, "also write Adobe HDS (legacy, for Flash-era players): hds/index.f4m over the H.264 renditions")
 	fs.BoolVar(&e.noThumbs, "no-thumbnails", false, "do not make a poster, sprite sheet and thumbnail track")
 	fs.BoolVar(&e.noSubs, "no-subtitles", false, "do not carry text subtitles over as WebVTT")
 	fs.StringVar(&e.audioRate, "audio-bitrate", "", "AAC bitrate per audio track, e.g. 128k (default)")
@@ -113,6 +115,9 @@ func (e *encodeFlags) apply(fs *flag.FlagSet, req *v1.SubmitJobRequest) error {
 	}
 	if set["mp4"] {
 		out.Mp4 = e.mp4
+	}
+	if set["hds"] {
+		out.Hds = e.hds
 	}
 	if set["no-thumbnails"] {
 		out.Thumbnails = proto.Bool(!e.noThumbs)

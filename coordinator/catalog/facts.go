@@ -38,7 +38,7 @@ func FactsFromJob(job *v1.Job, tasks []*v1.Task) *v1.Asset {
 	if a.State == v1.AssetState_ASSET_STATE_READY {
 		a.Outputs = &v1.AssetOutputs{HlsMaster: job.GetHlsMaster(), DashManifest: job.GetDashManifest(),
 			Mp4: job.GetMp4(), Poster: job.GetPoster(), ThumbnailsVtt: job.GetThumbnailsVtt(),
-			HlsUrl: job.GetHlsUrl(), DashUrl: job.GetDashUrl()}
+			HlsUrl: job.GetHlsUrl(), DashUrl: job.GetDashUrl(), HdsManifest: job.GetHdsManifest(), HdsUrl: job.GetHdsUrl()}
 	}
 	byName := map[string]*v1.AssetRendition{}
 	seconds := map[string]float64{}
@@ -67,7 +67,7 @@ func FactsFromJob(job *v1.Job, tasks []*v1.Task) *v1.Asset {
 			seconds[name] += dur
 		}
 		if m := res.GetMux(); m != nil {
-			a.SizeBytes += m.GetMp4Size()
+			a.SizeBytes += m.GetMp4Size() + m.GetHds().GetSizeBytes()
 		}
 	}
 	for name, r := range byName {

@@ -15,6 +15,9 @@ type Names struct {
 	// Media is the name of each track's HLS media playlist inside its
 	// directory.
 	Media string
+	// HDS is the path of the HDS F4M manifest; the MUX tasks' HDS
+	// renditions must lie in its directory.
+	HDS string
 }
 
 // Bundle is everything a package task writes and reports.
@@ -35,7 +38,9 @@ type Bundle struct {
 // (video renditions and audio tracks), spec.Outputs (unset optional fields
 // take their defaults: HLS, DASH, thumbnails and subtitles on) and
 // spec.Extras (the results of the THUMBNAILS, SUBTITLES and MUX tasks;
-// thumbnails and subtitles that are turned off are left out). HLS uses the
+// thumbnails and subtitles that are turned off are left out; the HDS
+// manifest is written when Outputs.Hds is on and MUX tasks made HDS
+// renditions). HLS uses the
 // MPEG-TS variants of the MUX results when Outputs.HlsSegments is TS.
 //
 // Errors wrap ErrNoTracks, ErrBadPath, ErrMissingTS or one of DASH's; all
@@ -56,6 +61,7 @@ func Build(spec *vodfleetv1.TaskSpec, n Names) (*Bundle, error) {
 	}
 	res := &vodfleetv1.PackageResult{}
 	var ts []*vodfleetv1.TrackOutput
+	var hdsMedia []*vodfleetv1.HdsMedia
 	for _, x := range spec.GetExtras() {
 		switch r := x.GetResult().(type) {
 		case *vodfleetv1.TaskResult_Thumbnails:
@@ -79,6 +85,10 @@ func Build(spec *vodfleetv1.TaskSpec, n Names) (*Bundle, error) {
 			if t := r.Mux.GetTs(); len(t.GetSegments()) > 0 {
 				ts = append(ts, t)
 				paths = append(paths, t.GetDir())
+			}
+			if h := r.Mux.GetHds(); h != nil && out.GetHds() {
+				hdsMedia = append(hdsMedia, h)
+				paths = append(paths, h.GetBootstrap(), h.GetMedia())
 			}
 		}
 	}
@@ -118,6 +128,14 @@ func Build(spec *vodfleetv1.TaskSpec, n Names) (*Bundle, error) {
 		}
 		b.Files[n.MPD] = mpd
 		res.DashManifest = n.MPD
+	}
+	if len(hdsMedia) > 0 {
+		f4m, err := HDSManifest(n.HDS, hdsMedia)
+		if err != nil {
+			return nil, err
+		}
+		b.Files[n.HDS] = f4m
+		res.HdsManifest = n.HDS
 	}
 	return b, nil
 }

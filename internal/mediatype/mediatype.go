@@ -23,12 +23,44 @@ var types = map[string]string{
 	".vtt":  "text/vtt",
 	".jpg":  "image/jpeg",
 	".m4a":  "audio/mp4",
+	// HDS (legacy): the F4M manifest and the bootstrap.
+	".f4m":  "application/f4m+xml",
+	".abst": "application/octet-stream",
+}
+
+// F4F is the type of HDS fragments, whose names have no extension
+// ("<media>Seg<N>-Frag<M>").
+const F4F = "video/f4f"
+
+// isHDSFragment reports whether the last element of name is an HDS
+// fragment name: it ends in "Seg" digits "-Frag" digits.
+func isHDSFragment(name string) bool {
+	base := path.Base(name)
+	i := strings.LastIndex(base, "-Frag")
+	if i < 0 || !digits(base[i+len("-Frag"):]) {
+		return false
+	}
+	j := strings.LastIndex(base[:i], "Seg")
+	return j >= 0 && digits(base[j+len("Seg"):i])
+}
+
+// digits reports whether s is a non-empty run of ASCII digits.
+func digits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Lookup returns the type for name's extension (a file name or object
 // path, case-insensitive) and whether the table has it.
 func Lookup(name string) (string, bool) {
 	t, ok := types[strings.ToLower(path.Ext(name))]
+	if !ok && isHDSFragment(name) {
+		return F4F, true
+	}
 	return t, ok
 }
 
@@ -40,11 +72,12 @@ func Of(name string) string {
 	return Default
 }
 
-// IsPlaylist reports whether name is a manifest (HLS playlist or DASH
-// MPD): the objects that may be rewritten and so are cached briefly.
+// IsPlaylist reports whether name is a manifest (HLS playlist, DASH
+// MPD or HDS F4M): the objects that may be rewritten and so are cached
+// briefly.
 func IsPlaylist(name string) bool {
 	switch strings.ToLower(path.Ext(name)) {
-	case ".m3u8", ".mpd":
+	case ".m3u8", ".mpd", ".f4m":
 		return true
 	}
 	return false

@@ -308,7 +308,12 @@ type AssetOutputs struct {
 	// HLS playback URL through the edge.
 	HlsUrl string `protobuf:"bytes,6,opt,name=hls_url,json=hlsUrl,proto3" json:"hls_url,omitempty"`
 	// DASH playback URL through the edge.
-	DashUrl       string `protobuf:"bytes,7,opt,name=dash_url,json=dashUrl,proto3" json:"dash_url,omitempty"`
+	DashUrl string `protobuf:"bytes,7,opt,name=dash_url,json=dashUrl,proto3" json:"dash_url,omitempty"`
+	// HDS F4M manifest, if made (numbered from 60 so other additions do not
+	// collide).
+	HdsManifest string `protobuf:"bytes,60,opt,name=hds_manifest,json=hdsManifest,proto3" json:"hds_manifest,omitempty"`
+	// HDS manifest URL through the edge.
+	HdsUrl        string `protobuf:"bytes,61,opt,name=hds_url,json=hdsUrl,proto3" json:"hds_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -388,6 +393,20 @@ func (x *AssetOutputs) GetHlsUrl() string {
 func (x *AssetOutputs) GetDashUrl() string {
 	if x != nil {
 		return x.DashUrl
+	}
+	return ""
+}
+
+func (x *AssetOutputs) GetHdsManifest() string {
+	if x != nil {
+		return x.HdsManifest
+	}
+	return ""
+}
+
+func (x *AssetOutputs) GetHdsUrl() string {
+	if x != nil {
+		return x.HdsUrl
 	}
 	return ""
 }
@@ -1922,7 +1941,7 @@ const file_vodfleet_v1_catalog_proto_rawDesc = "" +
 	"\x06codecs\x18\x04 \x01(\tR\x06codecs\x12'\n" +
 	"\x0faverage_bitrate\x18\x05 \x01(\x03R\x0eaverageBitrate\x12\x1d\n" +
 	"\n" +
-	"size_bytes\x18\x06 \x01(\x03R\tsizeBytes\"\xd7\x01\n" +
+	"size_bytes\x18\x06 \x01(\x03R\tsizeBytes\"\x93\x02\n" +
 	"\fAssetOutputs\x12\x1d\n" +
 	"\n" +
 	"hls_master\x18\x01 \x01(\tR\thlsMaster\x12#\n" +
@@ -1931,7 +1950,9 @@ const file_vodfleet_v1_catalog_proto_rawDesc = "" +
 	"\x06poster\x18\x04 \x01(\tR\x06poster\x12%\n" +
 	"\x0ethumbnails_vtt\x18\x05 \x01(\tR\rthumbnailsVtt\x12\x17\n" +
 	"\ahls_url\x18\x06 \x01(\tR\x06hlsUrl\x12\x19\n" +
-	"\bdash_url\x18\a \x01(\tR\adashUrl\"z\n" +
+	"\bdash_url\x18\a \x01(\tR\adashUrl\x12!\n" +
+	"\fhds_manifest\x18< \x01(\tR\vhdsManifest\x12\x17\n" +
+	"\ahds_url\x18= \x01(\tR\x06hdsUrl\"z\n" +
 	"\x10AssetDestination\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x14\n" +

@@ -796,7 +796,12 @@ type Outputs struct {
 	// Poster, sprite sheet and WebVTT thumbnail track.
 	Thumbnails *bool `protobuf:"varint,5,opt,name=thumbnails,proto3,oneof" json:"thumbnails,omitempty"`
 	// WebVTT subtitles from the source's text subtitle streams.
-	Subtitles     *bool `protobuf:"varint,6,opt,name=subtitles,proto3,oneof" json:"subtitles,omitempty"`
+	Subtitles *bool `protobuf:"varint,6,opt,name=subtitles,proto3,oneof" json:"subtitles,omitempty"`
+	// Adobe HTTP Dynamic Streaming (legacy, for Flash-era players): an F4M
+	// manifest "hds/index.f4m" over F4F fragments remuxed from the H.264
+	// renditions and the main audio, without re-encoding. Off by default
+	// (numbered from 60 so other additions to this message do not collide).
+	Hds           bool `protobuf:"varint,60,opt,name=hds,proto3" json:"hds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -869,6 +874,13 @@ func (x *Outputs) GetThumbnails() bool {
 func (x *Outputs) GetSubtitles() bool {
 	if x != nil && x.Subtitles != nil {
 		return *x.Subtitles
+	}
+	return false
+}
+
+func (x *Outputs) GetHds() bool {
+	if x != nil {
+		return x.Hds
 	}
 	return false
 }
@@ -1389,7 +1401,10 @@ type MuxSpec struct {
 	Mp4 bool `protobuf:"varint,3,opt,name=mp4,proto3" json:"mp4,omitempty"`
 	// Write MPEG-TS segments with video and main audio muxed together and
 	// their media playlist, in "ts/<rendition>/" in the asset.
-	Ts            bool `protobuf:"varint,4,opt,name=ts,proto3" json:"ts,omitempty"`
+	Ts bool `protobuf:"varint,4,opt,name=ts,proto3" json:"ts,omitempty"`
+	// Write the HDS bootstrap and F4F fragments with video and main audio
+	// muxed together, in "hds/<rendition>/" in the asset (numbered from 60).
+	Hds           bool `protobuf:"varint,60,opt,name=hds,proto3" json:"hds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1448,6 +1463,13 @@ func (x *MuxSpec) GetMp4() bool {
 func (x *MuxSpec) GetTs() bool {
 	if x != nil {
 		return x.Ts
+	}
+	return false
+}
+
+func (x *MuxSpec) GetHds() bool {
+	if x != nil {
+		return x.Hds
 	}
 	return false
 }
@@ -2072,7 +2094,9 @@ type MuxOutput struct {
 	// MPEG-TS track (dir and segments), if made.
 	Ts *TrackOutput `protobuf:"bytes,3,opt,name=ts,proto3" json:"ts,omitempty"`
 	// Size of the MP4 in bytes.
-	Mp4Size       int64 `protobuf:"varint,4,opt,name=mp4_size,json=mp4Size,proto3" json:"mp4_size,omitempty"`
+	Mp4Size int64 `protobuf:"varint,4,opt,name=mp4_size,json=mp4Size,proto3" json:"mp4_size,omitempty"`
+	// HDS media, if made (numbered from 60).
+	Hds           *HdsMedia `protobuf:"bytes,60,opt,name=hds,proto3" json:"hds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2135,6 +2159,133 @@ func (x *MuxOutput) GetMp4Size() int64 {
 	return 0
 }
 
+func (x *MuxOutput) GetHds() *HdsMedia {
+	if x != nil {
+		return x.Hds
+	}
+	return nil
+}
+
+// HdsMedia is one rendition of the HDS output, as the package task names
+// it in the F4M manifest (paths inside the asset).
+type HdsMedia struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Path of the bootstrap (abst box), e.g. "hds/360p/stream0.abst".
+	Bootstrap string `protobuf:"bytes,1,opt,name=bootstrap,proto3" json:"bootstrap,omitempty"`
+	// Fragment path prefix: fragment N of segment S is
+	// "<media>Seg<S>-Frag<N>", e.g. "hds/360p/stream0".
+	Media string `protobuf:"bytes,2,opt,name=media,proto3" json:"media,omitempty"`
+	// Bitrate in kbit/s, as the F4M media element gives it.
+	BitrateKbps int32 `protobuf:"varint,3,opt,name=bitrate_kbps,json=bitrateKbps,proto3" json:"bitrate_kbps,omitempty"`
+	// The AMF onMetaData the muxer wrote (F4M media metadata).
+	Metadata []byte `protobuf:"bytes,4,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// Duration in seconds, from the bootstrap.
+	DurationSeconds float64 `protobuf:"fixed64,5,opt,name=duration_seconds,json=durationSeconds,proto3" json:"duration_seconds,omitempty"`
+	// Number of fragments.
+	Fragments int32 `protobuf:"varint,6,opt,name=fragments,proto3" json:"fragments,omitempty"`
+	// Bytes of the fragments and the bootstrap.
+	SizeBytes int64 `protobuf:"varint,7,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// Picture size of the video.
+	Width int32 `protobuf:"varint,8,opt,name=width,proto3" json:"width,omitempty"`
+	// Picture height of the video.
+	Height        int32 `protobuf:"varint,9,opt,name=height,proto3" json:"height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HdsMedia) Reset() {
+	*x = HdsMedia{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HdsMedia) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HdsMedia) ProtoMessage() {}
+
+func (x *HdsMedia) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HdsMedia.ProtoReflect.Descriptor instead.
+func (*HdsMedia) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *HdsMedia) GetBootstrap() string {
+	if x != nil {
+		return x.Bootstrap
+	}
+	return ""
+}
+
+func (x *HdsMedia) GetMedia() string {
+	if x != nil {
+		return x.Media
+	}
+	return ""
+}
+
+func (x *HdsMedia) GetBitrateKbps() int32 {
+	if x != nil {
+		return x.BitrateKbps
+	}
+	return 0
+}
+
+func (x *HdsMedia) GetMetadata() []byte {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *HdsMedia) GetDurationSeconds() float64 {
+	if x != nil {
+		return x.DurationSeconds
+	}
+	return 0
+}
+
+func (x *HdsMedia) GetFragments() int32 {
+	if x != nil {
+		return x.Fragments
+	}
+	return 0
+}
+
+func (x *HdsMedia) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *HdsMedia) GetWidth() int32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *HdsMedia) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
 // PackageResult lists the manifests written by a package task.
 type PackageResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2149,14 +2300,16 @@ type PackageResult struct {
 	// WebVTT thumbnail track inside the asset.
 	ThumbnailsVtt string `protobuf:"bytes,5,opt,name=thumbnails_vtt,json=thumbnailsVtt,proto3" json:"thumbnails_vtt,omitempty"`
 	// WebVTT subtitle files inside the asset.
-	Subtitles     []*SubtitleTrack `protobuf:"bytes,6,rep,name=subtitles,proto3" json:"subtitles,omitempty"`
+	Subtitles []*SubtitleTrack `protobuf:"bytes,6,rep,name=subtitles,proto3" json:"subtitles,omitempty"`
+	// HDS F4M manifest inside the asset, if made (numbered from 60).
+	HdsManifest   string `protobuf:"bytes,60,opt,name=hds_manifest,json=hdsManifest,proto3" json:"hds_manifest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PackageResult) Reset() {
 	*x = PackageResult{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[18]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2168,7 +2321,7 @@ func (x *PackageResult) String() string {
 func (*PackageResult) ProtoMessage() {}
 
 func (x *PackageResult) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[18]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2181,7 +2334,7 @@ func (x *PackageResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PackageResult.ProtoReflect.Descriptor instead.
 func (*PackageResult) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{18}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PackageResult) GetHlsMaster() string {
@@ -2224,6 +2377,13 @@ func (x *PackageResult) GetSubtitles() []*SubtitleTrack {
 		return x.Subtitles
 	}
 	return nil
+}
+
+func (x *PackageResult) GetHdsManifest() string {
+	if x != nil {
+		return x.HdsManifest
+	}
+	return ""
 }
 
 // TaskSpec is everything an agent needs to run a task.
@@ -2272,7 +2432,7 @@ type TaskSpec struct {
 
 func (x *TaskSpec) Reset() {
 	*x = TaskSpec{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[19]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2284,7 +2444,7 @@ func (x *TaskSpec) String() string {
 func (*TaskSpec) ProtoMessage() {}
 
 func (x *TaskSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[19]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2297,7 +2457,7 @@ func (x *TaskSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskSpec.ProtoReflect.Descriptor instead.
 func (*TaskSpec) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{19}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *TaskSpec) GetKind() TaskKind {
@@ -2437,7 +2597,7 @@ type JobDestination struct {
 
 func (x *JobDestination) Reset() {
 	*x = JobDestination{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[20]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2449,7 +2609,7 @@ func (x *JobDestination) String() string {
 func (*JobDestination) ProtoMessage() {}
 
 func (x *JobDestination) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[20]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2462,7 +2622,7 @@ func (x *JobDestination) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobDestination.ProtoReflect.Descriptor instead.
 func (*JobDestination) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{20}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *JobDestination) GetName() string {
@@ -2503,7 +2663,7 @@ type TransferOutput struct {
 
 func (x *TransferOutput) Reset() {
 	*x = TransferOutput{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[21]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2515,7 +2675,7 @@ func (x *TransferOutput) String() string {
 func (*TransferOutput) ProtoMessage() {}
 
 func (x *TransferOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[21]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2528,7 +2688,7 @@ func (x *TransferOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferOutput.ProtoReflect.Descriptor instead.
 func (*TransferOutput) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{21}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *TransferOutput) GetFilesSent() int64 {
@@ -2581,7 +2741,7 @@ type DestinationState struct {
 
 func (x *DestinationState) Reset() {
 	*x = DestinationState{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[22]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2593,7 +2753,7 @@ func (x *DestinationState) String() string {
 func (*DestinationState) ProtoMessage() {}
 
 func (x *DestinationState) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[22]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2606,7 +2766,7 @@ func (x *DestinationState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestinationState.ProtoReflect.Descriptor instead.
 func (*DestinationState) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{22}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *DestinationState) GetDestination() *JobDestination {
@@ -2672,7 +2832,7 @@ type TaskResult struct {
 
 func (x *TaskResult) Reset() {
 	*x = TaskResult{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[23]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2684,7 +2844,7 @@ func (x *TaskResult) String() string {
 func (*TaskResult) ProtoMessage() {}
 
 func (x *TaskResult) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[23]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2697,7 +2857,7 @@ func (x *TaskResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskResult.ProtoReflect.Descriptor instead.
 func (*TaskResult) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{23}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TaskResult) GetResult() isTaskResult_Result {
@@ -2881,7 +3041,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[24]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2893,7 +3053,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[24]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2906,7 +3066,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{24}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Task) GetId() string {
@@ -3135,14 +3295,19 @@ type Job struct {
 	DestinationStates []*DestinationState `protobuf:"bytes,51,rep,name=destination_states,json=destinationStates,proto3" json:"destination_states,omitempty"`
 	// True for a job that only pushes an existing asset (TransferAsset):
 	// it has no probe, encode or package task and never changes the asset.
-	TransferOnly  bool `protobuf:"varint,52,opt,name=transfer_only,json=transferOnly,proto3" json:"transfer_only,omitempty"`
+	TransferOnly bool `protobuf:"varint,52,opt,name=transfer_only,json=transferOnly,proto3" json:"transfer_only,omitempty"`
+	// Path of the HDS F4M manifest inside the asset, once published
+	// (numbered from 60 so other additions do not collide).
+	HdsManifest string `protobuf:"bytes,60,opt,name=hds_manifest,json=hdsManifest,proto3" json:"hds_manifest,omitempty"`
+	// HDS manifest URL through the edge, once the job succeeded.
+	HdsUrl        string `protobuf:"bytes,61,opt,name=hds_url,json=hdsUrl,proto3" json:"hds_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Job) Reset() {
 	*x = Job{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[25]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3154,7 +3319,7 @@ func (x *Job) String() string {
 func (*Job) ProtoMessage() {}
 
 func (x *Job) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[25]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3167,7 +3332,7 @@ func (x *Job) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Job.ProtoReflect.Descriptor instead.
 func (*Job) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{25}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Job) GetId() string {
@@ -3387,6 +3552,20 @@ func (x *Job) GetTransferOnly() bool {
 	return false
 }
 
+func (x *Job) GetHdsManifest() string {
+	if x != nil {
+		return x.HdsManifest
+	}
+	return ""
+}
+
+func (x *Job) GetHdsUrl() string {
+	if x != nil {
+		return x.HdsUrl
+	}
+	return ""
+}
+
 // WebhookDelivery is one event sent to one URL, with its retry state. It
 // is recorded in the same fenced transaction as the job state change it
 // reports, so a leader change never loses or invents one.
@@ -3429,7 +3608,7 @@ type WebhookDelivery struct {
 
 func (x *WebhookDelivery) Reset() {
 	*x = WebhookDelivery{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3441,7 +3620,7 @@ func (x *WebhookDelivery) String() string {
 func (*WebhookDelivery) ProtoMessage() {}
 
 func (x *WebhookDelivery) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3454,7 +3633,7 @@ func (x *WebhookDelivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookDelivery.ProtoReflect.Descriptor instead.
 func (*WebhookDelivery) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{26}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *WebhookDelivery) GetId() string {
@@ -3596,7 +3775,7 @@ type SubmitJobRequest struct {
 
 func (x *SubmitJobRequest) Reset() {
 	*x = SubmitJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3608,7 +3787,7 @@ func (x *SubmitJobRequest) String() string {
 func (*SubmitJobRequest) ProtoMessage() {}
 
 func (x *SubmitJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3621,7 +3800,7 @@ func (x *SubmitJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitJobRequest.ProtoReflect.Descriptor instead.
 func (*SubmitJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{27}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SubmitJobRequest) GetSource() *Source {
@@ -3728,7 +3907,7 @@ type TransferAssetRequest struct {
 
 func (x *TransferAssetRequest) Reset() {
 	*x = TransferAssetRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3740,7 +3919,7 @@ func (x *TransferAssetRequest) String() string {
 func (*TransferAssetRequest) ProtoMessage() {}
 
 func (x *TransferAssetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3753,7 +3932,7 @@ func (x *TransferAssetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferAssetRequest.ProtoReflect.Descriptor instead.
 func (*TransferAssetRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{28}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *TransferAssetRequest) GetAssetId() string {
@@ -3781,7 +3960,7 @@ type TransferAssetResponse struct {
 
 func (x *TransferAssetResponse) Reset() {
 	*x = TransferAssetResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3793,7 +3972,7 @@ func (x *TransferAssetResponse) String() string {
 func (*TransferAssetResponse) ProtoMessage() {}
 
 func (x *TransferAssetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3806,7 +3985,7 @@ func (x *TransferAssetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferAssetResponse.ProtoReflect.Descriptor instead.
 func (*TransferAssetResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{29}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *TransferAssetResponse) GetJob() *Job {
@@ -3827,7 +4006,7 @@ type SubmitJobResponse struct {
 
 func (x *SubmitJobResponse) Reset() {
 	*x = SubmitJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3839,7 +4018,7 @@ func (x *SubmitJobResponse) String() string {
 func (*SubmitJobResponse) ProtoMessage() {}
 
 func (x *SubmitJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3852,7 +4031,7 @@ func (x *SubmitJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitJobResponse.ProtoReflect.Descriptor instead.
 func (*SubmitJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{30}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SubmitJobResponse) GetJob() *Job {
@@ -3873,7 +4052,7 @@ type GetJobRequest struct {
 
 func (x *GetJobRequest) Reset() {
 	*x = GetJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3885,7 +4064,7 @@ func (x *GetJobRequest) String() string {
 func (*GetJobRequest) ProtoMessage() {}
 
 func (x *GetJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3898,7 +4077,7 @@ func (x *GetJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobRequest.ProtoReflect.Descriptor instead.
 func (*GetJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{31}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetJobRequest) GetJobId() string {
@@ -3921,7 +4100,7 @@ type GetJobResponse struct {
 
 func (x *GetJobResponse) Reset() {
 	*x = GetJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3933,7 +4112,7 @@ func (x *GetJobResponse) String() string {
 func (*GetJobResponse) ProtoMessage() {}
 
 func (x *GetJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3946,7 +4125,7 @@ func (x *GetJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobResponse.ProtoReflect.Descriptor instead.
 func (*GetJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{32}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetJobResponse) GetJob() *Job {
@@ -3976,7 +4155,7 @@ type ListJobsRequest struct {
 
 func (x *ListJobsRequest) Reset() {
 	*x = ListJobsRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3988,7 +4167,7 @@ func (x *ListJobsRequest) String() string {
 func (*ListJobsRequest) ProtoMessage() {}
 
 func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4001,7 +4180,7 @@ func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsRequest.ProtoReflect.Descriptor instead.
 func (*ListJobsRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{33}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListJobsRequest) GetState() JobState {
@@ -4029,7 +4208,7 @@ type ListJobsResponse struct {
 
 func (x *ListJobsResponse) Reset() {
 	*x = ListJobsResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4041,7 +4220,7 @@ func (x *ListJobsResponse) String() string {
 func (*ListJobsResponse) ProtoMessage() {}
 
 func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4054,7 +4233,7 @@ func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsResponse.ProtoReflect.Descriptor instead.
 func (*ListJobsResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{34}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListJobsResponse) GetJobs() []*Job {
@@ -4075,7 +4254,7 @@ type CancelJobRequest struct {
 
 func (x *CancelJobRequest) Reset() {
 	*x = CancelJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4087,7 +4266,7 @@ func (x *CancelJobRequest) String() string {
 func (*CancelJobRequest) ProtoMessage() {}
 
 func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4100,7 +4279,7 @@ func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobRequest.ProtoReflect.Descriptor instead.
 func (*CancelJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{35}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CancelJobRequest) GetJobId() string {
@@ -4121,7 +4300,7 @@ type CancelJobResponse struct {
 
 func (x *CancelJobResponse) Reset() {
 	*x = CancelJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[36]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4133,7 +4312,7 @@ func (x *CancelJobResponse) String() string {
 func (*CancelJobResponse) ProtoMessage() {}
 
 func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[36]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4146,7 +4325,7 @@ func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobResponse.ProtoReflect.Descriptor instead.
 func (*CancelJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{36}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CancelJobResponse) GetJob() *Job {
@@ -4167,7 +4346,7 @@ type RetryJobRequest struct {
 
 func (x *RetryJobRequest) Reset() {
 	*x = RetryJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[37]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4179,7 +4358,7 @@ func (x *RetryJobRequest) String() string {
 func (*RetryJobRequest) ProtoMessage() {}
 
 func (x *RetryJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[37]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4192,7 +4371,7 @@ func (x *RetryJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryJobRequest.ProtoReflect.Descriptor instead.
 func (*RetryJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{37}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RetryJobRequest) GetJobId() string {
@@ -4213,7 +4392,7 @@ type RetryJobResponse struct {
 
 func (x *RetryJobResponse) Reset() {
 	*x = RetryJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[38]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4225,7 +4404,7 @@ func (x *RetryJobResponse) String() string {
 func (*RetryJobResponse) ProtoMessage() {}
 
 func (x *RetryJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[38]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4238,7 +4417,7 @@ func (x *RetryJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryJobResponse.ProtoReflect.Descriptor instead.
 func (*RetryJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{38}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RetryJobResponse) GetJob() *Job {
@@ -4259,7 +4438,7 @@ type WatchJobRequest struct {
 
 func (x *WatchJobRequest) Reset() {
 	*x = WatchJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[39]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4271,7 +4450,7 @@ func (x *WatchJobRequest) String() string {
 func (*WatchJobRequest) ProtoMessage() {}
 
 func (x *WatchJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[39]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4284,7 +4463,7 @@ func (x *WatchJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchJobRequest.ProtoReflect.Descriptor instead.
 func (*WatchJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{39}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *WatchJobRequest) GetJobId() string {
@@ -4307,7 +4486,7 @@ type WatchJobResponse struct {
 
 func (x *WatchJobResponse) Reset() {
 	*x = WatchJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[40]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4319,7 +4498,7 @@ func (x *WatchJobResponse) String() string {
 func (*WatchJobResponse) ProtoMessage() {}
 
 func (x *WatchJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[40]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4332,7 +4511,7 @@ func (x *WatchJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchJobResponse.ProtoReflect.Descriptor instead.
 func (*WatchJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{40}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *WatchJobResponse) GetJob() *Job {
@@ -4382,7 +4561,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"maxBitrate\x12\x1f\n" +
 	"\vbuffer_size\x18\x06 \x01(\x03R\n" +
 	"bufferSize\x12-\n" +
-	"\x05codec\x18\a \x01(\x0e2\x17.vodfleet.v1.VideoCodecR\x05codec\"\x80\x02\n" +
+	"\x05codec\x18\a \x01(\x0e2\x17.vodfleet.v1.VideoCodecR\x05codec\"\x92\x02\n" +
 	"\aOutputs\x12\x15\n" +
 	"\x03hls\x18\x01 \x01(\bH\x00R\x03hls\x88\x01\x01\x12=\n" +
 	"\fhls_segments\x18\x02 \x01(\x0e2\x1a.vodfleet.v1.SegmentFormatR\vhlsSegments\x12\x17\n" +
@@ -4391,7 +4570,8 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\n" +
 	"thumbnails\x18\x05 \x01(\bH\x02R\n" +
 	"thumbnails\x88\x01\x01\x12!\n" +
-	"\tsubtitles\x18\x06 \x01(\bH\x03R\tsubtitles\x88\x01\x01B\x06\n" +
+	"\tsubtitles\x18\x06 \x01(\bH\x03R\tsubtitles\x88\x01\x01\x12\x10\n" +
+	"\x03hds\x18< \x01(\bR\x03hdsB\x06\n" +
 	"\x04_hlsB\a\n" +
 	"\x05_dashB\r\n" +
 	"\v_thumbnailsB\f\n" +
@@ -4438,12 +4618,13 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\n" +
 	"tile_width\x18\x02 \x01(\x05R\ttileWidth\x12\x18\n" +
 	"\acolumns\x18\x03 \x01(\x05R\acolumns\x12%\n" +
-	"\x0eposter_seconds\x18\x04 \x01(\x01R\rposterSeconds\"\x8b\x01\n" +
+	"\x0eposter_seconds\x18\x04 \x01(\x01R\rposterSeconds\"\x9d\x01\n" +
 	"\aMuxSpec\x12.\n" +
 	"\x05video\x18\x01 \x01(\v2\x18.vodfleet.v1.TrackOutputR\x05video\x12.\n" +
 	"\x05audio\x18\x02 \x01(\v2\x18.vodfleet.v1.TrackOutputR\x05audio\x12\x10\n" +
 	"\x03mp4\x18\x03 \x01(\bR\x03mp4\x12\x0e\n" +
-	"\x02ts\x18\x04 \x01(\bR\x02ts\"\xeb\x03\n" +
+	"\x02ts\x18\x04 \x01(\bR\x02ts\x12\x10\n" +
+	"\x03hds\x18< \x01(\bR\x03hds\"\xeb\x03\n" +
 	"\vProbeResult\x12)\n" +
 	"\x10duration_seconds\x18\x01 \x01(\x01R\x0fdurationSeconds\x12\x1b\n" +
 	"\thas_video\x18\x02 \x01(\bR\bhasVideo\x12\x14\n" +
@@ -4503,12 +4684,24 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x04name\x18\x03 \x01(\tR\x04name\"^\n" +
 	"\x0eSubtitleOutput\x122\n" +
 	"\x06tracks\x18\x01 \x03(\v2\x1a.vodfleet.v1.SubtitleTrackR\x06tracks\x12\x18\n" +
-	"\askipped\x18\x02 \x03(\tR\askipped\"\x80\x01\n" +
+	"\askipped\x18\x02 \x03(\tR\askipped\"\xa9\x01\n" +
 	"\tMuxOutput\x12\x1c\n" +
 	"\trendition\x18\x01 \x01(\tR\trendition\x12\x10\n" +
 	"\x03mp4\x18\x02 \x01(\tR\x03mp4\x12(\n" +
 	"\x02ts\x18\x03 \x01(\v2\x18.vodfleet.v1.TrackOutputR\x02ts\x12\x19\n" +
-	"\bmp4_size\x18\x04 \x01(\x03R\amp4Size\"\xde\x01\n" +
+	"\bmp4_size\x18\x04 \x01(\x03R\amp4Size\x12'\n" +
+	"\x03hds\x18< \x01(\v2\x15.vodfleet.v1.HdsMediaR\x03hds\"\x93\x02\n" +
+	"\bHdsMedia\x12\x1c\n" +
+	"\tbootstrap\x18\x01 \x01(\tR\tbootstrap\x12\x14\n" +
+	"\x05media\x18\x02 \x01(\tR\x05media\x12!\n" +
+	"\fbitrate_kbps\x18\x03 \x01(\x05R\vbitrateKbps\x12\x1a\n" +
+	"\bmetadata\x18\x04 \x01(\fR\bmetadata\x12)\n" +
+	"\x10duration_seconds\x18\x05 \x01(\x01R\x0fdurationSeconds\x12\x1c\n" +
+	"\tfragments\x18\x06 \x01(\x05R\tfragments\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\a \x01(\x03R\tsizeBytes\x12\x14\n" +
+	"\x05width\x18\b \x01(\x05R\x05width\x12\x16\n" +
+	"\x06height\x18\t \x01(\x05R\x06height\"\x81\x02\n" +
 	"\rPackageResult\x12\x1d\n" +
 	"\n" +
 	"hls_master\x18\x01 \x01(\tR\thlsMaster\x12#\n" +
@@ -4516,7 +4709,8 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x03mp4\x18\x03 \x03(\tR\x03mp4\x12\x16\n" +
 	"\x06poster\x18\x04 \x01(\tR\x06poster\x12%\n" +
 	"\x0ethumbnails_vtt\x18\x05 \x01(\tR\rthumbnailsVtt\x128\n" +
-	"\tsubtitles\x18\x06 \x03(\v2\x1a.vodfleet.v1.SubtitleTrackR\tsubtitles\"\xfa\x06\n" +
+	"\tsubtitles\x18\x06 \x03(\v2\x1a.vodfleet.v1.SubtitleTrackR\tsubtitles\x12!\n" +
+	"\fhds_manifest\x18< \x01(\tR\vhdsManifest\"\xfa\x06\n" +
 	"\bTaskSpec\x12)\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.vodfleet.v1.TaskKindR\x04kind\x12+\n" +
 	"\x06source\x18\x02 \x01(\v2\x13.vodfleet.v1.SourceR\x06source\x124\n" +
@@ -4608,7 +4802,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\n" +
 	"bytes_done\x182 \x01(\x03R\tbytesDone\x12\x1f\n" +
 	"\vbytes_total\x183 \x01(\x03R\n" +
-	"bytesTotal\"\xab\n" +
+	"bytesTotal\"\xe7\n" +
 	"\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
@@ -4646,7 +4840,9 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x0epreset_version\x18) \x01(\x03R\rpresetVersion\x12?\n" +
 	"\fdestinations\x182 \x03(\v2\x1b.vodfleet.v1.JobDestinationR\fdestinations\x12L\n" +
 	"\x12destination_states\x183 \x03(\v2\x1d.vodfleet.v1.DestinationStateR\x11destinationStates\x12#\n" +
-	"\rtransfer_only\x184 \x01(\bR\ftransferOnly\x1a@\n" +
+	"\rtransfer_only\x184 \x01(\bR\ftransferOnly\x12!\n" +
+	"\fhds_manifest\x18< \x01(\tR\vhdsManifest\x12\x17\n" +
+	"\ahds_url\x18= \x01(\tR\x06hdsUrl\x1a@\n" +
 	"\x12AgentSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x04\n" +
@@ -4786,7 +4982,7 @@ func file_vodfleet_v1_job_proto_rawDescGZIP() []byte {
 }
 
 var file_vodfleet_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_vodfleet_v1_job_proto_goTypes = []any{
 	(JobState)(0),                 // 0: vodfleet.v1.JobState
 	(TaskKind)(0),                 // 1: vodfleet.v1.TaskKind
@@ -4813,35 +5009,36 @@ var file_vodfleet_v1_job_proto_goTypes = []any{
 	(*SubtitleTrack)(nil),         // 22: vodfleet.v1.SubtitleTrack
 	(*SubtitleOutput)(nil),        // 23: vodfleet.v1.SubtitleOutput
 	(*MuxOutput)(nil),             // 24: vodfleet.v1.MuxOutput
-	(*PackageResult)(nil),         // 25: vodfleet.v1.PackageResult
-	(*TaskSpec)(nil),              // 26: vodfleet.v1.TaskSpec
-	(*JobDestination)(nil),        // 27: vodfleet.v1.JobDestination
-	(*TransferOutput)(nil),        // 28: vodfleet.v1.TransferOutput
-	(*DestinationState)(nil),      // 29: vodfleet.v1.DestinationState
-	(*TaskResult)(nil),            // 30: vodfleet.v1.TaskResult
-	(*Task)(nil),                  // 31: vodfleet.v1.Task
-	(*Job)(nil),                   // 32: vodfleet.v1.Job
-	(*WebhookDelivery)(nil),       // 33: vodfleet.v1.WebhookDelivery
-	(*SubmitJobRequest)(nil),      // 34: vodfleet.v1.SubmitJobRequest
-	(*TransferAssetRequest)(nil),  // 35: vodfleet.v1.TransferAssetRequest
-	(*TransferAssetResponse)(nil), // 36: vodfleet.v1.TransferAssetResponse
-	(*SubmitJobResponse)(nil),     // 37: vodfleet.v1.SubmitJobResponse
-	(*GetJobRequest)(nil),         // 38: vodfleet.v1.GetJobRequest
-	(*GetJobResponse)(nil),        // 39: vodfleet.v1.GetJobResponse
-	(*ListJobsRequest)(nil),       // 40: vodfleet.v1.ListJobsRequest
-	(*ListJobsResponse)(nil),      // 41: vodfleet.v1.ListJobsResponse
-	(*CancelJobRequest)(nil),      // 42: vodfleet.v1.CancelJobRequest
-	(*CancelJobResponse)(nil),     // 43: vodfleet.v1.CancelJobResponse
-	(*RetryJobRequest)(nil),       // 44: vodfleet.v1.RetryJobRequest
-	(*RetryJobResponse)(nil),      // 45: vodfleet.v1.RetryJobResponse
-	(*WatchJobRequest)(nil),       // 46: vodfleet.v1.WatchJobRequest
-	(*WatchJobResponse)(nil),      // 47: vodfleet.v1.WatchJobResponse
-	nil,                           // 48: vodfleet.v1.TaskSpec.RequiresEntry
-	nil,                           // 49: vodfleet.v1.JobDestination.OptionsEntry
-	nil,                           // 50: vodfleet.v1.Job.AgentSelectorEntry
-	nil,                           // 51: vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
-	nil,                           // 52: vodfleet.v1.SubmitJobRequest.MetaEntry
-	(*timestamppb.Timestamp)(nil), // 53: google.protobuf.Timestamp
+	(*HdsMedia)(nil),              // 25: vodfleet.v1.HdsMedia
+	(*PackageResult)(nil),         // 26: vodfleet.v1.PackageResult
+	(*TaskSpec)(nil),              // 27: vodfleet.v1.TaskSpec
+	(*JobDestination)(nil),        // 28: vodfleet.v1.JobDestination
+	(*TransferOutput)(nil),        // 29: vodfleet.v1.TransferOutput
+	(*DestinationState)(nil),      // 30: vodfleet.v1.DestinationState
+	(*TaskResult)(nil),            // 31: vodfleet.v1.TaskResult
+	(*Task)(nil),                  // 32: vodfleet.v1.Task
+	(*Job)(nil),                   // 33: vodfleet.v1.Job
+	(*WebhookDelivery)(nil),       // 34: vodfleet.v1.WebhookDelivery
+	(*SubmitJobRequest)(nil),      // 35: vodfleet.v1.SubmitJobRequest
+	(*TransferAssetRequest)(nil),  // 36: vodfleet.v1.TransferAssetRequest
+	(*TransferAssetResponse)(nil), // 37: vodfleet.v1.TransferAssetResponse
+	(*SubmitJobResponse)(nil),     // 38: vodfleet.v1.SubmitJobResponse
+	(*GetJobRequest)(nil),         // 39: vodfleet.v1.GetJobRequest
+	(*GetJobResponse)(nil),        // 40: vodfleet.v1.GetJobResponse
+	(*ListJobsRequest)(nil),       // 41: vodfleet.v1.ListJobsRequest
+	(*ListJobsResponse)(nil),      // 42: vodfleet.v1.ListJobsResponse
+	(*CancelJobRequest)(nil),      // 43: vodfleet.v1.CancelJobRequest
+	(*CancelJobResponse)(nil),     // 44: vodfleet.v1.CancelJobResponse
+	(*RetryJobRequest)(nil),       // 45: vodfleet.v1.RetryJobRequest
+	(*RetryJobResponse)(nil),      // 46: vodfleet.v1.RetryJobResponse
+	(*WatchJobRequest)(nil),       // 47: vodfleet.v1.WatchJobRequest
+	(*WatchJobResponse)(nil),      // 48: vodfleet.v1.WatchJobResponse
+	nil,                           // 49: vodfleet.v1.TaskSpec.RequiresEntry
+	nil,                           // 50: vodfleet.v1.JobDestination.OptionsEntry
+	nil,                           // 51: vodfleet.v1.Job.AgentSelectorEntry
+	nil,                           // 52: vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
+	nil,                           // 53: vodfleet.v1.SubmitJobRequest.MetaEntry
+	(*timestamppb.Timestamp)(nil), // 54: google.protobuf.Timestamp
 }
 var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	2,  // 0: vodfleet.v1.Rendition.codec:type_name -> vodfleet.v1.VideoCodec
@@ -4857,85 +5054,86 @@ var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	19, // 10: vodfleet.v1.TrackOutput.segments:type_name -> vodfleet.v1.Segment
 	22, // 11: vodfleet.v1.SubtitleOutput.tracks:type_name -> vodfleet.v1.SubtitleTrack
 	20, // 12: vodfleet.v1.MuxOutput.ts:type_name -> vodfleet.v1.TrackOutput
-	22, // 13: vodfleet.v1.PackageResult.subtitles:type_name -> vodfleet.v1.SubtitleTrack
-	1,  // 14: vodfleet.v1.TaskSpec.kind:type_name -> vodfleet.v1.TaskKind
-	7,  // 15: vodfleet.v1.TaskSpec.source:type_name -> vodfleet.v1.Source
-	8,  // 16: vodfleet.v1.TaskSpec.rendition:type_name -> vodfleet.v1.Rendition
-	12, // 17: vodfleet.v1.TaskSpec.audio:type_name -> vodfleet.v1.AudioSpec
-	20, // 18: vodfleet.v1.TaskSpec.tracks:type_name -> vodfleet.v1.TrackOutput
-	48, // 19: vodfleet.v1.TaskSpec.requires:type_name -> vodfleet.v1.TaskSpec.RequiresEntry
-	15, // 20: vodfleet.v1.TaskSpec.chunk:type_name -> vodfleet.v1.Chunk
-	16, // 21: vodfleet.v1.TaskSpec.thumbnails:type_name -> vodfleet.v1.ThumbnailSpec
-	14, // 22: vodfleet.v1.TaskSpec.subtitles:type_name -> vodfleet.v1.SubtitleStream
-	17, // 23: vodfleet.v1.TaskSpec.mux:type_name -> vodfleet.v1.MuxSpec
-	10, // 24: vodfleet.v1.TaskSpec.outputs:type_name -> vodfleet.v1.Outputs
-	30, // 25: vodfleet.v1.TaskSpec.extras:type_name -> vodfleet.v1.TaskResult
-	27, // 26: vodfleet.v1.TaskSpec.destination:type_name -> vodfleet.v1.JobDestination
-	49, // 27: vodfleet.v1.JobDestination.options:type_name -> vodfleet.v1.JobDestination.OptionsEntry
-	27, // 28: vodfleet.v1.DestinationState.destination:type_name -> vodfleet.v1.JobDestination
-	18, // 29: vodfleet.v1.TaskResult.probe:type_name -> vodfleet.v1.ProbeResult
-	20, // 30: vodfleet.v1.TaskResult.track:type_name -> vodfleet.v1.TrackOutput
-	25, // 31: vodfleet.v1.TaskResult.package:type_name -> vodfleet.v1.PackageResult
-	21, // 32: vodfleet.v1.TaskResult.thumbnails:type_name -> vodfleet.v1.ThumbnailOutput
-	23, // 33: vodfleet.v1.TaskResult.subtitles:type_name -> vodfleet.v1.SubtitleOutput
-	24, // 34: vodfleet.v1.TaskResult.mux:type_name -> vodfleet.v1.MuxOutput
-	28, // 35: vodfleet.v1.TaskResult.transfer:type_name -> vodfleet.v1.TransferOutput
-	4,  // 36: vodfleet.v1.Task.state:type_name -> vodfleet.v1.TaskState
-	26, // 37: vodfleet.v1.Task.spec:type_name -> vodfleet.v1.TaskSpec
-	53, // 38: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
-	53, // 39: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
-	30, // 40: vodfleet.v1.Task.result:type_name -> vodfleet.v1.TaskResult
-	53, // 41: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
-	0,  // 42: vodfleet.v1.Job.state:type_name -> vodfleet.v1.JobState
-	7,  // 43: vodfleet.v1.Job.source:type_name -> vodfleet.v1.Source
-	18, // 44: vodfleet.v1.Job.probe:type_name -> vodfleet.v1.ProbeResult
-	53, // 45: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	53, // 46: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
-	5,  // 47: vodfleet.v1.Job.priority:type_name -> vodfleet.v1.Priority
-	50, // 48: vodfleet.v1.Job.agent_selector:type_name -> vodfleet.v1.Job.AgentSelectorEntry
-	11, // 49: vodfleet.v1.Job.encode:type_name -> vodfleet.v1.EncodeOptions
-	33, // 50: vodfleet.v1.Job.webhook_deliveries:type_name -> vodfleet.v1.WebhookDelivery
-	27, // 51: vodfleet.v1.Job.destinations:type_name -> vodfleet.v1.JobDestination
-	29, // 52: vodfleet.v1.Job.destination_states:type_name -> vodfleet.v1.DestinationState
-	0,  // 53: vodfleet.v1.WebhookDelivery.event:type_name -> vodfleet.v1.JobState
-	6,  // 54: vodfleet.v1.WebhookDelivery.state:type_name -> vodfleet.v1.WebhookDeliveryState
-	53, // 55: vodfleet.v1.WebhookDelivery.next_attempt_at:type_name -> google.protobuf.Timestamp
-	53, // 56: vodfleet.v1.WebhookDelivery.created_at:type_name -> google.protobuf.Timestamp
-	53, // 57: vodfleet.v1.WebhookDelivery.updated_at:type_name -> google.protobuf.Timestamp
-	7,  // 58: vodfleet.v1.SubmitJobRequest.source:type_name -> vodfleet.v1.Source
-	5,  // 59: vodfleet.v1.SubmitJobRequest.priority:type_name -> vodfleet.v1.Priority
-	51, // 60: vodfleet.v1.SubmitJobRequest.agent_selector:type_name -> vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
-	11, // 61: vodfleet.v1.SubmitJobRequest.encode:type_name -> vodfleet.v1.EncodeOptions
-	52, // 62: vodfleet.v1.SubmitJobRequest.meta:type_name -> vodfleet.v1.SubmitJobRequest.MetaEntry
-	32, // 63: vodfleet.v1.TransferAssetResponse.job:type_name -> vodfleet.v1.Job
-	32, // 64: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
-	32, // 65: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
-	31, // 66: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
-	0,  // 67: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
-	32, // 68: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
-	32, // 69: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
-	32, // 70: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
-	32, // 71: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
-	31, // 72: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
-	34, // 73: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
-	38, // 74: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
-	40, // 75: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
-	42, // 76: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
-	44, // 77: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
-	46, // 78: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
-	35, // 79: vodfleet.v1.JobService.TransferAsset:input_type -> vodfleet.v1.TransferAssetRequest
-	37, // 80: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
-	39, // 81: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
-	41, // 82: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
-	43, // 83: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
-	45, // 84: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
-	47, // 85: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
-	36, // 86: vodfleet.v1.JobService.TransferAsset:output_type -> vodfleet.v1.TransferAssetResponse
-	80, // [80:87] is the sub-list for method output_type
-	73, // [73:80] is the sub-list for method input_type
-	73, // [73:73] is the sub-list for extension type_name
-	73, // [73:73] is the sub-list for extension extendee
-	0,  // [0:73] is the sub-list for field type_name
+	25, // 13: vodfleet.v1.MuxOutput.hds:type_name -> vodfleet.v1.HdsMedia
+	22, // 14: vodfleet.v1.PackageResult.subtitles:type_name -> vodfleet.v1.SubtitleTrack
+	1,  // 15: vodfleet.v1.TaskSpec.kind:type_name -> vodfleet.v1.TaskKind
+	7,  // 16: vodfleet.v1.TaskSpec.source:type_name -> vodfleet.v1.Source
+	8,  // 17: vodfleet.v1.TaskSpec.rendition:type_name -> vodfleet.v1.Rendition
+	12, // 18: vodfleet.v1.TaskSpec.audio:type_name -> vodfleet.v1.AudioSpec
+	20, // 19: vodfleet.v1.TaskSpec.tracks:type_name -> vodfleet.v1.TrackOutput
+	49, // 20: vodfleet.v1.TaskSpec.requires:type_name -> vodfleet.v1.TaskSpec.RequiresEntry
+	15, // 21: vodfleet.v1.TaskSpec.chunk:type_name -> vodfleet.v1.Chunk
+	16, // 22: vodfleet.v1.TaskSpec.thumbnails:type_name -> vodfleet.v1.ThumbnailSpec
+	14, // 23: vodfleet.v1.TaskSpec.subtitles:type_name -> vodfleet.v1.SubtitleStream
+	17, // 24: vodfleet.v1.TaskSpec.mux:type_name -> vodfleet.v1.MuxSpec
+	10, // 25: vodfleet.v1.TaskSpec.outputs:type_name -> vodfleet.v1.Outputs
+	31, // 26: vodfleet.v1.TaskSpec.extras:type_name -> vodfleet.v1.TaskResult
+	28, // 27: vodfleet.v1.TaskSpec.destination:type_name -> vodfleet.v1.JobDestination
+	50, // 28: vodfleet.v1.JobDestination.options:type_name -> vodfleet.v1.JobDestination.OptionsEntry
+	28, // 29: vodfleet.v1.DestinationState.destination:type_name -> vodfleet.v1.JobDestination
+	18, // 30: vodfleet.v1.TaskResult.probe:type_name -> vodfleet.v1.ProbeResult
+	20, // 31: vodfleet.v1.TaskResult.track:type_name -> vodfleet.v1.TrackOutput
+	26, // 32: vodfleet.v1.TaskResult.package:type_name -> vodfleet.v1.PackageResult
+	21, // 33: vodfleet.v1.TaskResult.thumbnails:type_name -> vodfleet.v1.ThumbnailOutput
+	23, // 34: vodfleet.v1.TaskResult.subtitles:type_name -> vodfleet.v1.SubtitleOutput
+	24, // 35: vodfleet.v1.TaskResult.mux:type_name -> vodfleet.v1.MuxOutput
+	29, // 36: vodfleet.v1.TaskResult.transfer:type_name -> vodfleet.v1.TransferOutput
+	4,  // 37: vodfleet.v1.Task.state:type_name -> vodfleet.v1.TaskState
+	27, // 38: vodfleet.v1.Task.spec:type_name -> vodfleet.v1.TaskSpec
+	54, // 39: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
+	54, // 40: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
+	31, // 41: vodfleet.v1.Task.result:type_name -> vodfleet.v1.TaskResult
+	54, // 42: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
+	0,  // 43: vodfleet.v1.Job.state:type_name -> vodfleet.v1.JobState
+	7,  // 44: vodfleet.v1.Job.source:type_name -> vodfleet.v1.Source
+	18, // 45: vodfleet.v1.Job.probe:type_name -> vodfleet.v1.ProbeResult
+	54, // 46: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	54, // 47: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
+	5,  // 48: vodfleet.v1.Job.priority:type_name -> vodfleet.v1.Priority
+	51, // 49: vodfleet.v1.Job.agent_selector:type_name -> vodfleet.v1.Job.AgentSelectorEntry
+	11, // 50: vodfleet.v1.Job.encode:type_name -> vodfleet.v1.EncodeOptions
+	34, // 51: vodfleet.v1.Job.webhook_deliveries:type_name -> vodfleet.v1.WebhookDelivery
+	28, // 52: vodfleet.v1.Job.destinations:type_name -> vodfleet.v1.JobDestination
+	30, // 53: vodfleet.v1.Job.destination_states:type_name -> vodfleet.v1.DestinationState
+	0,  // 54: vodfleet.v1.WebhookDelivery.event:type_name -> vodfleet.v1.JobState
+	6,  // 55: vodfleet.v1.WebhookDelivery.state:type_name -> vodfleet.v1.WebhookDeliveryState
+	54, // 56: vodfleet.v1.WebhookDelivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	54, // 57: vodfleet.v1.WebhookDelivery.created_at:type_name -> google.protobuf.Timestamp
+	54, // 58: vodfleet.v1.WebhookDelivery.updated_at:type_name -> google.protobuf.Timestamp
+	7,  // 59: vodfleet.v1.SubmitJobRequest.source:type_name -> vodfleet.v1.Source
+	5,  // 60: vodfleet.v1.SubmitJobRequest.priority:type_name -> vodfleet.v1.Priority
+	52, // 61: vodfleet.v1.SubmitJobRequest.agent_selector:type_name -> vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
+	11, // 62: vodfleet.v1.SubmitJobRequest.encode:type_name -> vodfleet.v1.EncodeOptions
+	53, // 63: vodfleet.v1.SubmitJobRequest.meta:type_name -> vodfleet.v1.SubmitJobRequest.MetaEntry
+	33, // 64: vodfleet.v1.TransferAssetResponse.job:type_name -> vodfleet.v1.Job
+	33, // 65: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
+	33, // 66: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
+	32, // 67: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
+	0,  // 68: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
+	33, // 69: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
+	33, // 70: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
+	33, // 71: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
+	33, // 72: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
+	32, // 73: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
+	35, // 74: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
+	39, // 75: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
+	41, // 76: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
+	43, // 77: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
+	45, // 78: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
+	47, // 79: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
+	36, // 80: vodfleet.v1.JobService.TransferAsset:input_type -> vodfleet.v1.TransferAssetRequest
+	38, // 81: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
+	40, // 82: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
+	42, // 83: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
+	44, // 84: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
+	46, // 85: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
+	48, // 86: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
+	37, // 87: vodfleet.v1.JobService.TransferAsset:output_type -> vodfleet.v1.TransferAssetResponse
+	81, // [81:88] is the sub-list for method output_type
+	74, // [74:81] is the sub-list for method input_type
+	74, // [74:74] is the sub-list for extension type_name
+	74, // [74:74] is the sub-list for extension extendee
+	0,  // [0:74] is the sub-list for field type_name
 }
 
 func init() { file_vodfleet_v1_job_proto_init() }
@@ -4948,7 +5146,7 @@ func file_vodfleet_v1_job_proto_init() {
 		(*Source_Url)(nil),
 	}
 	file_vodfleet_v1_job_proto_msgTypes[3].OneofWrappers = []any{}
-	file_vodfleet_v1_job_proto_msgTypes[23].OneofWrappers = []any{
+	file_vodfleet_v1_job_proto_msgTypes[24].OneofWrappers = []any{
 		(*TaskResult_Probe)(nil),
 		(*TaskResult_Track)(nil),
 		(*TaskResult_Package)(nil),
@@ -4963,7 +5161,7 @@ func file_vodfleet_v1_job_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vodfleet_v1_job_proto_rawDesc), len(file_vodfleet_v1_job_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   46,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
