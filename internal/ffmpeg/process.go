@@ -74,6 +74,11 @@ func command(ctx context.Context, bin string, args []string) *exec.Cmd {
 // "-progress pipe:1") and every block is passed to onProgress from Run's
 // goroutine; otherwise stdout is discarded.
 //
+// When ctx carries a Watchdog (WithWatchdog) and args contain "-progress
+// pipe:1", a run whose progress stands still for the stall timeout is
+// killed with its process group and the error wraps ErrStalled ("stalled:
+// no progress for 60s").
+//
 // Errors: when ctx ends, the process group is killed and the returned error
 // wraps context.Cause(ctx) (ctx.Err() unless the context was given a cause,
 // such as a task timeout). A non-zero exit wraps ErrNotMedia, ErrTruncated
@@ -87,11 +92,19 @@ func Run(ctx context.Context, log hclog.Logger, bin string, args []string, onPro
 	log = log.With("bin", bin)
 	log.Debug("starting ffmpeg", "args", strings.Join(redactArgs(args), " "))
 
-	cmd := command(ctx, bin, args)
+	// The run's own context: the watchdog ends it with ErrStalled, which
+	// kills the process group like the end of ctx does.
+	rctx, kill := context.WithCancelCause(ctx)
+	defer kill(nil)
+	var watch *stallWatch
+	if w, ok := watchdogOf(ctx); ok && hasProgressOutput(args) {
+		watch = newStallWatch(w)
+	}
+	cmd := command(rctx, bin, args)
 	tail := newTailBuffer(stderrTailSize)
 	cmd.Stderr = tail
 	var stdout io.ReadCloser
-	if onProgress != nil {
+	if onProgress != nil || watch != nil {
 		var err error
 		if stdout, err = cmd.StdoutPipe(); err != nil {
 			return fmt.Errorf("ffmpeg: stdout pipe: %w", err)
@@ -104,8 +117,22 @@ func Run(ctx context.Context, log hclog.Logger, bin string, args []string, onPro
 		}
 		return fmt.Errorf("ffmpeg: start %s: %w", bin, err)
 	}
+	if watch != nil {
+		go watch.run(rctx, func(err error) {
+			log.Warn("ffmpeg stalled, killing its process group", "error", err)
+			kill(err)
+		})
+	}
 	if stdout != nil {
-		if err := ParseProgress(stdout, onProgress); err != nil {
+		fn := func(p Progress) {
+			if watch != nil {
+				watch.observe(p)
+			}
+			if onProgress != nil {
+				onProgress(p)
+			}
+		}
+		if err := ParseProgress(stdout, fn); err != nil {
 			log.Warn("cannot parse ffmpeg progress", "error", err)
 		}
 		// Keep draining so ffmpeg never blocks on a full pipe.
@@ -115,6 +142,9 @@ func Run(ctx context.Context, log hclog.Logger, bin string, args []string, onPro
 	log.Debug("ffmpeg exited", "elapsed", time.Since(start), "error", err)
 	if ctx.Err() != nil {
 		return fmt.Errorf("ffmpeg: %w", context.Cause(ctx))
+	}
+	if rctx.Err() != nil {
+		return fmt.Errorf("ffmpeg: %w", context.Cause(rctx))
 	}
 	if err == nil {
 		if line := truncation(tail.lines()); line != "" {
