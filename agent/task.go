@@ -124,6 +124,7 @@ func (a *Agent) execute(agentCtx, ctx context.Context, run *taskRun) {
 	go a.heartbeat(hbCtx, run)
 	start := time.Now()
 	res, err := a.runTask(ctx, run)
+	err = diskError(err, run.dir)
 	hbStop()
 	if !a.stillHeld(g) {
 		a.metrics.observeTask(t.GetSpec().GetKind(), "stopped", time.Since(start).Seconds(), nil)

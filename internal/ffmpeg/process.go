@@ -79,6 +79,9 @@ func command(ctx context.Context, bin string, args []string) *exec.Cmd {
 // killed with its process group and the error wraps ErrStalled ("stalled:
 // no progress for 60s").
 //
+// A run whose stderr says a write failed for lack of space (even after a
+// zero exit) wraps ErrNoSpace.
+//
 // Errors: when ctx ends, the process group is killed and the returned error
 // wraps context.Cause(ctx) (ctx.Err() unless the context was given a cause,
 // such as a task timeout). A non-zero exit wraps ErrNotMedia, ErrTruncated
@@ -146,6 +149,11 @@ func Run(ctx context.Context, log hclog.Logger, bin string, args []string, onPro
 	if rctx.Err() != nil {
 		return fmt.Errorf("ffmpeg: %w", context.Cause(rctx))
 	}
+	// A full disk is reported even after a zero exit: some muxers (HLS
+	// segments) only log a failed write and carry on.
+	if line := diskFull(tail.lines()); line != "" {
+		return fmt.Errorf("ffmpeg: %s: %w", cleanLine(line, input), ErrNoSpace)
+	}
 	if err == nil {
 		if line := truncation(tail.lines()); line != "" {
 			return fmt.Errorf("%w: ffmpeg: %s", ErrTruncated, cleanLine(line, input))
@@ -202,6 +210,22 @@ func classify(lines []string, input string) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// diskFullMarkers are the strerror texts of ENOSPC and EDQUOT.
+var diskFullMarkers = []string{"No space left on device", "Disk quota exceeded"}
+
+// diskFull returns the first stderr line saying a write failed for lack
+// of space, or "".
+func diskFull(lines []string) string {
+	for _, l := range lines {
+		for _, m := range diskFullMarkers {
+			if strings.Contains(l, m) {
+				return l
+			}
+		}
+	}
+	return ""
 }
 
 // truncation returns the first stderr line saying the input ends early, or

@@ -249,3 +249,17 @@ func setSubreaper() error {
 	}
 	return nil
 }
+
+// TestRunDiskFull: an output that cannot be written for lack of space
+// (/dev/full answers every write with ENOSPC) fails with ErrNoSpace.
+func TestRunDiskFull(t *testing.T) {
+	ffmpegBin, _ := tools(t)
+	clip := makeClip(t, t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	args := []string{"-nostdin", "-v", "error", "-y", "-i", clip, "-c", "copy", "-f", "mpegts", "/dev/full"}
+	err := Run(ctx, testLogger(t), ffmpegBin, args, nil)
+	if !errors.Is(err, ErrNoSpace) || IsPermanent(err) {
+		t.Fatalf("err = %v, want ErrNoSpace (retryable)", err)
+	}
+}
