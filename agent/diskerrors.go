@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"syscall"
 
 	"github.com/vodfleet/vodfleet/internal/ffmpeg"
@@ -19,18 +20,49 @@ var (
 	errDiskWrite = errors.New("disk write error")
 )
 
-// diskError returns err described as a failure of the agent's disk while
-// writing path ("no space left on device writing PATH: ..."), or err
-// unchanged when it is not one. It recognises the errno in err's chain
-// and ffmpeg's ErrNoSpace (ffmpeg only prints the errno text).
-func diskError(err error, path string) error {
+// diskFailure is a failed write to the agent's disk. Its message names the
+// kind and the file ("no space left on device writing /var/.../source.part"),
+// not the layers the error passed through; errors.Is matches the kind and
+// the underlying error.
+type diskFailure struct {
+	kind error
+	path string
+	err  error
+	// detail adds err's text to the message (when it says more than the
+	// kind and path, e.g. ffmpeg's stderr line).
+	detail bool
+}
+
+func (d *diskFailure) Error() string {
+	if !d.detail {
+		return d.kind.Error() + " writing " + d.path
+	}
+	return fmt.Sprintf("%s writing %s: %s", d.kind, d.path, d.err)
+}
+
+// Unwrap returns the kind and the underlying error.
+func (d *diskFailure) Unwrap() []error { return []error{d.kind, d.err} }
+
+// diskError returns err as a failure of the agent's disk while writing dir
+// (or the file err names), or err unchanged when it is not one. It
+// recognises the errno in err's chain and ffmpeg's ErrNoSpace (ffmpeg only
+// prints the errno's text, so its stderr line is kept in the message).
+func diskError(err error, dir string) error {
+	var kind error
 	switch {
 	case err == nil, errors.Is(err, errNoSpace), errors.Is(err, errDiskWrite):
 		return err
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT), errors.Is(err, ffmpeg.ErrNoSpace):
-		return fmt.Errorf("%w writing %s: %w", errNoSpace, path, err)
+		kind = errNoSpace
 	case errors.Is(err, syscall.EIO), errors.Is(err, syscall.EROFS):
-		return fmt.Errorf("%w writing %s: %w", errDiskWrite, path, err)
+		kind = errDiskWrite
+	default:
+		return err
 	}
-	return err
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		// The errno's text is the kind's; the file says the rest.
+		return &diskFailure{kind: kind, path: pe.Path, err: err}
+	}
+	return &diskFailure{kind: kind, path: dir, err: err, detail: true}
 }
