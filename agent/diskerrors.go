@@ -66,3 +66,34 @@ func diskError(err error, dir string) error {
 	}
 	return &diskFailure{kind: kind, path: dir, err: err, detail: true}
 }
+
+// minFreeAfterWrite is the free space below which the agent's disk counts
+// as full after ffmpeg wrote to it. A write that fails for lack of space
+// leaves less than a block or page free.
+const minFreeAfterWrite = 64 << 10
+
+// fullDisk returns a disk failure when the file system holding dir has
+// less than minFreeAfterWrite bytes free, else nil; cause is what the task
+// failed with otherwise (nil when it did not fail). It exists because
+// ffmpeg does not always say so: its HLS muxer exits 0, silent even at
+// -v error, leaving an empty playlist or truncated segments when a write
+// fails with ENOSPC, so the agent checks the disk before it uploads
+// anything ffmpeg wrote and when a task fails.
+func fullDisk(dir string, cause error) error {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return nil
+	}
+	blocks := st.Bavail
+	if syscall.Geteuid() == 0 {
+		blocks = st.Bfree // root may write into the reserved blocks
+	}
+	free := int64(blocks) * st.Bsize
+	if free >= minFreeAfterWrite {
+		return nil
+	}
+	if cause == nil {
+		cause = fmt.Errorf("%d bytes left after writing the outputs, which may be truncated", free)
+	}
+	return &diskFailure{kind: errNoSpace, path: dir, err: cause, detail: true}
+}

@@ -94,7 +94,9 @@ func TestStalledSourceRetriedOnAnotherAgent(t *testing.T) {
 	t.Cleanup(func() { close(origin.done); web.Close() })
 
 	cfg := LoopbackConfig(t.TempDir())
-	cfg.Agent.StallTimeout = 3 * time.Second
+	// Short, but with room for a loaded machine: the ffmpeg watchdog
+	// applies to every encode of the test too.
+	cfg.Agent.StallTimeout = 5 * time.Second
 	c, err := Start(cfg, testmedia.Logger(t, hclog.Info))
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +105,8 @@ func TestStalledSourceRetriedOnAnotherAgent(t *testing.T) {
 	jobs := v1.NewJobServiceClient(dialT(t, c, c.Coordinator.Addr))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	job, err := submitURL(ctx, jobs, web.URL+"/clip.mp4", 2)
+	waitAgents(t, ctx, c, cfg.Agents)
+	job, err := submitURL(ctx, jobs, web.URL+"/clip.mp4", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +132,7 @@ func TestStalledSourceRetriedOnAnotherAgent(t *testing.T) {
 	if s := last.GetJob().GetState(); s != v1.JobState_JOB_STATE_SUCCEEDED {
 		t.Fatalf("job ended %s: %s (task errors %q)", s, last.GetJob().GetError(), errs)
 	}
-	if !slices.Contains(errs, "probe: source download stalled: no data for 3s") {
+	if !slices.Contains(errs, "probe: source download stalled: no data for 5s") {
 		t.Errorf("task errors %q lack the probe's stall", errs)
 	}
 	var probe *v1.Task
@@ -159,8 +162,10 @@ func TestStalledSourceRetriedOnAnotherAgent(t *testing.T) {
 // TestDiskFullFailsTaskAgentKeepsServing gives each agent a 2 MiB tmpfs
 // as its work dir. A 6 MiB source cannot be downloaded: both attempts (one
 // per agent) fail with "no space left on device writing ...", and the job
-// fails with that reason. The agents delete the partial download, stay
-// up, and encode the next job, a small clip, to the end.
+// fails with that reason. Then, with the disks filled by the test until
+// only the source fits, the encodes cannot write their outputs and that
+// job fails the same way. The agents delete what the failed attempts
+// wrote, stay up, and encode the next job, once there is room, to the end.
 func TestDiskFullFailsTaskAgentKeepsServing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test encodes video; skipped with -short")
@@ -188,6 +193,7 @@ func TestDiskFullFailsTaskAgentKeepsServing(t *testing.T) {
 	jobs := v1.NewJobServiceClient(dialT(t, c, c.Coordinator.Addr))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	waitAgents(t, ctx, c, cfg.Agents)
 
 	big, err := submitURL(ctx, jobs, web.URL+"/big.mp4", 2)
 	if err != nil {
@@ -209,6 +215,38 @@ func TestDiskFullFailsTaskAgentKeepsServing(t *testing.T) {
 		t.Errorf("probe failed on agents %v, want both (the retry avoids the first)", failedOn)
 	}
 
+	// Now the source fits but the encodes' outputs do not: each agent's
+	// disk is filled to leave the clip and 32 KiB. ffmpeg's HLS muxer
+	// says nothing when its writes fail; the agent must notice anyway.
+	clipInfo, err := os.Stat(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(clip, filepath.Join(src, "tight.mp4")); err != nil {
+		t.Fatal(err)
+	}
+	var fillers []string
+	for i := 1; i <= cfg.Agents; i++ {
+		work := filepath.Join(cfg.DataDir, "agent-"+strconv.Itoa(i))
+		fillers = append(fillers, fillDisk(t, work, clipInfo.Size()+32<<10))
+	}
+	tight, err := submitURL(ctx, jobs, web.URL+"/tight.mp4", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end = waitJob(t, ctx, jobs, tight.GetId())
+	msg = end.GetJob().GetError()
+	if end.GetJob().GetState() != v1.JobState_JOB_STATE_FAILED || !strings.Contains(msg, "no space left on device writing ") ||
+		!strings.Contains(msg, string(filepath.Separator)+"tasks"+string(filepath.Separator)) {
+		t.Fatalf("tight job ended %s: %q; want FAILED for lack of space in a task's output dir", end.GetJob().GetState(), msg)
+	}
+	t.Logf("tight job error: %s", msg)
+	for _, f := range fillers {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	small, err := submitURL(ctx, jobs, web.URL+"/"+filepath.Base(clip), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -222,6 +260,36 @@ func TestDiskFullFailsTaskAgentKeepsServing(t *testing.T) {
 			t.Errorf("next job's task %s: attempt %d on %q (error %q)", tk.GetName(), tk.GetAttempt(), tk.GetAgentId(), tk.GetError())
 		}
 	}
+}
+
+// fillDisk writes a file into dir that leaves about leave bytes free on
+// its file system and returns its path.
+func fillDisk(t *testing.T, dir string, leave int64) string {
+	t.Helper()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	size := int64(st.Bfree)*st.Bsize - leave
+	if size <= 0 {
+		t.Fatalf("%s has only %d bytes free", dir, int64(st.Bfree)*st.Bsize)
+	}
+	p := filepath.Join(dir, "filler")
+	if err := os.WriteFile(p, make([]byte, size), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// waitAgents waits until the leader sees n agents, so the scheduler can
+// choose between them from the first task on.
+func waitAgents(t *testing.T, ctx context.Context, c *Cluster, n int) {
+	t.Helper()
+	cl := v1.NewClusterServiceClient(dialT(t, c, c.Coordinator.Addr))
+	poll(t, ctx, func() bool {
+		resp, err := cl.GetCluster(ctx, &v1.GetClusterRequest{})
+		return err == nil && len(resp.GetAgents()) == n
+	})
 }
 
 // mountTmpfs mounts a tmpfs of size at dir (created) and unmounts it when
