@@ -14,6 +14,11 @@ import (
 	"github.com/vodfleet/vodfleet/internal/ids"
 )
 
+// DefaultStallTimeout is Config.StallTimeout's default: ffmpeg reports
+// progress twice a second and a healthy download delivers bytes
+// continuously, so a minute of silence is a hang, not a slow machine.
+const DefaultStallTimeout = time.Minute
+
 // Config holds the agent settings.
 type Config struct {
 	// ID names the agent to the coordinator; leases are bound to it, so it
@@ -81,6 +86,16 @@ type Config struct {
 	// permanently with "task timed out after ...". 0 derives it per task:
 	// the larger of 10 minutes and 20 times the source duration.
 	TaskTimeout time.Duration
+	// StallTimeout is how long a task may make no progress before it is
+	// stopped and fails with a retryable "stalled" error, so the
+	// coordinator retries it, preferably on another agent: an ffmpeg whose
+	// -progress out_time (or frame count) has not advanced for this long
+	// is killed with its process group, and a source download that
+	// received no byte for this long is abandoned (resumed in place at
+	// most a few times when it had made progress). It catches hangs long
+	// before TaskTimeout: a network read that never returns, a wedged
+	// disk, a filter that loops. Default 60s.
+	StallTimeout time.Duration
 	// Destinations configures transfer tasks (credentials, address policy).
 	Destinations DestinationConfig
 }
@@ -111,6 +126,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.DrainTimeout == 0 {
 		c.DrainTimeout = 5 * time.Minute
+	}
+	if c.StallTimeout == 0 {
+		c.StallTimeout = DefaultStallTimeout
 	}
 	return c
 }
@@ -144,6 +162,9 @@ func (c Config) Validate() error {
 	}
 	if c.TaskTimeout < 0 {
 		errs = append(errs, fmt.Errorf("task timeout %s is negative", c.TaskTimeout))
+	}
+	if c.StallTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("stall timeout %s must be positive", c.StallTimeout))
 	}
 	return errors.Join(errs...)
 }

@@ -39,7 +39,7 @@ func newMetrics() *metrics {
 		}),
 		ffmpegFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vodfleet_agent_ffmpeg_failures_total",
-			Help: "Task attempts that failed in ffmpeg or ffprobe, by cause: invalid_input (the source is unusable, not retried) or ffmpeg (anything else).",
+			Help: "Task attempts that failed in ffmpeg or ffprobe, by cause: invalid_input (the source is unusable, not retried), stalled (killed by the stall watchdog or the probe time limit), no_space (ffmpeg's output disk is full) or ffmpeg (anything else).",
 		}, []string{"cause"}),
 	}
 }
@@ -51,6 +51,10 @@ func (m *metrics) observeTask(k v1.TaskKind, outcome string, seconds float64, er
 	case err == nil:
 	case ffmpeg.IsPermanent(err):
 		m.ffmpegFailures.WithLabelValues("invalid_input").Inc()
+	case errors.Is(err, ffmpeg.ErrStalled):
+		m.ffmpegFailures.WithLabelValues("stalled").Inc()
+	case errors.Is(err, ffmpeg.ErrNoSpace):
+		m.ffmpegFailures.WithLabelValues("no_space").Inc()
 	case errors.Is(err, ffmpeg.ErrFailed), errors.Is(err, ffmpeg.ErrBadPlaylist):
 		m.ffmpegFailures.WithLabelValues("ffmpeg").Inc()
 	}

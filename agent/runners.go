@@ -143,9 +143,14 @@ func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error
 }
 
 // upload sends files (slash paths relative to dir) to the lease's staging
-// prefix. Staging is per (task, attempt), so a stale attempt can never
-// overwrite what another attempt publishes.
+// prefix, unless the disk they were written to is full (fullDisk).
+// Staging is per (task, attempt), so a stale attempt can never overwrite
+// what another attempt publishes.
 func (a *Agent) upload(ctx context.Context, run *taskRun, dir string, names []string) error {
+	if err := fullDisk(dir, nil); err != nil {
+		// What ffmpeg wrote may be cut short (see fullDisk).
+		return err
+	}
 	st, err := a.stores.forGrant(run.grant)
 	if err != nil {
 		return err

@@ -36,7 +36,10 @@ type sourceCache struct {
 	// retry sleeps.
 	topts               transfer.Options
 	ftpCreds, httpCreds string
-	// idle is downloadIdleTimeout; tests shorten it.
+	// idle abandons a download that received no bytes for this long
+	// (Config.StallTimeout), so a stalled origin cannot hold a slot until
+	// the task timeout. The partial file stays and is resumed at once (up
+	// to maxResumes times) or by the next attempt.
 	idle time.Duration
 
 	mu    sync.Mutex
@@ -59,7 +62,7 @@ func newSourceCache(cfg Config, log hclog.Logger) *sourceCache {
 		},
 		ftpCreds:  cfg.FTPCredentialsFile,
 		httpCreds: cfg.HTTPCredentialsFile,
-		idle:      downloadIdleTimeout,
+		idle:      cfg.StallTimeout,
 		locks:     map[string]*sync.Mutex{},
 	}
 }
@@ -121,6 +124,13 @@ func (c *sourceCache) download(ctx context.Context, raw string) (string, error) 
 	if err := c.fetchURL(ctx, u, local); err != nil {
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("download source: %w", context.Cause(ctx))
+		}
+		if derr := diskError(err, local); derr != err {
+			// The partial file is what fills the disk: resuming it
+			// later cannot work, and keeping it would fail this
+			// agent's next tasks too.
+			c.evict(key)
+			return "", derr
 		}
 		return "", classifyDownload(err)
 	}
@@ -185,6 +195,14 @@ func (c *sourceCache) sweep(keep string) {
 	}
 }
 
+// evict deletes the cache entry key (its caller holds its lock), such as
+// a partial download that ran out of disk.
+func (c *sourceCache) evict(key string) {
+	if err := os.RemoveAll(filepath.Join(c.dir, key)); err != nil {
+		c.log.Warn("cannot remove failed download", "key", key, "error", err)
+	}
+}
+
 // fetch downloads a stored object unless it is already here. An object
 // over the size limit is refused before it is downloaded.
 func (c *sourceCache) fetch(ctx context.Context, st *storage.Client, path string) (string, error) {
@@ -213,6 +231,10 @@ func (c *sourceCache) fetch(ctx context.Context, st *storage.Client, path string
 		return "", fmt.Errorf("source dir: %w", err)
 	}
 	if err := st.GetToFile(ctx, path, local); err != nil {
+		if derr := diskError(err, local); derr != err {
+			c.evict(key)
+			return "", derr
+		}
 		return "", fmt.Errorf("fetch source %s: %w", path, err)
 	}
 	c.log.Debug("source fetched", "path", path, "local", local)

@@ -285,6 +285,7 @@ func TestConfigValidatesSourcePolicy(t *testing.T) {
 		{AllowedSourceCIDRs: []string{"not-a-cidr"}},
 		{MaxSourceBytes: -1},
 		{TaskTimeout: -time.Second},
+		{StallTimeout: -time.Second},
 	} {
 		c.Coordinators, c.WorkDir, c.DialOptions = base.Coordinators, base.WorkDir, base.DialOptions
 		if err := c.WithDefaults().Validate(); err == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/vodfleet/vodfleet/internal/transfer"
@@ -15,12 +16,6 @@ import (
 // source download in place (each retry resumes where the last stopped)
 // before the task fails and the coordinator retries it, maybe elsewhere.
 const sourceRetries = 3
-
-// downloadIdleTimeout abandons a download that received no bytes for this
-// long, so a stalled origin cannot hold a slot until the task timeout. The
-// partial file stays and is resumed at once (up to maxResumes times) or
-// by the next attempt.
-const downloadIdleTimeout = time.Minute
 
 // maxResumes bounds how many stalls one task attempt resumes from (each
 // resume must have made progress).
@@ -90,9 +85,14 @@ func (c *sourceCache) fetchWatched(ctx context.Context, src transfer.Source, loc
 	before := partBytes(local)
 	_, err = transfer.Fetch(fctx, src, local, func(int64, int64) { watchdog.Reset(c.idle) }, opts)
 	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(fctx), errDownloadStalled) {
-		return partBytes(local) > before, fmt.Errorf("%w: no data for %s", errDownloadStalled, c.idle)
+		return partBytes(local) > before, fmt.Errorf("%w: no data for %s", errDownloadStalled, seconds(c.idle))
 	}
 	return false, err
+}
+
+// seconds formats d as seconds ("60s", "2.5s") for task errors.
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"
 }
 
 // partBytes is the size of local's partial download, 0 if none.

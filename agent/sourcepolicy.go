@@ -69,6 +69,10 @@ func classifyDownload(err error) error {
 		inner = ue.Err // url.Error quotes the whole URL
 	}
 	switch {
+	case errors.Is(err, errDownloadStalled):
+		// Retryable, preferably on another agent (another route to
+		// the origin); the message already says what happened.
+		return err
 	case errors.Is(err, urlpolicy.ErrTooLarge):
 		return permanent(inner)
 	case errors.Is(err, urlpolicy.ErrForbiddenAddress), errors.Is(err, urlpolicy.ErrScheme),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vodfleet/vodfleet/internal/ffmpeg"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
@@ -35,7 +36,11 @@ func (a *Agent) taskTimeout(spec *v1.TaskSpec) time.Duration {
 // ffmpeg's process group is killed (ffmpeg.Run) and the error the task
 // fails with is ctx's cause: "task timed out after D", permanent, since a
 // new attempt would take as long.
+//
+// ctx also carries the stall watchdog (Config.StallTimeout), which every
+// ffmpeg run of the task applies (see ffmpeg.Run).
 func (a *Agent) taskContext(ctx context.Context, spec *v1.TaskSpec) (context.Context, context.CancelFunc) {
 	d := a.taskTimeout(spec)
+	ctx = ffmpeg.WithWatchdog(ctx, ffmpeg.Watchdog{StallTimeout: a.cfg.StallTimeout})
 	return context.WithTimeoutCause(ctx, d, permanent(fmt.Errorf("%w after %s", errTaskTimeout, d)))
 }

@@ -124,6 +124,14 @@ func (a *Agent) execute(agentCtx, ctx context.Context, run *taskRun) {
 	go a.heartbeat(hbCtx, run)
 	start := time.Now()
 	res, err := a.runTask(ctx, run)
+	err = diskError(err, run.dir)
+	if err != nil && !errors.Is(err, errNoSpace) && !errors.Is(err, errDiskWrite) {
+		// An output ffmpeg could not finish for lack of space often
+		// fails later, as an empty playlist: say why.
+		if full := fullDisk(run.dir, err); full != nil {
+			err = full
+		}
+	}
 	hbStop()
 	if !a.stillHeld(g) {
 		a.metrics.observeTask(t.GetSpec().GetKind(), "stopped", time.Since(start).Seconds(), nil)

@@ -386,6 +386,7 @@ func (l *leader) fail(jr *jobRecord, tr *taskRecord, reason string, retryable bo
 		maxAttempts = l.cfg.MaxAttempts
 	}
 	t.Error = reason
+	noteFailedAgent(t)
 	used := int(t.GetAttempt() - t.GetAttemptsBeforeRetry())
 	if retryable && used < maxAttempts {
 		t.State = v1.TaskState_TASK_STATE_PENDING

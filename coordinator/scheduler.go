@@ -143,13 +143,15 @@ func siblings(a, b *v1.Task) bool {
 // when all its slots are free (it takes as many as it holds, so agents
 // smaller than the ladder are not starved). A group is never spread over
 // the slots of a busy agent as they free up one by one: that would decode
-// the chunk once per rendition. Among qualified agents the one taking the
-// most tasks wins, then the one with the most free slots, then the lowest
-// id. It returns nil when no agent qualifies.
+// the chunk once per rendition. Among qualified agents, those on which
+// fewer of the group's tasks already failed win (a retry after a stall or
+// a full disk goes elsewhere when it can; see failedOn), then the one
+// taking the most tasks, then the one with the most free slots, then the
+// lowest id. It returns nil when no agent qualifies.
 func pickAgentFor(free map[*session]int, group []*taskRecord) (*session, int) {
 	requires := group[0].task.GetSpec().GetRequires()
 	var best *session
-	bestN := 0
+	bestN, bestFailed := 0, 0
 	for s, f := range free {
 		if f <= 0 || !hasLabels(s.labels, requires) {
 			continue
@@ -162,8 +164,10 @@ func pickAgentFor(free map[*session]int, group []*taskRecord) (*session, int) {
 			continue
 		}
 		n := min(f, len(group))
-		if best == nil || n > bestN || (n == bestN && (f > free[best] || (f == free[best] && s.agentID < best.agentID))) {
-			best, bestN = s, n
+		failed := failedOn(s.agentID, group)
+		if best == nil || failed < bestFailed || (failed == bestFailed && (n > bestN ||
+			(n == bestN && (f > free[best] || (f == free[best] && s.agentID < best.agentID))))) {
+			best, bestN, bestFailed = s, n, failed
 		}
 	}
 	return best, bestN

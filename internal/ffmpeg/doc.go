@@ -1,7 +1,9 @@
 // Package ffmpeg wraps the ffprobe and ffmpeg binaries for the agent: it
 // parses probe output, builds encoder argument lists, parses -progress
 // output and runs the encoder in its own process group so a cancelled task
-// kills every process it started.
+// kills every process it started. A Watchdog carried by the context kills
+// a run whose -progress output stops advancing (ErrStalled), so a hung
+// input or disk cannot hold a task until its hard time limit.
 //
 // Argument lists are always passed to exec directly, never through a shell,
 // so inputs and paths need no quoting.

@@ -32,6 +32,11 @@ var ErrNoVideo = errors.New("no video stream")
 // the input is bad (out of disk, killed, network hiccup); a retry may work.
 var ErrFailed = errors.New("ffmpeg failed")
 
+// ErrNoSpace means ffmpeg could not write its output because the disk is
+// full or the quota spent (ENOSPC, EDQUOT in its stderr). Not permanent:
+// another agent, or this one once space is freed, can do the run.
+var ErrNoSpace = errors.New("no space left on device")
+
 // ErrBadPlaylist means a media playlist written by ffmpeg could not be
 // parsed or is incomplete (no EXT-X-ENDLIST), usually because the encode was
 // interrupted. It is not permanent: a new attempt rewrites the playlist.

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 
 	vodfleetv1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
@@ -25,7 +26,16 @@ type ProbeOptions struct {
 	// MediaFormats, so playlists and concat lists (which name further
 	// files) are never opened (see InputOptions).
 	FormatWhitelist string
+	// Timeout bounds the ffprobe run: ffprobe prints no progress, so the
+	// watchdog cannot tell a slow probe from a hung one, and a hung one
+	// must still end. 0 means DefaultProbeTimeout.
+	Timeout time.Duration
 }
+
+// DefaultProbeTimeout is the probe time limit when ProbeOptions.Timeout
+// is 0. Probing reads headers and a few seconds of packets of a local
+// file: seconds even for large files, so two minutes only ends a hang.
+const DefaultProbeTimeout = 2 * time.Minute
 
 // transientMarkers are ffprobe stderr fragments that point at the network
 // or the machine rather than the media, so the probe may be retried.
@@ -42,8 +52,9 @@ var transientMarkers = []string{
 }
 
 // Probe runs ffprobe (bin) on input and parses what it finds. The time limit
-// comes from ctx: when it ends, ffprobe's process group is killed and the
-// error wraps context.Cause(ctx).
+// comes from ctx and opts.Timeout: when ctx ends, ffprobe's process group
+// is killed and the error wraps context.Cause(ctx); past opts.Timeout it
+// wraps ErrStalled.
 //
 // A non-zero ffprobe exit wraps ErrNotMedia, ErrTruncated or
 // ErrUnsupportedCodec when stderr shows which, network failures wrap
@@ -58,7 +69,13 @@ func Probe(ctx context.Context, bin, input string, opts ProbeOptions) (*vodfleet
 	args = append(args, InputOptions(opts.Whitelist, opts.FormatWhitelist)...)
 	args = append(args, "-print_format", "json", "-show_format", "-show_streams", "-i", input)
 
-	cmd := command(ctx, bin, args)
+	limit := opts.Timeout
+	if limit <= 0 {
+		limit = DefaultProbeTimeout
+	}
+	pctx, cancel := context.WithTimeoutCause(ctx, limit, fmt.Errorf("%w: no result after %s", ErrStalled, seconds2(limit)))
+	defer cancel()
+	cmd := command(pctx, bin, args)
 	var stdout bytes.Buffer
 	stderr := newTailBuffer(stderrTailSize)
 	cmd.Stdout = &stdout
@@ -66,6 +83,9 @@ func Probe(ctx context.Context, bin, input string, opts ProbeOptions) (*vodfleet
 	err := cmd.Run()
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("ffprobe: %w", context.Cause(ctx))
+	}
+	if pctx.Err() != nil {
+		return nil, fmt.Errorf("ffprobe: %w", context.Cause(pctx))
 	}
 	if err != nil {
 		var exitErr *exec.ExitError

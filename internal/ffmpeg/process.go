@@ -74,6 +74,14 @@ func command(ctx context.Context, bin string, args []string) *exec.Cmd {
 // "-progress pipe:1") and every block is passed to onProgress from Run's
 // goroutine; otherwise stdout is discarded.
 //
+// When ctx carries a Watchdog (WithWatchdog) and args contain "-progress
+// pipe:1", a run whose progress stands still for the stall timeout is
+// killed with its process group and the error wraps ErrStalled ("stalled:
+// no progress for 60s").
+//
+// A run whose stderr says a write failed for lack of space (even after a
+// zero exit) wraps ErrNoSpace.
+//
 // Errors: when ctx ends, the process group is killed and the returned error
 // wraps context.Cause(ctx) (ctx.Err() unless the context was given a cause,
 // such as a task timeout). A non-zero exit wraps ErrNotMedia, ErrTruncated
@@ -87,11 +95,19 @@ func Run(ctx context.Context, log hclog.Logger, bin string, args []string, onPro
 	log = log.With("bin", bin)
 	log.Debug("starting ffmpeg", "args", strings.Join(redactArgs(args), " "))
 
-	cmd := command(ctx, bin, args)
+	// The run's own context: the watchdog ends it with ErrStalled, which
+	// kills the process group like the end of ctx does.
+	rctx, kill := context.WithCancelCause(ctx)
+	defer kill(nil)
+	var watch *stallWatch
+	if w, ok := watchdogOf(ctx); ok && hasProgressOutput(args) {
+		watch = newStallWatch(w)
+	}
+	cmd := command(rctx, bin, args)
 	tail := newTailBuffer(stderrTailSize)
 	cmd.Stderr = tail
 	var stdout io.ReadCloser
-	if onProgress != nil {
+	if onProgress != nil || watch != nil {
 		var err error
 		if stdout, err = cmd.StdoutPipe(); err != nil {
 			return fmt.Errorf("ffmpeg: stdout pipe: %w", err)
@@ -104,8 +120,22 @@ func Run(ctx context.Context, log hclog.Logger, bin string, args []string, onPro
 		}
 		return fmt.Errorf("ffmpeg: start %s: %w", bin, err)
 	}
+	if watch != nil {
+		go watch.run(rctx, func(err error) {
+			log.Warn("ffmpeg stalled, killing its process group", "error", err)
+			kill(err)
+		})
+	}
 	if stdout != nil {
-		if err := ParseProgress(stdout, onProgress); err != nil {
+		fn := func(p Progress) {
+			if watch != nil {
+				watch.observe(p)
+			}
+			if onProgress != nil {
+				onProgress(p)
+			}
+		}
+		if err := ParseProgress(stdout, fn); err != nil {
 			log.Warn("cannot parse ffmpeg progress", "error", err)
 		}
 		// Keep draining so ffmpeg never blocks on a full pipe.
@@ -115,6 +145,14 @@ func Run(ctx context.Context, log hclog.Logger, bin string, args []string, onPro
 	log.Debug("ffmpeg exited", "elapsed", time.Since(start), "error", err)
 	if ctx.Err() != nil {
 		return fmt.Errorf("ffmpeg: %w", context.Cause(ctx))
+	}
+	if rctx.Err() != nil {
+		return fmt.Errorf("ffmpeg: %w", context.Cause(rctx))
+	}
+	// A full disk is reported even after a zero exit: some muxers (HLS
+	// segments) only log a failed write and carry on.
+	if line := diskFull(tail.lines()); line != "" {
+		return fmt.Errorf("ffmpeg: %s: %w", cleanLine(line, input), ErrNoSpace)
 	}
 	if err == nil {
 		if line := truncation(tail.lines()); line != "" {
@@ -172,6 +210,22 @@ func classify(lines []string, input string) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// diskFullMarkers are the strerror texts of ENOSPC and EDQUOT.
+var diskFullMarkers = []string{"No space left on device", "Disk quota exceeded"}
+
+// diskFull returns the first stderr line saying a write failed for lack
+// of space, or "".
+func diskFull(lines []string) string {
+	for _, l := range lines {
+		for _, m := range diskFullMarkers {
+			if strings.Contains(l, m) {
+				return l
+			}
+		}
+	}
+	return ""
 }
 
 // truncation returns the first stderr line saying the input ends early, or

@@ -200,6 +200,11 @@ func Thumbnails(ctx context.Context, log hclog.Logger, bin string, j ThumbnailJo
 			"scale=w="+w+":h='max(2,trunc("+w+"/dar/2)*2)',setsar=1,"+
 			"tile="+itoa(int64(p.columns))+"x"+itoa(int64(p.rows)),
 		"-c:v", "mjpeg", "-q:v", "5", "-update", "1", "-f", "image2", sprite,
+		// A discarded copy of the video packets: the sprite is written
+		// only at the end, so without it out_time would stand still for
+		// the whole decode and the stall watchdog (see Run) could not
+		// tell a long source from a hung one.
+		"-map", "0:v:0", "-c", "copy", "-f", "null", "-",
 	)
 	if err := Run(ctx, log.Named("thumbnails"), bin, args, nil); err != nil {
 		return nil, err

@@ -1,6 +1,9 @@
 package transfer
 
-import "errors"
+import (
+	"errors"
+	"syscall"
+)
 
 // Sentinel errors. Errors from this package wrap one of them (or a
 // urlpolicy sentinel for refused addresses) so callers decide what to do
@@ -31,5 +34,7 @@ var (
 func permanent(err error) bool {
 	return errors.Is(err, ErrAuth) || errors.Is(err, ErrHostKey) ||
 		errors.Is(err, ErrInvalidURL) || errors.Is(err, ErrConfig) ||
-		errors.Is(err, ErrNotFound)
+		errors.Is(err, ErrNotFound) ||
+		// A full local disk: writing again will not find room.
+		errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }

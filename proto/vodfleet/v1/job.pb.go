@@ -3034,9 +3034,15 @@ type Task struct {
 	// the destination) and the package size (numbered from 50).
 	BytesDone int64 `protobuf:"varint,50,opt,name=bytes_done,json=bytesDone,proto3" json:"bytes_done,omitempty"`
 	// For TRANSFER: the package size in bytes, once known.
-	BytesTotal    int64 `protobuf:"varint,51,opt,name=bytes_total,json=bytesTotal,proto3" json:"bytes_total,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	BytesTotal int64 `protobuf:"varint,51,opt,name=bytes_total,json=bytesTotal,proto3" json:"bytes_total,omitempty"`
+	// Agents an attempt of this task failed on (a retryable failure such as
+	// a stall, or an expired lease), oldest first, without repeats and at
+	// most 8. The scheduler prefers other agents for the retry and falls
+	// back to these only when no other agent can take the task (numbered
+	// from 60).
+	FailedAgentIds []string `protobuf:"bytes,60,rep,name=failed_agent_ids,json=failedAgentIds,proto3" json:"failed_agent_ids,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Task) Reset() {
@@ -3221,6 +3227,13 @@ func (x *Task) GetBytesTotal() int64 {
 		return x.BytesTotal
 	}
 	return 0
+}
+
+func (x *Task) GetFailedAgentIds() []string {
+	if x != nil {
+		return x.FailedAgentIds
+	}
+	return nil
 }
 
 // Job is a client's request to turn one source into a playable asset.
@@ -4771,7 +4784,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\tsubtitles\x18\x05 \x01(\v2\x1b.vodfleet.v1.SubtitleOutputH\x00R\tsubtitles\x12*\n" +
 	"\x03mux\x18\x06 \x01(\v2\x16.vodfleet.v1.MuxOutputH\x00R\x03mux\x129\n" +
 	"\btransfer\x182 \x01(\v2\x1b.vodfleet.v1.TransferOutputH\x00R\btransferB\b\n" +
-	"\x06result\"\x86\x06\n" +
+	"\x06result\"\xb0\x06\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06job_id\x18\x02 \x01(\tR\x05jobId\x12\x12\n" +
@@ -4802,7 +4815,8 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\n" +
 	"bytes_done\x182 \x01(\x03R\tbytesDone\x12\x1f\n" +
 	"\vbytes_total\x183 \x01(\x03R\n" +
-	"bytesTotal\"\xe7\n" +
+	"bytesTotal\x12(\n" +
+	"\x10failed_agent_ids\x18< \x03(\tR\x0efailedAgentIds\"\xe7\n" +
 	"\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
