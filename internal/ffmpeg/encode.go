@@ -51,6 +51,10 @@ type VideoJob struct {
 	Preset string
 	// Chunk, when set, limits the encode to a slice of the timeline.
 	Chunk *Chunk
+	// HWAccel, when set, encodes H.264 and HEVC with that hardware path's
+	// encoder (see HWAccel); the keyframe grid is the software path's.
+	// MultiVideoArgs uses the first job's.
+	HWAccel HWAccel
 }
 
 // Chunk is a slice of the source timeline encoded on its own. Start is a
@@ -131,7 +135,7 @@ func VideoArgs(j VideoJob) []string {
 	r := j.Rendition
 	args := videoInputArgs(j)
 	args = append(args, videoOutputArgs(j, "0:v:0",
-		"scale="+itoa(int64(r.GetWidth()))+":"+itoa(int64(r.GetHeight()))+",setsar=1")...)
+		"scale="+itoa(int64(r.GetWidth()))+":"+itoa(int64(r.GetHeight()))+",setsar=1"+hwUploadFilter(j.HWAccel, r.GetCodec()))...)
 	return append(args, nullOutputArgs(j)...)
 }
 
@@ -152,23 +156,30 @@ func MultiVideoArgs(jobs []VideoJob) []string {
 	}
 	for i, j := range jobs {
 		n := itoa(int64(i))
-		graph += ";[s" + n + "]scale=" + itoa(int64(j.Rendition.GetWidth())) + ":" + itoa(int64(j.Rendition.GetHeight())) + ",setsar=1[v" + n + "]"
+		graph += ";[s" + n + "]scale=" + itoa(int64(j.Rendition.GetWidth())) + ":" + itoa(int64(j.Rendition.GetHeight())) + ",setsar=1" +
+			hwUploadFilter(jobs[0].HWAccel, j.Rendition.GetCodec()) + "[v" + n + "]"
 	}
 	args = append(args, "-filter_complex", graph)
 	for i, j := range jobs {
+		j.HWAccel = jobs[0].HWAccel
 		args = append(args, videoOutputArgs(j, "[v"+itoa(int64(i))+"]", "")...)
 	}
 	return append(args, nullOutputArgs(jobs[0])...)
 }
 
-// videoInputArgs are the input options of a video encode: a chunk seeks
+// videoInputArgs are the input options of a video encode: the hardware
+// device when the rendition is encoded on one; a chunk seeks
 // accurately to its start (-ss before -i: decoding starts at the previous
 // keyframe and frames before the start are dropped).
 func videoInputArgs(j VideoJob) []string {
-	if c := j.Chunk; c != nil {
-		return inputArgs(j.Input, j.Whitelist, "-ss", num(c.start()))
+	var extra []string
+	if j.HWAccel.Encoder(j.Rendition.GetCodec()) != "" {
+		extra = hwInitArgs(j.HWAccel)
 	}
-	return inputArgs(j.Input, j.Whitelist)
+	if c := j.Chunk; c != nil {
+		extra = append(extra, "-ss", num(c.start()))
+	}
+	return inputArgs(j.Input, j.Whitelist, extra...)
 }
 
 // videoOutputArgs are the options and HLS output of one rendition, fed by
@@ -198,7 +209,9 @@ func videoOutputArgs(j VideoJob, stream, vf string) []string {
 	if vf != "" {
 		args = append(args, "-vf", vf)
 	}
-	args = append(args, "-pix_fmt", "yuv420p")
+	if usesSoftwareFrames(j.HWAccel, r.GetCodec()) {
+		args = append(args, "-pix_fmt", "yuv420p")
+	}
 	gop := 0
 	if j.FrameRate > 0 {
 		// cfr also duplicates the first frame when video starts after
@@ -210,7 +223,11 @@ func videoOutputArgs(j VideoJob, stream, vf string) []string {
 	if preset == "" {
 		preset = DefaultPreset
 	}
-	args = append(args, codecArgs(r, preset, gop)...)
+	if j.HWAccel.Encoder(r.GetCodec()) != "" {
+		args = append(args, hwCodecArgs(r, j.HWAccel, preset)...)
+	} else {
+		args = append(args, codecArgs(r, preset, gop)...)
+	}
 	if b := r.GetVideoBitrate(); b > 0 {
 		args = append(args, "-b:v", itoa(b))
 	}
