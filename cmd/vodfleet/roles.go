@@ -21,6 +21,7 @@ import (
 	"github.com/vodfleet/vodfleet/coordinator/dashboard"
 	"github.com/vodfleet/vodfleet/edge"
 	"github.com/vodfleet/vodfleet/internal/devcluster"
+	"github.com/vodfleet/vodfleet/internal/ffmpeg"
 	"github.com/vodfleet/vodfleet/internal/node"
 	"github.com/vodfleet/vodfleet/storage"
 )
@@ -170,6 +171,7 @@ func runAgent(args []string, _ io.Writer) error {
 	fs.DurationVar(&cfg.ReconnectMax, "reconnect-max", 5*time.Second, "longest wait between reconnect attempts")
 	var labels labelFlag
 	fs.Var(&labels, "label", "capability label KEY=VALUE announced to the scheduler (repeatable), e.g. gpu=nvidia")
+	hwaccel := fs.String("hwaccel", "", "hardware encode path for H.264/HEVC: nvenc, vaapi or qsv (test-encoded at start; the agent refuses to start if it fails); empty: software only")
 	fs.BoolVar(&cfg.AllowPrivateSources, "allow-private-sources", false,
 		"let URL sources connect to loopback, private or link-local addresses (only for single-host setups)")
 	agentCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks URL sources may connect to, e.g. 10.1.0.0/16")
@@ -188,6 +190,11 @@ func runAgent(args []string, _ io.Writer) error {
 	agentDests()
 	cfg.Coordinators = splitList(*coords)
 	cfg.Labels = labels.m
+	hw, err := ffmpeg.ParseHWAccel(*hwaccel)
+	if err != nil {
+		return err
+	}
+	cfg.HWAccel = hw
 	// The dry run of `config check` validates everything but the transport
 	// security, whose files are loaded (and checked) at start.
 	dry := cfg.WithDefaults()
