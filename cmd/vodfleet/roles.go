@@ -52,6 +52,7 @@ func runDev(args []string, _ io.Writer) error {
 		"let source URLs reach loopback and private addresses (dev is a local sandbox)")
 	devCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may reach, e.g. 10.1.0.0/16")
 	limitFlags(fs, &d.Coordinator)
+	unschedulableFlag(fs, &d.Coordinator)
 	devHooks := webhookFlags(fs, &d.Coordinator.Webhooks)
 	sourceCredentialFlags(fs, &d.Agent)
 	fs.DurationVar(&d.Agent.TaskTimeout, "task-timeout", 0, "time limit of one task attempt (0: max(10m, 20 x source duration))")
@@ -118,6 +119,7 @@ func runCoordinator(args []string, _ io.Writer) error {
 		"accept source URLs naming loopback, private or link-local addresses (only for single-host setups)")
 	coordCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may name, e.g. 10.1.0.0/16")
 	limitFlags(fs, &cfg)
+	unschedulableFlag(fs, &cfg)
 	hooks := webhookFlags(fs, &cfg.Webhooks)
 	var sf secFlags
 	sf.register(fs, secServer)
@@ -216,6 +218,16 @@ func runAgent(args []string, _ io.Writer) error {
 		return err
 	}
 	return serveUntilSignal(n, n.Registry, *metricsListen, log)
+}
+
+// unschedulableFlag adds --unschedulable-after (coordinator and dev).
+func unschedulableFlag(fs *flag.FlagSet, cfg *coordinator.Config) {
+	def := cfg.UnschedulableAfter
+	if def == 0 {
+		def = coordinator.DefaultConfig().UnschedulableAfter
+	}
+	fs.DurationVar(&cfg.UnschedulableAfter, "unschedulable-after", def,
+		"fail a job when one of its tasks has waited this long with no connected agent having the labels it needs (codec, encoder, --require); the reason shows in the job's error meanwhile")
 }
 
 // limitFlags adds the source limit flags of the coordinator (and dev).
