@@ -53,7 +53,8 @@ type VideoJob struct {
 	Chunk *Chunk
 	// HWAccel, when set, encodes H.264 and HEVC with that hardware path's
 	// encoder (see HWAccel); the keyframe grid is the software path's.
-	// MultiVideoArgs uses the first job's.
+	// The jobs of one MultiVideoArgs run may mix software and hardware
+	// renditions, but only one hardware path.
 	HWAccel HWAccel
 }
 
@@ -133,7 +134,7 @@ type AudioJob struct {
 // a keyframe at every segment boundary, plus an HLS media playlist.
 func VideoArgs(j VideoJob) []string {
 	r := j.Rendition
-	args := videoInputArgs(j)
+	args := videoInputArgs(j, deviceOf([]VideoJob{j}))
 	args = append(args, videoOutputArgs(j, "0:v:0",
 		"scale="+itoa(int64(r.GetWidth()))+":"+itoa(int64(r.GetHeight()))+",setsar=1"+hwUploadFilter(j.HWAccel, r.GetCodec()))...)
 	return append(args, nullOutputArgs(j)...)
@@ -149,7 +150,7 @@ func MultiVideoArgs(jobs []VideoJob) []string {
 	if len(jobs) == 1 {
 		return VideoArgs(jobs[0])
 	}
-	args := videoInputArgs(jobs[0])
+	args := videoInputArgs(jobs[0], deviceOf(jobs))
 	graph := "[0:v:0]split=" + itoa(int64(len(jobs)))
 	for i := range jobs {
 		graph += "[s" + itoa(int64(i)) + "]"
@@ -157,25 +158,21 @@ func MultiVideoArgs(jobs []VideoJob) []string {
 	for i, j := range jobs {
 		n := itoa(int64(i))
 		graph += ";[s" + n + "]scale=" + itoa(int64(j.Rendition.GetWidth())) + ":" + itoa(int64(j.Rendition.GetHeight())) + ",setsar=1" +
-			hwUploadFilter(jobs[0].HWAccel, j.Rendition.GetCodec()) + "[v" + n + "]"
+			hwUploadFilter(j.HWAccel, j.Rendition.GetCodec()) + "[v" + n + "]"
 	}
 	args = append(args, "-filter_complex", graph)
 	for i, j := range jobs {
-		j.HWAccel = jobs[0].HWAccel
 		args = append(args, videoOutputArgs(j, "[v"+itoa(int64(i))+"]", "")...)
 	}
 	return append(args, nullOutputArgs(jobs[0])...)
 }
 
-// videoInputArgs are the input options of a video encode: the hardware
-// device when the rendition is encoded on one; a chunk seeks
+// videoInputArgs are the input options of a video encode: the options
+// opening hw's device (none for HWNone, see deviceOf); a chunk seeks
 // accurately to its start (-ss before -i: decoding starts at the previous
 // keyframe and frames before the start are dropped).
-func videoInputArgs(j VideoJob) []string {
-	var extra []string
-	if j.HWAccel.Encoder(j.Rendition.GetCodec()) != "" {
-		extra = hwInitArgs(j.HWAccel)
-	}
+func videoInputArgs(j VideoJob, hw HWAccel) []string {
+	extra := hwInitArgs(hw)
 	if c := j.Chunk; c != nil {
 		extra = append(extra, "-ss", num(c.start()))
 	}

@@ -108,6 +108,18 @@ func hwInitArgs(h HWAccel) []string {
 	return nil
 }
 
+// deviceOf is the hardware path whose device an encode of jobs opens: the
+// first one a job's rendition is encoded on; HWNone when all are software
+// (AV1 renditions, or no HWAccel).
+func deviceOf(jobs []VideoJob) HWAccel {
+	for _, j := range jobs {
+		if j.HWAccel.Encoder(j.Rendition.GetCodec()) != "" {
+			return j.HWAccel
+		}
+	}
+	return HWNone
+}
+
 // hwUploadFilter is what follows the scaler when codec c is encoded on h:
 // conversion to NV12 and upload to the device for VAAPI and QSV (QSV
 // needs extra surfaces in its pool for the encoder's lookahead), nothing

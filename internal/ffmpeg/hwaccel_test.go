@@ -134,6 +134,39 @@ func TestMultiVideoArgsHW(t *testing.T) {
 	}
 }
 
+// TestMultiVideoArgsMixedPaths: a fused run where only some renditions
+// are on the device (AV1 stays on libsvtav1, an HEVC rendition on libx265
+// when the device's HEVC encoder failed its probe) uploads only their
+// branches; the device is opened once, even when the first is software.
+func TestMultiVideoArgsMixedPaths(t *testing.T) {
+	av1 := hwJob(vodfleetv1.VideoCodec_VIDEO_CODEC_AV1, HWQSV)
+	sw := hwJob(vodfleetv1.VideoCodec_VIDEO_CODEC_HEVC, HWNone)
+	sw.OutDir = "/out2"
+	hw := hwJob(vodfleetv1.VideoCodec_VIDEO_CODEC_H264, HWQSV)
+	hw.Rendition.Height, hw.OutDir = 360, "/out3"
+	args := MultiVideoArgs([]VideoJob{av1, sw, hw})
+	if got := argAfter(t, args, "-init_hw_device"); got != "qsv=hw" || slices.Index(args, "-init_hw_device") > slices.Index(args, "-i") {
+		t.Errorf("device not opened before -i: %q", args)
+	}
+	want := "[0:v:0]split=3[s0][s1][s2];[s0]scale=1280:720,setsar=1[v0];[s1]scale=1280:720,setsar=1[v1];" +
+		"[s2]scale=1280:360,setsar=1,format=nv12,hwupload=extra_hw_frames=64,format=qsv[v2]"
+	if got := argAfter(t, args, "-filter_complex"); got != want {
+		t.Errorf("graph %q, want %q", got, want)
+	}
+	joined := strings.Join(args, " ")
+	for _, enc := range []string{"-c:v libsvtav1", "-c:v libx265", "-c:v h264_qsv"} {
+		if strings.Count(joined, enc) != 1 {
+			t.Errorf("%s not exactly once: %q", enc, args)
+		}
+	}
+	if n := strings.Count(joined, "-pix_fmt yuv420p"); n != 2 {
+		t.Errorf("-pix_fmt on %d outputs, want the 2 software ones", n)
+	}
+	if got := MultiVideoArgs([]VideoJob{av1, sw}); slices.Contains(got, "-init_hw_device") {
+		t.Errorf("all-software run opens the device: %q", got)
+	}
+}
+
 func TestParseHWAccel(t *testing.T) {
 	for in, want := range map[string]HWAccel{"": HWNone, "none": HWNone, "NVENC": HWNVENC, "vaapi": HWVAAPI, " qsv ": HWQSV} {
 		if got, err := ParseHWAccel(in); err != nil || got != want {
