@@ -127,12 +127,13 @@ func capabilityLabels(ctx context.Context, p EncoderProber, hw ffmpeg.HWAccel, o
 	for _, c := range ffmpeg.VideoCodecList {
 		software[ffmpeg.EncoderFor(c)] = c
 	}
+	tested := trySoftware(ctx, p, have, software)
 	for _, e := range ffmpeg.KnownEncoders {
 		if !have[e] || isHardwareEncoder(e) {
 			continue
 		}
 		if c, video := software[e]; video {
-			if err := p.TryEncode(ctx, ffmpeg.HWNone, c); err != nil {
+			if err := tested[e]; err != nil {
 				log.Warn("encoder listed but not working; not announced", "encoder", e, "error", err)
 				continue
 			}
@@ -163,4 +164,27 @@ func capabilityLabels(ctx context.Context, p EncoderProber, hw ffmpeg.HWAccel, o
 		labels[k] = v
 	}
 	return labels, nil
+}
+
+// trySoftware test-encodes the listed software video encoders at once
+// (each is a separate ffmpeg run) and returns their errors by name.
+func trySoftware(ctx context.Context, p EncoderProber, have map[string]bool, software map[string]v1.VideoCodec) map[string]error {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	out := map[string]error{}
+	for e, c := range software {
+		if !have[e] {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := p.TryEncode(ctx, ffmpeg.HWNone, c)
+			mu.Lock()
+			out[e] = err
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -22,6 +23,7 @@ import (
 type fakeProber struct {
 	listed []string
 	broken []string
+	mu     sync.Mutex
 	tried  []string
 }
 
@@ -35,6 +37,8 @@ func (p *fakeProber) Encoders(context.Context) (map[string]bool, error) {
 
 func (p *fakeProber) TryEncode(_ context.Context, h ffmpeg.HWAccel, c v1.VideoCodec) error {
 	e := ffmpeg.EncoderOn(c, h)
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.tried = append(p.tried, e)
 	if slices.Contains(p.broken, e) {
 		return errors.New("Cannot load libcuda.so.1")
@@ -70,7 +74,8 @@ func TestProbeSoftwareOnly(t *testing.T) {
 	if got := a.Labels(); !maps.Equal(got, want) {
 		t.Errorf("labels %v, want %v", got, want)
 	}
-	if !slices.Equal(p.tried, []string{"libx264", "libx265", "libsvtav1"}) {
+	slices.Sort(p.tried)
+	if !slices.Equal(p.tried, []string{"libsvtav1", "libx264", "libx265"}) {
 		t.Errorf("test encodes %v, want the three software video encoders", p.tried)
 	}
 	for _, c := range ffmpeg.VideoCodecList {
