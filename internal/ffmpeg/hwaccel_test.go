@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -196,5 +197,87 @@ func TestHWTestArgs(t *testing.T) {
 		if got := argAfter(t, args, flag); got != want {
 			t.Errorf("%s = %q, want %q", flag, got, want)
 		}
+	}
+}
+
+// encoderOptions parses `ffmpeg -h encoder=NAME`: each private option
+// with its named constants (the indented lines under it).
+func encoderOptions(t *testing.T, bin, name string) map[string]map[string]bool {
+	t.Helper()
+	out, err := exec.Command(bin, "-hide_banner", "-h", "encoder="+name).Output()
+	if err != nil {
+		t.Fatalf("ffmpeg -h encoder=%s: %v", name, err)
+	}
+	opts := map[string]map[string]bool{}
+	var cur map[string]bool
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0:
+		case strings.HasPrefix(line, "  -"):
+			cur = map[string]bool{}
+			opts[strings.TrimPrefix(f[0], "-")] = cur
+		case strings.HasPrefix(line, "     ") && cur != nil:
+			cur[f[0]] = true
+		}
+	}
+	return opts
+}
+
+// TestHWEncoderOptionsExist checks every encoder option the hardware
+// paths pass against the installed ffmpeg's own description of the
+// encoder: the option exists and a named value is one of its constants.
+// No GPU is needed to read it, so this catches a misspelt option that
+// the golden lists would keep.
+func TestHWEncoderOptionsExist(t *testing.T) {
+	bin, _ := tools(t)
+	listed, err := Encoders(t.Context(), bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Options every encoder takes (AVCodecContext), not listed per encoder.
+	generic := map[string]bool{"c:v": true, "tag:v": true, "flags": true}
+	checked := 0
+	for _, h := range []HWAccel{HWNVENC, HWVAAPI, HWQSV} {
+		for _, c := range []vodfleetv1.VideoCodec{vodfleetv1.VideoCodec_VIDEO_CODEC_H264, vodfleetv1.VideoCodec_VIDEO_CODEC_HEVC} {
+			enc := h.Encoder(c)
+			if !listed[enc] {
+				t.Logf("%s not in this ffmpeg; its options are not checked", enc)
+				continue
+			}
+			opts := encoderOptions(t, bin, enc)
+			for _, profile := range []string{"high", "main", "baseline"} {
+				r := &vodfleetv1.Rendition{Codec: c, Profile: profile, Level: "4.1"}
+				args := hwCodecArgs(r, h, "veryfast")
+				for i := 0; i+1 < len(args); i += 2 {
+					name := strings.TrimSuffix(strings.TrimPrefix(args[i], "-"), ":v")
+					if generic[strings.TrimPrefix(args[i], "-")] {
+						continue
+					}
+					consts, ok := opts[name]
+					if !ok && name == "level" {
+						// h264_qsv has no private -level: the
+						// AVCodecContext one (level_idc, numeric)
+						// is what it reads.
+						if _, err := strconv.Atoi(args[i+1]); err != nil {
+							t.Errorf("%s -level %s: the generic level is numeric", enc, args[i+1])
+						}
+						continue
+					}
+					if !ok {
+						t.Errorf("%s has no option -%s (args %q)", enc, name, args)
+						continue
+					}
+					value := args[i+1]
+					if _, err := strconv.ParseFloat(value, 64); err != nil && len(consts) > 0 && !consts[value] {
+						t.Errorf("%s -%s %s: not one of its values %v", enc, name, value, consts)
+					}
+					checked++
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Log("no hardware encoder in this ffmpeg: nothing checked")
 	}
 }
