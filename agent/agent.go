@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -96,7 +97,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := os.RemoveAll(filepath.Join(a.cfg.WorkDir, "tasks")); err != nil {
 		a.log.Warn("cannot clear stale task scratch", "error", err)
 	}
-	a.labels = a.detectLabels(ctx)
+	if a.labels == nil {
+		if err := a.Probe(ctx); err != nil {
+			a.stores.close()
+			return err
+		}
+	}
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
 	loopDone := make(chan struct{})
@@ -202,26 +208,32 @@ func (a *Agent) handBack(g *v1.LeaseGrant) {
 	a.log.Info("lease handed back", "task", id)
 }
 
-// detectLabels returns the operator labels plus "encoder.NAME" = "true"
-// for each known encoder the agent's ffmpeg has.
-func (a *Agent) detectLabels(ctx context.Context) map[string]string {
-	labels := map[string]string{}
-	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	have, err := ffmpeg.Encoders(dctx, a.cfg.FFmpeg)
+// Probe finds the agent's capability labels (see capabilityLabels): the
+// encoders that work, the codecs they cover, the hardware path and the
+// operator's labels. It fails, wrapping ErrHWAccelUnavailable, when
+// Config.HWAccel names a path that does not work here; callers then stop
+// instead of running an agent that cannot do what it was told. Run
+// probes first if Probe was not called.
+func (a *Agent) Probe(ctx context.Context) error {
+	labels, err := capabilityLabels(ctx, a.cfg.Prober, a.cfg.HWAccel, a.cfg.Labels, a.log)
 	if err != nil {
-		a.log.Error("cannot list ffmpeg encoders; encode tasks will not be offered", "error", err)
+		return err
 	}
-	for _, e := range ffmpeg.KnownEncoders {
-		if have[e] {
-			labels["encoder."+e] = "true"
-		}
-	}
-	for k, v := range a.cfg.Labels {
-		labels[k] = v
-	}
+	a.labels = labels
 	a.log.Info("capabilities", "labels", labels)
-	return labels
+	return nil
+}
+
+// Labels returns the labels the agent announces (after Probe).
+func (a *Agent) Labels() map[string]string { return maps.Clone(a.labels) }
+
+// hwFor is the hardware path rendition codec c is encoded on: the
+// configured one when its encoder for c passed the probe, else software.
+func (a *Agent) hwFor(c v1.VideoCodec) ffmpeg.HWAccel {
+	if e := a.cfg.HWAccel.Encoder(c); e != "" && a.labels["encoder."+e] == "true" {
+		return a.cfg.HWAccel
+	}
+	return ffmpeg.HWNone
 }
 
 // session runs one stream to addr. It returns the leader address when addr

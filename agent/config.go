@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/vodfleet/vodfleet/internal/ffmpeg"
 	"github.com/vodfleet/vodfleet/internal/ids"
 )
 
@@ -98,6 +99,15 @@ type Config struct {
 	StallTimeout time.Duration
 	// Destinations configures transfer tasks (credentials, address policy).
 	Destinations DestinationConfig
+	// HWAccel enables a hardware encode path (nvenc, vaapi, qsv): H.264
+	// and HEVC renditions are then encoded on the device (see
+	// ffmpeg.HWAccel for the arguments). The agent test-encodes with it
+	// at start and refuses to start when the H.264 encoder does not work.
+	// Empty is software only, and hardware encoders are not announced.
+	HWAccel ffmpeg.HWAccel
+	// Prober finds the encoders the agent announces; nil runs FFmpeg.
+	// Tests inject a capability list through it.
+	Prober EncoderProber
 }
 
 // WithDefaults fills zero fields.
@@ -123,6 +133,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ReconnectMax == 0 {
 		c.ReconnectMax = 5 * time.Second
+	}
+	if c.Prober == nil {
+		c.Prober = ffmpegProber{bin: c.FFmpeg}
 	}
 	if c.DrainTimeout == 0 {
 		c.DrainTimeout = 5 * time.Minute
@@ -159,6 +172,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Destinations.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if h, err := ffmpeg.ParseHWAccel(string(c.HWAccel)); err != nil || h != c.HWAccel {
+		errs = append(errs, fmt.Errorf("hwaccel %q is not one of nvenc, vaapi, qsv (or empty)", c.HWAccel))
 	}
 	if c.TaskTimeout < 0 {
 		errs = append(errs, fmt.Errorf("task timeout %s is negative", c.TaskTimeout))

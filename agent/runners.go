@@ -61,7 +61,8 @@ func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error
 	chunk := spec.GetChunk()
 	if spec.GetKind() == v1.TaskKind_TASK_KIND_ENCODE_VIDEO {
 		r := spec.GetRendition()
-		job := ffmpeg.VideoJob{Input: in, Whitelist: wl, Rendition: r, FrameRate: spec.GetFrameRate(), SegmentSeconds: spec.GetSegmentSeconds(), OutDir: out}
+		job := ffmpeg.VideoJob{Input: in, Whitelist: wl, Rendition: r, FrameRate: spec.GetFrameRate(), SegmentSeconds: spec.GetSegmentSeconds(), OutDir: out,
+			HWAccel: a.hwFor(r.GetCodec())}
 		if chunk != nil {
 			job.Chunk = &ffmpeg.Chunk{Start: chunk.GetStartSeconds(), Duration: chunk.GetDurationSeconds(), FirstSegment: int(chunk.GetFirstSegment())}
 			if chunk.GetIndex() > 0 {

@@ -136,10 +136,10 @@ func TestPlanExtrasAndCodecs(t *testing.T) {
 		t.Fatalf("tasks %v, want %s", names, want)
 	}
 	r := byName["video-360p"].GetSpec().GetRendition()
-	if r.GetWidth() != 640 || r.GetCodec() != v1.VideoCodec_VIDEO_CODEC_HEVC || byName["video-360p"].GetSpec().GetRequires()["encoder.libx265"] != "true" {
+	if r.GetWidth() != 640 || r.GetCodec() != v1.VideoCodec_VIDEO_CODEC_HEVC || byName["video-360p"].GetSpec().GetRequires()["codec.hevc"] != "true" {
 		t.Fatalf("360p %v requires %v", r, byName["video-360p"].GetSpec().GetRequires())
 	}
-	if byName["video-small"].GetSpec().GetRequires()["encoder.libsvtav1"] != "true" || byName["video-small"].GetSpec().GetRendition().GetWidth() != 426 {
+	if byName["video-small"].GetSpec().GetRequires()["codec.av1"] != "true" || byName["video-small"].GetSpec().GetRendition().GetWidth() != 426 {
 		t.Fatalf("small: %v", byName["video-small"].GetSpec())
 	}
 	a2 := byName["audio-2"].GetSpec().GetAudio()

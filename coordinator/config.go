@@ -61,6 +61,13 @@ type Config struct {
 	MaxSourceWidth, MaxSourceHeight int
 	// Webhooks configures job event webhooks (see WebhookConfig).
 	Webhooks WebhookConfig
+	// UnschedulableAfter is how long a task may wait with no connected
+	// agent having the labels it needs (codec, encoder, agent selector)
+	// before its job fails with the reason, instead of waiting forever;
+	// the reason shows in the job's error from the start (see
+	// unschedulable.go). It is also how long agents have to reconnect
+	// after a leader change or a restart before such jobs fail.
+	UnschedulableAfter time.Duration
 }
 
 // DefaultConfig returns the defaults used by `vodfleet dev`.
@@ -74,6 +81,7 @@ func DefaultConfig() Config {
 		MaxRetryBackoff:       time.Minute,
 		TickInterval:          250 * time.Millisecond,
 		DefaultSegmentSeconds: 4,
+		UnschedulableAfter:    5 * time.Minute,
 	}
 }
 
@@ -104,6 +112,9 @@ func (c Config) WithDefaults() Config {
 	if c.DefaultSegmentSeconds == 0 {
 		c.DefaultSegmentSeconds = d.DefaultSegmentSeconds
 	}
+	if c.UnschedulableAfter == 0 {
+		c.UnschedulableAfter = d.UnschedulableAfter
+	}
 	c.Webhooks = c.Webhooks.WithDefaults()
 	return c
 }
@@ -131,6 +142,9 @@ func (c Config) Validate() error {
 	}
 	if c.DefaultSegmentSeconds < 1 || c.DefaultSegmentSeconds > 30 {
 		errs = append(errs, fmt.Errorf("segment duration %gs is outside 1..30", c.DefaultSegmentSeconds))
+	}
+	if c.UnschedulableAfter < time.Second {
+		errs = append(errs, fmt.Errorf("unschedulable-after %s is below 1s", c.UnschedulableAfter))
 	}
 	errs = append(errs, c.validateSourceLimits(), c.Webhooks.Validate())
 	return errors.Join(errs...)

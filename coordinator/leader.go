@@ -39,6 +39,10 @@ type taskRecord struct {
 	// leasedAt is when this leader granted the running attempt (zero for
 	// attempts granted by an earlier leader); it times the attempt.
 	leasedAt time.Time
+	// unschedulableSince is when this leader first saw the task ready with
+	// no connected agent able to run it; zero while one can (see
+	// unschedulable.go).
+	unschedulableSince time.Time
 }
 
 // progressPersistEvery throttles progress writes to etcd.
@@ -226,6 +230,7 @@ func (l *leader) run() error {
 		case <-ticker.C:
 			l.expireLeases()
 			l.publishPending()
+			l.checkUnschedulable()
 		}
 		l.drainEvents()
 		l.settle()

@@ -65,6 +65,26 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	h := newAgentlessHarness(t)
+	var err error
+	sctx, scancel := context.WithCancel(context.Background())
+	t.Cleanup(scancel)
+	h.agent, err = h.agents.Connect(sctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: &v1.AgentHello{AgentId: "a1", Slots: 4,
+		Labels: map[string]string{"encoder.libx264": "true", labelAAC: "true"}}}})
+	if m := h.recv(); m.GetAccepted() == nil {
+		t.Fatalf("hello answered with %v", m)
+	}
+	return h
+}
+
+// newAgentlessHarness is the harness without the hand-driven agent: tests
+// connect their own (simulated) agents to h.addr.
+func newAgentlessHarness(t *testing.T) *harness {
+	t.Helper()
 	etcd, err := etcdserver.Start(t.TempDir(), "127.0.0.1:0", hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
@@ -108,17 +128,6 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { conn.Close() })
 	h.jobs = v1.NewJobServiceClient(conn)
 	h.agents = v1.NewAgentServiceClient(conn)
-	sctx, scancel := context.WithCancel(context.Background())
-	t.Cleanup(scancel)
-	h.agent, err = v1.NewAgentServiceClient(conn).Connect(sctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: &v1.AgentHello{AgentId: "a1", Slots: 4,
-		Labels: map[string]string{"encoder.libx264": "true", labelAAC: "true"}}}})
-	if m := h.recv(); m.GetAccepted() == nil {
-		t.Fatalf("hello answered with %v", m)
-	}
 	return h
 }
 

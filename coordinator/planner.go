@@ -26,8 +26,9 @@ const (
 	maxAudioTracks      = 8
 )
 
-// Labels agents announce for the encoders their ffmpeg has; encode tasks
-// require the one they use.
+// labelAAC is the label of agents whose ffmpeg has the AAC encoder; audio
+// encodes require it. Video encodes require their codec's label (see
+// codeclabels.go).
 const labelAAC = "encoder.aac"
 
 // newTask makes a PENDING task of job. The task requires the job's agent
@@ -39,7 +40,7 @@ func newTask(job *v1.Job, name string, spec *v1.TaskSpec, deps ...string) *v1.Ta
 	}
 	switch spec.GetKind() {
 	case v1.TaskKind_TASK_KIND_ENCODE_VIDEO:
-		req["encoder."+ffmpeg.EncoderFor(spec.GetRendition().GetCodec())] = "true"
+		req[ffmpeg.CodecLabel(spec.GetRendition().GetCodec())] = "true"
 	case v1.TaskKind_TASK_KIND_ENCODE_AUDIO:
 		req[labelAAC] = "true"
 	}

@@ -89,7 +89,7 @@ func TestNewTaskRequirements(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"video-360p": "gpu=nvidia encoder.libx264=true",
+		"video-360p": "gpu=nvidia codec.h264=true",
 		"audio":      "gpu=nvidia encoder.aac=true",
 		"package":    "gpu=nvidia",
 	}
@@ -132,7 +132,7 @@ func TestPlanBatchKeepsAChunkOnOneAgent(t *testing.T) {
 			q.tasks = append(q.tasks, &taskRecord{task: tk})
 		}
 	}
-	labels := map[string]string{"encoder.libx264": "true"}
+	labels := withCodecLabels(map[string]string{"encoder.libx264": "true"})
 	a, b := agentSession("a", labels), agentSession("b", labels)
 	got := granted(planBatch([][]jobQueue{{q}}, map[*session]int{a: 3, b: 3}, 100))
 	want := []string{"job1.video-720p-c01@a", "job1.video-480p-c01@a", "job1.video-360p-c01@a",
@@ -166,7 +166,7 @@ func chunkedJobQueue(t *testing.T) jobQueue {
 
 // slotted is an x264/AAC agent with slots slots.
 func slotted(id string, slots int) *session {
-	s := agentSession(id, map[string]string{"encoder.libx264": "true", "encoder.aac": "true"})
+	s := agentSession(id, withCodecLabels(map[string]string{"encoder.libx264": "true", "encoder.aac": "true"}))
 	s.slots = slots
 	return s
 }

@@ -36,7 +36,7 @@ func newSession(h *v1.AgentHello) *session {
 	return &session{
 		agentID: h.GetAgentId(),
 		slots:   int(h.GetSlots()),
-		labels:  h.GetLabels(),
+		labels:  withCodecLabels(h.GetLabels()),
 		running: map[string]bool{},
 		out:     make(chan *v1.ConnectResponse, sessionQueue),
 		closed:  make(chan struct{}),

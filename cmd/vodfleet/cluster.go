@@ -125,12 +125,17 @@ func printCluster(w io.Writer, r *v1.GetClusterResponse) {
 }
 
 // splitLabels formats an agent's labels compactly: operator labels as
-// k=v, detected encoders ("encoder.NAME"="true") as a list of names.
+// k=v, detected encoders ("encoder.NAME"="true") as a list of names. The
+// codec labels ("codec.h264"="true", ...) follow from the encoders and are
+// left out (the JSON output has them).
 func splitLabels(m map[string]string) (labels, encoders string) {
 	var ls, es []string
 	for k, v := range m {
 		if name, ok := strings.CutPrefix(k, "encoder."); ok && v == "true" {
 			es = append(es, name)
+			continue
+		}
+		if strings.HasPrefix(k, "codec.") && v == "true" {
 			continue
 		}
 		ls = append(ls, k+"="+v)

@@ -21,6 +21,7 @@ import (
 	"github.com/vodfleet/vodfleet/coordinator/dashboard"
 	"github.com/vodfleet/vodfleet/edge"
 	"github.com/vodfleet/vodfleet/internal/devcluster"
+	"github.com/vodfleet/vodfleet/internal/ffmpeg"
 	"github.com/vodfleet/vodfleet/internal/node"
 	"github.com/vodfleet/vodfleet/storage"
 )
@@ -51,6 +52,7 @@ func runDev(args []string, _ io.Writer) error {
 		"let source URLs reach loopback and private addresses (dev is a local sandbox)")
 	devCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may reach, e.g. 10.1.0.0/16")
 	limitFlags(fs, &d.Coordinator)
+	unschedulableFlag(fs, &d.Coordinator)
 	devHooks := webhookFlags(fs, &d.Coordinator.Webhooks)
 	sourceCredentialFlags(fs, &d.Agent)
 	fs.DurationVar(&d.Agent.TaskTimeout, "task-timeout", 0, "time limit of one task attempt (0: max(10m, 20 x source duration))")
@@ -118,6 +120,7 @@ func runCoordinator(args []string, _ io.Writer) error {
 		"accept source URLs naming loopback, private or link-local addresses (only for single-host setups)")
 	coordCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks source URLs may name, e.g. 10.1.0.0/16")
 	limitFlags(fs, &cfg)
+	unschedulableFlag(fs, &cfg)
 	hooks := webhookFlags(fs, &cfg.Webhooks)
 	var sf secFlags
 	sf.register(fs, secServer)
@@ -171,6 +174,7 @@ func runAgent(args []string, _ io.Writer) error {
 	fs.DurationVar(&cfg.ReconnectMax, "reconnect-max", 5*time.Second, "longest wait between reconnect attempts")
 	var labels labelFlag
 	fs.Var(&labels, "label", "capability label KEY=VALUE announced to the scheduler (repeatable), e.g. gpu=nvidia")
+	hwaccel := fs.String("hwaccel", "", "hardware encode path for H.264/HEVC: nvenc, vaapi or qsv (test-encoded at start; the agent refuses to start if it fails); empty: software only")
 	fs.BoolVar(&cfg.AllowPrivateSources, "allow-private-sources", false,
 		"let URL sources connect to loopback, private or link-local addresses (only for single-host setups)")
 	agentCIDRs := fs.String("allowed-source-cidrs", "", "comma-separated non-public networks URL sources may connect to, e.g. 10.1.0.0/16")
@@ -190,6 +194,11 @@ func runAgent(args []string, _ io.Writer) error {
 	agentDests()
 	cfg.Coordinators = splitList(*coords)
 	cfg.Labels = labels.m
+	hw, err := ffmpeg.ParseHWAccel(*hwaccel)
+	if err != nil {
+		return err
+	}
+	cfg.HWAccel = hw
 	// The dry run of `config check` validates everything but the transport
 	// security, whose files are loaded (and checked) at start.
 	dry := cfg.WithDefaults()
@@ -211,6 +220,16 @@ func runAgent(args []string, _ io.Writer) error {
 		return err
 	}
 	return serveUntilSignal(n, n.Registry, *metricsListen, log)
+}
+
+// unschedulableFlag adds --unschedulable-after (coordinator and dev).
+func unschedulableFlag(fs *flag.FlagSet, cfg *coordinator.Config) {
+	def := cfg.UnschedulableAfter
+	if def == 0 {
+		def = coordinator.DefaultConfig().UnschedulableAfter
+	}
+	fs.DurationVar(&cfg.UnschedulableAfter, "unschedulable-after", def,
+		"fail a job when one of its tasks has waited this long with no connected agent having the labels it needs (codec, encoder, --require); the reason shows in the job's error meanwhile")
 }
 
 // limitFlags adds the source limit flags of the coordinator (and dev).

@@ -51,6 +51,11 @@ type VideoJob struct {
 	Preset string
 	// Chunk, when set, limits the encode to a slice of the timeline.
 	Chunk *Chunk
+	// HWAccel, when set, encodes H.264 and HEVC with that hardware path's
+	// encoder (see HWAccel); the keyframe grid is the software path's.
+	// The jobs of one MultiVideoArgs run may mix software and hardware
+	// renditions, but only one hardware path.
+	HWAccel HWAccel
 }
 
 // Chunk is a slice of the source timeline encoded on its own. Start is a
@@ -129,9 +134,9 @@ type AudioJob struct {
 // a keyframe at every segment boundary, plus an HLS media playlist.
 func VideoArgs(j VideoJob) []string {
 	r := j.Rendition
-	args := videoInputArgs(j)
+	args := videoInputArgs(j, deviceOf([]VideoJob{j}))
 	args = append(args, videoOutputArgs(j, "0:v:0",
-		"scale="+itoa(int64(r.GetWidth()))+":"+itoa(int64(r.GetHeight()))+",setsar=1")...)
+		"scale="+itoa(int64(r.GetWidth()))+":"+itoa(int64(r.GetHeight()))+",setsar=1"+hwUploadFilter(j.HWAccel, r.GetCodec()))...)
 	return append(args, nullOutputArgs(j)...)
 }
 
@@ -145,14 +150,15 @@ func MultiVideoArgs(jobs []VideoJob) []string {
 	if len(jobs) == 1 {
 		return VideoArgs(jobs[0])
 	}
-	args := videoInputArgs(jobs[0])
+	args := videoInputArgs(jobs[0], deviceOf(jobs))
 	graph := "[0:v:0]split=" + itoa(int64(len(jobs)))
 	for i := range jobs {
 		graph += "[s" + itoa(int64(i)) + "]"
 	}
 	for i, j := range jobs {
 		n := itoa(int64(i))
-		graph += ";[s" + n + "]scale=" + itoa(int64(j.Rendition.GetWidth())) + ":" + itoa(int64(j.Rendition.GetHeight())) + ",setsar=1[v" + n + "]"
+		graph += ";[s" + n + "]scale=" + itoa(int64(j.Rendition.GetWidth())) + ":" + itoa(int64(j.Rendition.GetHeight())) + ",setsar=1" +
+			hwUploadFilter(j.HWAccel, j.Rendition.GetCodec()) + "[v" + n + "]"
 	}
 	args = append(args, "-filter_complex", graph)
 	for i, j := range jobs {
@@ -161,14 +167,16 @@ func MultiVideoArgs(jobs []VideoJob) []string {
 	return append(args, nullOutputArgs(jobs[0])...)
 }
 
-// videoInputArgs are the input options of a video encode: a chunk seeks
+// videoInputArgs are the input options of a video encode: the options
+// opening hw's device (none for HWNone, see deviceOf); a chunk seeks
 // accurately to its start (-ss before -i: decoding starts at the previous
 // keyframe and frames before the start are dropped).
-func videoInputArgs(j VideoJob) []string {
+func videoInputArgs(j VideoJob, hw HWAccel) []string {
+	extra := hwInitArgs(hw)
 	if c := j.Chunk; c != nil {
-		return inputArgs(j.Input, j.Whitelist, "-ss", num(c.start()))
+		extra = append(extra, "-ss", num(c.start()))
 	}
-	return inputArgs(j.Input, j.Whitelist)
+	return inputArgs(j.Input, j.Whitelist, extra...)
 }
 
 // videoOutputArgs are the options and HLS output of one rendition, fed by
@@ -198,7 +206,9 @@ func videoOutputArgs(j VideoJob, stream, vf string) []string {
 	if vf != "" {
 		args = append(args, "-vf", vf)
 	}
-	args = append(args, "-pix_fmt", "yuv420p")
+	if usesSoftwareFrames(j.HWAccel, r.GetCodec()) {
+		args = append(args, "-pix_fmt", "yuv420p")
+	}
 	gop := 0
 	if j.FrameRate > 0 {
 		// cfr also duplicates the first frame when video starts after
@@ -210,7 +220,11 @@ func videoOutputArgs(j VideoJob, stream, vf string) []string {
 	if preset == "" {
 		preset = DefaultPreset
 	}
-	args = append(args, codecArgs(r, preset, gop)...)
+	if j.HWAccel.Encoder(r.GetCodec()) != "" {
+		args = append(args, hwCodecArgs(r, j.HWAccel, preset)...)
+	} else {
+		args = append(args, codecArgs(r, preset, gop)...)
+	}
 	if b := r.GetVideoBitrate(); b > 0 {
 		args = append(args, "-b:v", itoa(b))
 	}

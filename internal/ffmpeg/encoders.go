@@ -11,7 +11,9 @@ import (
 
 // KnownEncoders are the encoders agents advertise as capability labels
 // ("encoder.NAME" = "true") when their ffmpeg has them: the ones a ladder
-// can ask for, software and hardware.
+// can ask for, software and hardware. Agents announce a hardware one only
+// for the path they were told to use (HWAccel) and after a test encode
+// with it worked (see the agent's capability probe).
 var KnownEncoders = []string{
 	"libx264", "libx265", "libsvtav1", "libaom-av1", "aac", "libopus", "libfdk_aac",
 	"h264_nvenc", "hevc_nvenc", "av1_nvenc", "h264_qsv", "hevc_qsv", "h264_vaapi", "hevc_vaapi",

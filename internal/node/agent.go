@@ -26,6 +26,11 @@ func StartAgent(cfg agent.Config, log hclog.Logger) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A --hwaccel that does not work stops the process here, before it
+	// connects, with the probe's error.
+	if err := a.Probe(context.Background()); err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
+	}
 	reg := prometheus.NewRegistry()
 	if err := a.RegisterMetrics(reg); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)

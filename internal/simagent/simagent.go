@@ -37,6 +37,9 @@ type Agent struct {
 	Slots int
 	// Coordinators are tried in turn; NotLeader redirects are followed.
 	Coordinators []string
+	// Labels, when set, are announced instead of the package's Labels:
+	// an injected capability list (e.g. codec.hevc without codec.h264).
+	Labels map[string]string
 	// Hold keeps leases without completing them (a wedged agent).
 	Hold bool
 	// CompleteAfter delays each completion (simulated work).
@@ -120,8 +123,12 @@ func (a *Agent) session(ctx context.Context, addr string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	labels := a.Labels
+	if labels == nil {
+		labels = Labels
+	}
 	if err := stream.Send(&v1.ConnectRequest{Msg: &v1.ConnectRequest_Hello{Hello: &v1.AgentHello{
-		AgentId: a.ID, Slots: int32(a.Slots), Labels: Labels}}}); err != nil {
+		AgentId: a.ID, Slots: int32(a.Slots), Labels: labels}}}); err != nil {
 		return "", err
 	}
 	first, err := stream.Recv()
