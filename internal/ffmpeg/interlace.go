@@ -90,12 +90,16 @@ func MeasureFieldOrder(ctx context.Context, bin, input, whitelist string) (strin
 	return idetVerdict(parseIdet(stdout.Bytes())), nil
 }
 
-// idetCounts are idet's multi-frame classification totals.
+// idetCounts are idet's single-frame classification totals. The
+// multi-frame ones are sticky (a frame idet cannot decide counts as the
+// last decided kind), so one combed-looking frame in still progressive
+// video would count many times; single-frame counts only see combing
+// where there is motion, which is where deinterlacing matters.
 type idetCounts struct {
 	tff, bff, progressive, undetermined float64
 }
 
-// parseIdet reads the last lavfi.idet.multiple.* totals printed by the
+// parseIdet reads the last lavfi.idet.single.* totals printed by the
 // metadata filter (they are cumulative, so the last frame's are the
 // totals).
 func parseIdet(out []byte) idetCounts {
@@ -111,13 +115,13 @@ func parseIdet(out []byte) idetCounts {
 			continue
 		}
 		switch k {
-		case "lavfi.idet.multiple.tff":
+		case "lavfi.idet.single.tff":
 			c.tff = n
-		case "lavfi.idet.multiple.bff":
+		case "lavfi.idet.single.bff":
 			c.bff = n
-		case "lavfi.idet.multiple.progressive":
+		case "lavfi.idet.single.progressive":
 			c.progressive = n
-		case "lavfi.idet.multiple.undetermined":
+		case "lavfi.idet.single.undetermined":
 			c.undetermined = n
 		}
 	}

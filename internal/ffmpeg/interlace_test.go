@@ -68,9 +68,9 @@ func TestIdetVerdict(t *testing.T) {
 }
 
 func TestParseIdet(t *testing.T) {
-	out := "frame:0    pts:0       pts_time:0\nlavfi.idet.multiple.tff=0.00\nlavfi.idet.multiple.progressive=1.00\n" +
-		"frame:1    pts:1       pts_time:0.04\nlavfi.idet.multiple.tff=3.00\nlavfi.idet.multiple.bff=1.00\n" +
-		"lavfi.idet.multiple.progressive=2.00\nlavfi.idet.multiple.undetermined=4.00\nlavfi.idet.single.tff=9.00\n"
+	out := "frame:0    pts:0       pts_time:0\nlavfi.idet.single.tff=0.00\nlavfi.idet.single.progressive=1.00\n" +
+		"frame:1    pts:1       pts_time:0.04\nlavfi.idet.single.tff=3.00\nlavfi.idet.single.bff=1.00\n" +
+		"lavfi.idet.single.progressive=2.00\nlavfi.idet.single.undetermined=4.00\nlavfi.idet.multiple.tff=9.00\n"
 	if got, want := parseIdet([]byte(out)), (idetCounts{tff: 3, bff: 1, progressive: 2, undetermined: 4}); got != want {
 		t.Errorf("parseIdet = %+v, want %+v", got, want)
 	}
