@@ -83,7 +83,9 @@ func formatCases() []formatCase {
 		{name: "ts-mpeg2", file: "mpeg2.ts", gen: []string{"-c:v", "mpeg2video", "-b:v", "1M", "-c:a", "mp2", "-ac", "2"}, audio: stereo},
 		{name: "webm-vp9", file: "vp9.webm", gen: []string{"-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "200k", "-c:a", "libopus", "-ac", "2"}, audio: stereo},
 		{name: "mkv-av1", file: "av1.mkv", gen: []string{"-c:v", "libsvtav1", "-preset", "12", "-svtav1-params", "lp=1", "-c:a", "libopus", "-ac", "2"}, audio: stereo},
-		{name: "mxf-op1a-mpeg2-422", file: "op1a.mxf", gen: []string{"-c:v", "mpeg2video", "-pix_fmt", "yuv422p", "-b:v", "2M", "-c:a", "pcm_s16le", "-f", "mxf"}, inputs: av(fmVideo, fmMono), audio: stereo},
+		// Stored as .mp4: the container comes from the probe, never the
+		// name.
+		{name: "mxf-op1a-mpeg2-422", file: "op1a-mxf.mp4", gen: []string{"-c:v", "mpeg2video", "-pix_fmt", "yuv422p", "-b:v", "2M", "-c:a", "pcm_s16le", "-f", "mxf"}, inputs: av(fmVideo, fmMono), audio: stereo},
 		{name: "flv-h264", file: "h264.flv", gen: []string{"-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-ac", "2"}, audio: stereo},
 		// MPEG-4 Part 2 in AVI records no field order: idet decides,
 		// and progressive video stays untouched.
