@@ -7,27 +7,34 @@ import (
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
-// TestPlanDeinterlace: every video task of an interlaced source carries
-// the parity to deinterlace with; a progressive source's carry none.
+// TestPlanDeinterlace: every video task and the thumbnails task of an
+// interlaced source carry the parity to deinterlace with; a progressive
+// source's carry none.
 func TestPlanDeinterlace(t *testing.T) {
 	for order, want := range map[string]string{"tt": "tff", "bb": "bff", "progressive": "", "": ""} {
 		probe := &v1.ProbeResult{HasVideo: true, Width: 720, Height: 576, FrameRate: 25, DurationSeconds: 12, FieldOrder: order}
-		tasks, err := planEncodes(testJob(), probe)
+		job := testJob()
+		job.Encode.Outputs.Thumbnails = nil // default: on
+		tasks, err := planEncodes(job, probe)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var videos int
+		var videos, thumbs int
 		for _, tk := range tasks {
-			if tk.GetSpec().GetKind() != v1.TaskKind_TASK_KIND_ENCODE_VIDEO {
+			switch tk.GetSpec().GetKind() {
+			case v1.TaskKind_TASK_KIND_ENCODE_VIDEO:
+				videos++
+			case v1.TaskKind_TASK_KIND_THUMBNAILS:
+				thumbs++
+			default:
 				continue
 			}
-			videos++
 			if got := tk.GetSpec().GetDeinterlace(); got != want {
 				t.Errorf("field order %q: %s deinterlace %q, want %q", order, tk.GetName(), got, want)
 			}
 		}
-		if videos == 0 {
-			t.Fatalf("field order %q: no video tasks", order)
+		if videos == 0 || thumbs != 1 {
+			t.Fatalf("field order %q: %d video tasks, %d thumbnails tasks", order, videos, thumbs)
 		}
 	}
 }

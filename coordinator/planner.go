@@ -139,6 +139,7 @@ func planEncodes(job *v1.Job, probe *v1.ProbeResult) ([]*v1.Task, error) {
 			Source:                job.GetSource(),
 			Thumbnails:            &v1.ThumbnailSpec{PosterSeconds: min(dur/3, 10)},
 			SourceDurationSeconds: dur,
+			Deinterlace:           ffmpeg.DeinterlaceParity(probe.GetFieldOrder()),
 		}))
 	}
 	if subs := probe.GetSubtitleStreams(); len(subs) > 0 && outputs.GetSubtitles() {

@@ -194,7 +194,8 @@ func TestFormatMatrix(t *testing.T) {
 		submitted[fc.name] = submitEncode(t, ctx, jobs, st, path, 1, &v1.EncodeOptions{
 			Renditions:   []*v1.RenditionRequest{{Height: h, Name: "main", VideoBitrate: 200_000}},
 			KeepSurround: fc.surround,
-			Outputs:      &v1.Outputs{Thumbnails: proto.Bool(false), Dash: proto.Bool(false)},
+			// Thumbnails only where they must be deinterlaced too.
+			Outputs: &v1.Outputs{Thumbnails: proto.Bool(fc.deinterlace != ""), Dash: proto.Bool(false)},
 		})
 	}
 	t.Logf("generated and submitted %d sources in %s", len(cases), time.Since(began).Round(time.Millisecond))
@@ -233,8 +234,10 @@ func checkFormatCase(t *testing.T, c *Cluster, fc formatCase, src string, end *v
 		switch s.GetKind() {
 		case v1.TaskKind_TASK_KIND_PROBE:
 			probe = tk.GetResult().GetProbe()
-		case v1.TaskKind_TASK_KIND_ENCODE_VIDEO:
-			videoDirs = append(videoDirs, "v"+s.GetRendition().GetName())
+		case v1.TaskKind_TASK_KIND_ENCODE_VIDEO, v1.TaskKind_TASK_KIND_THUMBNAILS:
+			if s.GetKind() == v1.TaskKind_TASK_KIND_ENCODE_VIDEO {
+				videoDirs = append(videoDirs, "v"+s.GetRendition().GetName())
+			}
 			if s.GetDeinterlace() != fc.deinterlace {
 				t.Errorf("%s deinterlaces %q, want %q", tk.GetName(), s.GetDeinterlace(), fc.deinterlace)
 			}
@@ -327,6 +330,9 @@ func checkFormatCase(t *testing.T, c *Cluster, fc formatCase, src string, end *v
 		}
 		if in, n := idetCombed(t, base+videoDirs[0]+"/media.m3u8"); in*5 > n {
 			t.Errorf("output: idet finds %d of %d frames interlaced; not deinterlaced", in, n)
+		}
+		if streams, _ := probeURL(t, base+j.GetPoster()); len(streams) != 1 || streams[0]["codec_name"] != "mjpeg" {
+			t.Errorf("poster %q: %v", j.GetPoster(), streams)
 		}
 	}
 }

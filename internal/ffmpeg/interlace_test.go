@@ -114,3 +114,33 @@ func TestMeasureFieldOrder(t *testing.T) {
 		t.Error("missing input measured without error")
 	}
 }
+
+// TestThumbnailArgsDeinterlace: the poster and the sprite of an
+// interlaced source are deinterlaced first; a progressive source's are not.
+func TestThumbnailArgsDeinterlace(t *testing.T) {
+	p := thumbnailPlan{intervalMs: 2000, durationMs: 6000, count: 3, columns: 3, rows: 1, tileWidth: 160, posterAt: 1}
+	filters := func(j ThumbnailJob) []string {
+		var vf []string
+		args := thumbnailArgs(j, p, "/o/poster.jpg", "/o/sprite.jpg")
+		for i, a := range args {
+			if a == "-vf" {
+				vf = append(vf, args[i+1])
+			}
+		}
+		return vf
+	}
+	vf := filters(ThumbnailJob{Input: "in.ts", Deinterlace: ParityTFF})
+	if len(vf) != 2 {
+		t.Fatalf("filters %q", vf)
+	}
+	for _, f := range vf {
+		if !strings.HasPrefix(f, "bwdif=mode=send_frame:parity=tff:deint=all,") {
+			t.Errorf("interlaced filter %q does not start with bwdif", f)
+		}
+	}
+	for _, f := range filters(ThumbnailJob{Input: "in.mp4"}) {
+		if strings.Contains(f, "bwdif") {
+			t.Errorf("progressive filter %q deinterlaces", f)
+		}
+	}
+}

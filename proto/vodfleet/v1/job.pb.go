@@ -2292,9 +2292,9 @@ type TaskSpec struct {
 	Outputs *Outputs `protobuf:"bytes,14,opt,name=outputs,proto3" json:"outputs,omitempty"`
 	// For PACKAGE: results of the THUMBNAILS, SUBTITLES and MUX tasks.
 	Extras []*TaskResult `protobuf:"bytes,15,rep,name=extras,proto3" json:"extras,omitempty"`
-	// For ENCODE_VIDEO: the field parity of an interlaced source ("tff" or
-	// "bff"), which the encode deinterlaces with bwdif; empty for progressive
-	// sources.
+	// For ENCODE_VIDEO and THUMBNAILS: the field parity of an interlaced
+	// source ("tff" or "bff"), which the task deinterlaces with bwdif; empty
+	// for progressive sources.
 	Deinterlace string `protobuf:"bytes,16,opt,name=deinterlace,proto3" json:"deinterlace,omitempty"`
 	// For TRANSFER: the destination (numbered from 50 so other additions do
 	// not collide).
