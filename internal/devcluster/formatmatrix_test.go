@@ -99,6 +99,9 @@ func formatCases() []formatCase {
 		// Variable frame rate: 25 fps for the first second, then every
 		// other frame, timestamps kept.
 		{name: "vfr-mkv", file: "vfr.mkv", gen: []string{"-vf", "select='lt(n,25)+not(mod(n,2))'", "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-ac", "2"}, audio: stereo, vfr: true},
+		// The same in MP4, as phones write it: the average rate
+		// (925/49, about 18.9 fps) becomes the output rate.
+		{name: "vfr-mp4", file: "vfr.mp4", gen: []string{"-vf", "select='lt(n,25)+not(mod(n,2))'", "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-ac", "2"}, audio: stereo, vfr: true},
 		// A phone video held upright: 192x108 pixels, 90° display matrix.
 		{name: "rotated-90", file: "rotated.mp4", height: 192, wantW: 108, wantH: 192, audio: stereo,
 			make: func(t *testing.T, path string, made map[string]string) {
