@@ -32,7 +32,7 @@ type formatCase struct {
 	// gen are the ffmpeg arguments between the lavfi inputs and the
 	// output path; nil means the case writes its file itself (make).
 	gen []string
-	// inputs are the lavfi inputs; nil means video and stereo audio.
+	// inputs are the lavfi inputs; nil means fmVideo and fmMono.
 	inputs []string
 	// make writes the source at path from the files already made.
 	make func(t *testing.T, path string, made map[string]string)
@@ -152,11 +152,11 @@ func fmFFmpeg(t *testing.T, args ...string) {
 // format matrix, submits them all to one cluster at once and checks each
 // asset: the job succeeded, every track decodes without an ffmpeg error,
 // video and audio last as long as the source (0.2 s) and as each other
-// (0.1 s), the video is 8-bit 4:2:0 with square pixels at the expected
-// size and no rotation left, audio tracks have the expected channels and
-// languages, interlaced sources were deinterlaced (the planner's decision
-// and idet on the output), and the undecodable source fails with a clear
-// reason.
+// (0.1 s), the video is 8-bit 4:2:0 at a constant rate with square
+// pixels at the expected size and no rotation left, audio tracks have the
+// expected channels and languages, interlaced sources were deinterlaced
+// (the planner's decision for video and thumbnails, and idet on the
+// output), and the undecodable source fails with a clear reason.
 func TestFormatMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test encodes video; skipped with -short")
@@ -185,7 +185,8 @@ func TestFormatMatrix(t *testing.T) {
 		} else {
 			inputs := fc.inputs
 			if inputs == nil {
-				inputs = append(append([]string(nil), fmVideo...), fmStereo[:4]...)
+				// The tone is made stereo by the case's "-ac 2".
+				inputs = append(append([]string(nil), fmVideo...), fmMono...)
 			}
 			fmFFmpeg(t, append(append(append([]string(nil), inputs...), fc.gen...), path)...)
 		}
