@@ -35,6 +35,15 @@ func (a *Agent) probe(ctx context.Context, run *taskRun) (*v1.TaskResult, error)
 	if err != nil {
 		return nil, err
 	}
+	if res.GetHasVideo() && res.GetFieldOrder() == "" {
+		// The header does not say whether the video is interlaced
+		// (MPEG-4 Part 2 in AVI, FLV, ...): look at the pictures.
+		if res.FieldOrder, err = ffmpeg.MeasureFieldOrder(ctx, a.cfg.FFmpeg, in, wl); err != nil {
+			return nil, err
+		}
+		res.FieldOrderMeasured = true
+		run.log.Info("measured field order with idet", "field_order", res.GetFieldOrder())
+	}
 	run.setProgress(1, 0)
 	return &v1.TaskResult{Result: &v1.TaskResult_Probe{Probe: res}}, nil
 }
@@ -62,7 +71,7 @@ func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error
 	if spec.GetKind() == v1.TaskKind_TASK_KIND_ENCODE_VIDEO {
 		r := spec.GetRendition()
 		job := ffmpeg.VideoJob{Input: in, Whitelist: wl, Rendition: r, FrameRate: spec.GetFrameRate(), SegmentSeconds: spec.GetSegmentSeconds(), OutDir: out,
-			HWAccel: a.hwFor(r.GetCodec())}
+			HWAccel: a.hwFor(r.GetCodec()), Deinterlace: spec.GetDeinterlace()}
 		if chunk != nil {
 			job.Chunk = &ffmpeg.Chunk{Start: chunk.GetStartSeconds(), Duration: chunk.GetDurationSeconds(), FirstSegment: int(chunk.GetFirstSegment())}
 			if chunk.GetIndex() > 0 {

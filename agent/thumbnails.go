@@ -44,6 +44,8 @@ func (a *Agent) thumbnails(ctx context.Context, run *taskRun) (*v1.TaskResult, e
 		Interval:  ts.GetIntervalSeconds(),
 		TileWidth: int(ts.GetTileWidth()),
 		Columns:   int(ts.GetColumns()),
+		// Deinterlace: the parity the planner found, as for the encodes.
+		Deinterlace: spec.GetDeinterlace(),
 	})
 	if err != nil {
 		if errors.Is(err, ffmpeg.ErrBadJob) {

@@ -20,10 +20,15 @@ const (
 	taskSubtitles  = "subtitles"
 )
 
-// Audio defaults: AAC stereo at 48 kHz.
+// Audio defaults: AAC stereo at 48 kHz; a kept 5.1 track
+// (EncodeOptions.keep_surround) gets three times the stereo bitrate, at
+// most maxSurroundBitrate.
 const (
-	defaultAudioBitrate = 128_000
-	maxAudioTracks      = 8
+	defaultAudioBitrate   = 128_000
+	maxAudioTracks        = 8
+	surroundChannels      = 6
+	surroundBitrateFactor = 3
+	maxSurroundBitrate    = 768_000
 )
 
 // labelAAC is the label of agents whose ffmpeg has the AAC encoder; audio
@@ -94,6 +99,7 @@ func planEncodes(job *v1.Job, probe *v1.ProbeResult) ([]*v1.Task, error) {
 			return nil, err
 		}
 		fps := outputFrameRate(probe.GetFrameRate(), opts.GetMaxFrameRate())
+		deinterlace := ffmpeg.DeinterlaceParity(probe.GetFieldOrder())
 		chunks := planChunks(dur, seg, chunkSeconds(opts), len(renditions))
 		for _, r := range renditions {
 			for _, c := range chunks {
@@ -109,12 +115,13 @@ func planEncodes(job *v1.Job, probe *v1.ProbeResult) ([]*v1.Task, error) {
 					SourceDurationSeconds: dur,
 					FrameRate:             fps,
 					Chunk:                 c,
+					Deinterlace:           deinterlace,
 				}))
 				videoTasks[r.GetName()] = append(videoTasks[r.GetName()], name)
 			}
 		}
 	}
-	audio := planAudio(probe, opts.GetAudioBitrate())
+	audio := planAudio(probe, opts.GetAudioBitrate(), opts.GetKeepSurround())
 	for i, a := range audio {
 		name := taskAudio
 		if i > 0 {
@@ -134,6 +141,7 @@ func planEncodes(job *v1.Job, probe *v1.ProbeResult) ([]*v1.Task, error) {
 			Source:                job.GetSource(),
 			Thumbnails:            &v1.ThumbnailSpec{PosterSeconds: min(dur/3, 10)},
 			SourceDurationSeconds: dur,
+			Deinterlace:           ffmpeg.DeinterlaceParity(probe.GetFieldOrder()),
 		}))
 	}
 	if subs := probe.GetSubtitleStreams(); len(subs) > 0 && outputs.GetSubtitles() {
@@ -174,9 +182,12 @@ func planEncodes(job *v1.Job, probe *v1.ProbeResult) ([]*v1.Task, error) {
 	return tasks, nil
 }
 
-// planAudio is one AAC stereo track per source audio track (at most
-// maxAudioTracks), keeping each track's language.
-func planAudio(probe *v1.ProbeResult, bitrate int64) []*v1.AudioSpec {
+// planAudio is one AAC stereo track per source audio track (mono is
+// upmixed, 5.1 and more downmixed), keeping each track's language; with
+// surround, also a 5.1 AAC track (named after its stereo track plus
+// "_51", never the default) for each source track with six or more
+// channels. At most maxAudioTracks tracks in all, the stereo ones first.
+func planAudio(probe *v1.ProbeResult, bitrate int64, surround bool) []*v1.AudioSpec {
 	if !probe.GetHasAudio() {
 		return nil
 	}
@@ -187,7 +198,7 @@ func planAudio(probe *v1.ProbeResult, bitrate int64) []*v1.AudioSpec {
 	if len(streams) == 0 {
 		streams = []*v1.AudioStream{{Index: 0}}
 	}
-	var out []*v1.AudioSpec
+	var out, wide []*v1.AudioSpec
 	for i, s := range streams[:min(len(streams), maxAudioTracks)] {
 		name := "audio"
 		if i > 0 {
@@ -201,8 +212,19 @@ func planAudio(probe *v1.ProbeResult, bitrate int64) []*v1.AudioSpec {
 			Language:    s.GetLanguage(),
 			Name:        name,
 		})
+		if surround && s.GetChannels() >= surroundChannels {
+			wide = append(wide, &v1.AudioSpec{
+				Bitrate:     min(surroundBitrateFactor*bitrate, maxSurroundBitrate),
+				Channels:    surroundChannels,
+				SampleRate:  48_000,
+				StreamIndex: s.GetIndex(),
+				Language:    s.GetLanguage(),
+				Name:        name + "_51",
+			})
+		}
 	}
-	return out
+	out = append(out, wide...)
+	return out[:min(len(out), maxAudioTracks)]
 }
 
 // trackDir is where a task's outputs land inside the asset ("" is the

@@ -52,6 +52,7 @@ type encodeFlags struct {
 	noThumbs    bool
 	noSubs      bool
 	audioRate   string
+	surround    bool
 }
 
 func (e *encodeFlags) register(fs *flag.FlagSet) {
@@ -67,6 +68,7 @@ func (e *encodeFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&e.noThumbs, "no-thumbnails", false, "do not make a poster, sprite sheet and thumbnail track")
 	fs.BoolVar(&e.noSubs, "no-subtitles", false, "do not carry text subtitles over as WebVTT")
 	fs.StringVar(&e.audioRate, "audio-bitrate", "", "AAC bitrate per audio track, e.g. 128k (default)")
+	fs.BoolVar(&e.surround, "keep-surround", false, "also encode a 5.1 AAC track from each source track of 6+ channels (beside its stereo downmix)")
 }
 
 // apply writes the flags that were set on fs into req.
@@ -131,6 +133,9 @@ func (e *encodeFlags) apply(fs *flag.FlagSet, req *v1.SubmitJobRequest) error {
 			return fmt.Errorf("--audio-bitrate: %w", err)
 		}
 		enc.AudioBitrate = b
+	}
+	if set["keep-surround"] {
+		enc.KeepSurround = e.surround
 	}
 	return nil
 }

@@ -60,7 +60,7 @@ func TestEncodeFlagsOverrideSpec(t *testing.T) {
 	var ef encodeFlags
 	ef.register(fs)
 	err := fs.Parse([]string{"--rendition", "720", "--rendition", "height=360,bitrate=800k,codec=av1,name=low",
-		"--codec", "hevc", "--chunk-seconds", "-1", "--hls-segments", "ts", "--no-dash", "--mp4", "--audio-bitrate", "96k"})
+		"--codec", "hevc", "--chunk-seconds", "-1", "--hls-segments", "ts", "--no-dash", "--mp4", "--audio-bitrate", "96k", "--keep-surround"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestEncodeFlagsOverrideSpec(t *testing.T) {
 	if len(r) != 2 || r[0].GetHeight() != 720 || r[1].GetVideoBitrate() != 800_000 || r[1].GetCodec() != v1.VideoCodec_VIDEO_CODEC_AV1 || r[1].GetName() != "low" {
 		t.Fatalf("renditions %v", r)
 	}
-	if e.GetCodec() != v1.VideoCodec_VIDEO_CODEC_HEVC || e.GetChunkSeconds() != -1 || e.GetMaxFrameRate() != 24 || e.GetAudioBitrate() != 96_000 {
+	if e.GetCodec() != v1.VideoCodec_VIDEO_CODEC_HEVC || e.GetChunkSeconds() != -1 || e.GetMaxFrameRate() != 24 || e.GetAudioBitrate() != 96_000 || !e.GetKeepSurround() {
 		t.Fatalf("encode %v", e)
 	}
 	o := e.GetOutputs()

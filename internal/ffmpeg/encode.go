@@ -56,6 +56,11 @@ type VideoJob struct {
 	// The jobs of one MultiVideoArgs run may mix software and hardware
 	// renditions, but only one hardware path.
 	HWAccel HWAccel
+	// Deinterlace is the field parity of an interlaced source (ParityTFF
+	// or ParityBFF, see DeinterlaceParity); the frames are then
+	// deinterlaced with bwdif before scaling. Empty for progressive
+	// sources.
+	Deinterlace string
 }
 
 // Chunk is a slice of the source timeline encoded on its own. Start is a
@@ -135,8 +140,11 @@ type AudioJob struct {
 func VideoArgs(j VideoJob) []string {
 	r := j.Rendition
 	args := videoInputArgs(j, deviceOf([]VideoJob{j}))
-	args = append(args, videoOutputArgs(j, "0:v:0",
-		"scale="+itoa(int64(r.GetWidth()))+":"+itoa(int64(r.GetHeight()))+",setsar=1"+hwUploadFilter(j.HWAccel, r.GetCodec()))...)
+	vf := "scale=" + itoa(int64(r.GetWidth())) + ":" + itoa(int64(r.GetHeight())) + ",setsar=1"
+	if d := deinterlaceFilter(j.Deinterlace); d != "" {
+		vf = d + "," + vf
+	}
+	args = append(args, videoOutputArgs(j, "0:v:0", vf+hwUploadFilter(j.HWAccel, r.GetCodec()))...)
 	return append(args, nullOutputArgs(j)...)
 }
 
@@ -145,13 +153,18 @@ func VideoArgs(j VideoJob) []string {
 // SegmentSeconds) in one ffmpeg run: the source is decoded once and split
 // to one scaler and encoder per rendition, each writing its own OutDir.
 // Decoding a high-bitrate source costs about as much as encoding a small
-// rendition, so this is what keeps a ladder cheap.
+// rendition, so this is what keeps a ladder cheap. An interlaced source
+// (Deinterlace, equal too) is deinterlaced once, before the split.
 func MultiVideoArgs(jobs []VideoJob) []string {
 	if len(jobs) == 1 {
 		return VideoArgs(jobs[0])
 	}
 	args := videoInputArgs(jobs[0], deviceOf(jobs))
-	graph := "[0:v:0]split=" + itoa(int64(len(jobs)))
+	graph := "[0:v:0]"
+	if d := deinterlaceFilter(jobs[0].Deinterlace); d != "" {
+		graph += d + ","
+	}
+	graph += "split=" + itoa(int64(len(jobs)))
 	for i := range jobs {
 		graph += "[s" + itoa(int64(i)) + "]"
 	}

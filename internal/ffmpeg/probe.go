@@ -175,6 +175,7 @@ type probeStream struct {
 	Width        int32             `json:"width"`
 	Height       int32             `json:"height"`
 	SAR          string            `json:"sample_aspect_ratio"`
+	FieldOrder   string            `json:"field_order"`
 	AvgFrameRate string            `json:"avg_frame_rate"`
 	RFrameRate   string            `json:"r_frame_rate"`
 	Duration     string            `json:"duration"`
@@ -194,7 +195,8 @@ type probeStream struct {
 // see the rotated shape). The frame rate is avg_frame_rate, or r_frame_rate
 // when ffprobe could not average it. The duration is the container's, or
 // the longest stream's when the container has none (0 when unknown, e.g.
-// raw elementary streams).
+// raw elementary streams). The field order is ffprobe's, empty when it
+// says "unknown" (MeasureFieldOrder can then tell).
 //
 // Output with no streams wraps ErrInvalidMedia; output with neither video
 // nor audio (only cover art, subtitles or data) wraps ErrNoVideo. An
@@ -223,6 +225,9 @@ func ParseProbe(data []byte) (*vodfleetv1.ProbeResult, error) {
 			res.HasVideo = true
 			res.VideoCodec = s.CodecName
 			res.Width, res.Height = displaySize(s)
+			if s.FieldOrder != "unknown" {
+				res.FieldOrder = s.FieldOrder
+			}
 			res.FrameRate = ratio(s.AvgFrameRate)
 			if res.FrameRate <= 0 {
 				res.FrameRate = ratio(s.RFrameRate)

@@ -167,3 +167,19 @@ func TestErrorHelpers(t *testing.T) {
 		t.Errorf("redactInput = %q", got)
 	}
 }
+
+// TestParseProbeFieldOrder: the field order comes from the first video
+// stream; ffprobe's "unknown" becomes empty (to be measured with idet).
+func TestParseProbeFieldOrder(t *testing.T) {
+	for order, want := range map[string]string{"tt": "tt", "bb": "bb", "progressive": "progressive", "unknown": "", "": ""} {
+		doc := `{"streams":[{"codec_type":"video","codec_name":"mpeg2video","width":720,"height":576,"field_order":"` + order + `"},` +
+			`{"codec_type":"video","codec_name":"h264","width":320,"height":180,"field_order":"bb"}],"format":{"duration":"2"}}`
+		res, err := ParseProbe([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.GetFieldOrder() != want {
+			t.Errorf("field_order %q parsed as %q, want %q", order, res.GetFieldOrder(), want)
+		}
+	}
+}

@@ -80,6 +80,9 @@ type ThumbnailJob struct {
 	// DefaultSpriteColumns. A source with fewer tiles gets a single,
 	// narrower row.
 	Columns int
+	// Deinterlace is the field parity of an interlaced source (see
+	// VideoJob.Deinterlace), so the poster and tiles show no combing.
+	Deinterlace string
 }
 
 // ThumbnailResult describes what Thumbnails wrote.
@@ -182,30 +185,7 @@ func Thumbnails(ctx context.Context, log hclog.Logger, bin string, j ThumbnailJo
 		}
 	}
 
-	// Input 0 feeds the sprite from the start; input 1 is seeked to the
-	// poster frame. Heights follow the display aspect ratio (dar), so
-	// anamorphic sources come out with square pixels.
-	args := inputArgs(j.Input, j.Whitelist)
-	args = append(args, "-ss", num(p.posterAt))
-	args = append(args, InputOptions(j.Whitelist, "")...)
-	w := itoa(int64(p.tileWidth))
-	args = append(args, "-i", j.Input,
-		"-map", "1:v:0", "-frames:v", "1",
-		"-vf", "scale=w='min("+itoa(MaxPosterWidth)+",trunc(iw*sar/2)*2)':h='max(2,trunc(ow/dar/2)*2)',setsar=1",
-		"-c:v", "mjpeg", "-q:v", "2", "-update", "1", "-f", "image2", poster,
-		"-map", "0:v:0", "-frames:v", "1",
-		// round=up shows, for tile k, the last frame at or before
-		// k*Interval and yields exactly one frame per started interval.
-		"-vf", "fps=fps=1000/"+itoa(p.intervalMs)+":round=up,"+
-			"scale=w="+w+":h='max(2,trunc("+w+"/dar/2)*2)',setsar=1,"+
-			"tile="+itoa(int64(p.columns))+"x"+itoa(int64(p.rows)),
-		"-c:v", "mjpeg", "-q:v", "5", "-update", "1", "-f", "image2", sprite,
-		// A discarded copy of the video packets: the sprite is written
-		// only at the end, so without it out_time would stand still for
-		// the whole decode and the stall watchdog (see Run) could not
-		// tell a long source from a hung one.
-		"-map", "0:v:0", "-c", "copy", "-f", "null", "-",
-	)
+	args := thumbnailArgs(j, p, poster, sprite)
 	if err := Run(ctx, log.Named("thumbnails"), bin, args, nil); err != nil {
 		return nil, err
 	}
@@ -234,6 +214,40 @@ func Thumbnails(ctx context.Context, log hclog.Logger, bin string, j ThumbnailJo
 		return nil, fmt.Errorf("thumbnails: %w", err)
 	}
 	return res, nil
+}
+
+// thumbnailArgs are the ffmpeg arguments that write the poster and the
+// sprite of plan p.
+func thumbnailArgs(j ThumbnailJob, p thumbnailPlan, poster, sprite string) []string {
+	// Input 0 feeds the sprite from the start; input 1 is seeked to the
+	// poster frame. Heights follow the display aspect ratio (dar), so
+	// anamorphic sources come out with square pixels.
+	deint := deinterlaceFilter(j.Deinterlace)
+	if deint != "" {
+		deint += ","
+	}
+	args := inputArgs(j.Input, j.Whitelist)
+	args = append(args, "-ss", num(p.posterAt))
+	args = append(args, InputOptions(j.Whitelist, "")...)
+	w := itoa(int64(p.tileWidth))
+	args = append(args, "-i", j.Input,
+		"-map", "1:v:0", "-frames:v", "1",
+		"-vf", deint+"scale=w='min("+itoa(MaxPosterWidth)+",trunc(iw*sar/2)*2)':h='max(2,trunc(ow/dar/2)*2)',setsar=1",
+		"-c:v", "mjpeg", "-q:v", "2", "-update", "1", "-f", "image2", poster,
+		"-map", "0:v:0", "-frames:v", "1",
+		// round=up shows, for tile k, the last frame at or before
+		// k*Interval and yields exactly one frame per started interval.
+		"-vf", deint+"fps=fps=1000/"+itoa(p.intervalMs)+":round=up,"+
+			"scale=w="+w+":h='max(2,trunc("+w+"/dar/2)*2)',setsar=1,"+
+			"tile="+itoa(int64(p.columns))+"x"+itoa(int64(p.rows)),
+		"-c:v", "mjpeg", "-q:v", "5", "-update", "1", "-f", "image2", sprite,
+		// A discarded copy of the video packets: the sprite is written
+		// only at the end, so without it out_time would stand still for
+		// the whole decode and the stall watchdog (see Run) could not
+		// tell a long source from a hung one.
+		"-map", "0:v:0", "-c", "copy", "-f", "null", "-",
+	)
+	return args
 }
 
 // thumbnailTrack renders the WebVTT thumbnail track of p with tiles

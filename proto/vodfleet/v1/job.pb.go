@@ -901,7 +901,10 @@ type EncodeOptions struct {
 	// What to produce.
 	Outputs *Outputs `protobuf:"bytes,5,opt,name=outputs,proto3" json:"outputs,omitempty"`
 	// AAC bitrate per audio track in bits per second; 0 means 128000.
-	AudioBitrate  int64 `protobuf:"varint,6,opt,name=audio_bitrate,json=audioBitrate,proto3" json:"audio_bitrate,omitempty"`
+	AudioBitrate int64 `protobuf:"varint,6,opt,name=audio_bitrate,json=audioBitrate,proto3" json:"audio_bitrate,omitempty"`
+	// Besides the stereo downmix every source audio track gets, also encode
+	// a 5.1 AAC track from each source track with six or more channels.
+	KeepSurround  bool `protobuf:"varint,7,opt,name=keep_surround,json=keepSurround,proto3" json:"keep_surround,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -976,6 +979,13 @@ func (x *EncodeOptions) GetAudioBitrate() int64 {
 		return x.AudioBitrate
 	}
 	return 0
+}
+
+func (x *EncodeOptions) GetKeepSurround() bool {
+	if x != nil {
+		return x.KeepSurround
+	}
+	return false
 }
 
 // AudioSpec describes the AAC track of an asset.
@@ -1502,9 +1512,17 @@ type ProbeResult struct {
 	// Size of the source in bytes, when known.
 	SizeBytes int64 `protobuf:"varint,12,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
 	// Pixel format of the first video stream, e.g. "yuv420p10le".
-	PixelFormat   string `protobuf:"bytes,13,opt,name=pixel_format,json=pixelFormat,proto3" json:"pixel_format,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PixelFormat string `protobuf:"bytes,13,opt,name=pixel_format,json=pixelFormat,proto3" json:"pixel_format,omitempty"`
+	// Field order of the first video stream as ffprobe names it:
+	// "progressive", "tt" (top field first), "bb", "tb" or "bt". When the
+	// stream header does not say (ffprobe's "unknown"), the agent measures
+	// it with ffmpeg's idet filter and field_order_measured is set; empty
+	// when even that found nothing (treated as progressive).
+	FieldOrder string `protobuf:"bytes,14,opt,name=field_order,json=fieldOrder,proto3" json:"field_order,omitempty"`
+	// True when field_order comes from idet rather than the stream header.
+	FieldOrderMeasured bool `protobuf:"varint,15,opt,name=field_order_measured,json=fieldOrderMeasured,proto3" json:"field_order_measured,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ProbeResult) Reset() {
@@ -1626,6 +1644,20 @@ func (x *ProbeResult) GetPixelFormat() string {
 		return x.PixelFormat
 	}
 	return ""
+}
+
+func (x *ProbeResult) GetFieldOrder() string {
+	if x != nil {
+		return x.FieldOrder
+	}
+	return ""
+}
+
+func (x *ProbeResult) GetFieldOrderMeasured() bool {
+	if x != nil {
+		return x.FieldOrderMeasured
+	}
+	return false
 }
 
 // Segment is one CMAF media segment of a track.
@@ -2420,6 +2452,10 @@ type TaskSpec struct {
 	Outputs *Outputs `protobuf:"bytes,14,opt,name=outputs,proto3" json:"outputs,omitempty"`
 	// For PACKAGE: results of the THUMBNAILS, SUBTITLES and MUX tasks.
 	Extras []*TaskResult `protobuf:"bytes,15,rep,name=extras,proto3" json:"extras,omitempty"`
+	// For ENCODE_VIDEO and THUMBNAILS: the field parity of an interlaced
+	// source ("tff" or "bff"), which the task deinterlaces with bwdif; empty
+	// for progressive sources.
+	Deinterlace string `protobuf:"bytes,16,opt,name=deinterlace,proto3" json:"deinterlace,omitempty"`
 	// For TRANSFER: the destination (numbered from 50 so other additions do
 	// not collide).
 	Destination *JobDestination `protobuf:"bytes,50,opt,name=destination,proto3" json:"destination,omitempty"`
@@ -2563,6 +2599,13 @@ func (x *TaskSpec) GetExtras() []*TaskResult {
 		return x.Extras
 	}
 	return nil
+}
+
+func (x *TaskSpec) GetDeinterlace() string {
+	if x != nil {
+		return x.Deinterlace
+	}
+	return ""
 }
 
 func (x *TaskSpec) GetDestination() *JobDestination {
@@ -4589,7 +4632,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x05_dashB\r\n" +
 	"\v_thumbnailsB\f\n" +
 	"\n" +
-	"_subtitles\"\x9d\x02\n" +
+	"_subtitles\"\xc2\x02\n" +
 	"\rEncodeOptions\x12=\n" +
 	"\n" +
 	"renditions\x18\x01 \x03(\v2\x1d.vodfleet.v1.RenditionRequestR\n" +
@@ -4598,7 +4641,8 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x0emax_frame_rate\x18\x03 \x01(\x01R\fmaxFrameRate\x12#\n" +
 	"\rchunk_seconds\x18\x04 \x01(\x01R\fchunkSeconds\x12.\n" +
 	"\aoutputs\x18\x05 \x01(\v2\x14.vodfleet.v1.OutputsR\aoutputs\x12#\n" +
-	"\raudio_bitrate\x18\x06 \x01(\x03R\faudioBitrate\"\xb5\x01\n" +
+	"\raudio_bitrate\x18\x06 \x01(\x03R\faudioBitrate\x12#\n" +
+	"\rkeep_surround\x18\a \x01(\bR\fkeepSurround\"\xb5\x01\n" +
 	"\tAudioSpec\x12\x18\n" +
 	"\abitrate\x18\x01 \x01(\x03R\abitrate\x12\x1a\n" +
 	"\bchannels\x18\x02 \x01(\x05R\bchannels\x12\x1f\n" +
@@ -4637,7 +4681,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x05audio\x18\x02 \x01(\v2\x18.vodfleet.v1.TrackOutputR\x05audio\x12\x10\n" +
 	"\x03mp4\x18\x03 \x01(\bR\x03mp4\x12\x0e\n" +
 	"\x02ts\x18\x04 \x01(\bR\x02ts\x12\x10\n" +
-	"\x03hds\x18< \x01(\bR\x03hds\"\xeb\x03\n" +
+	"\x03hds\x18< \x01(\bR\x03hds\"\xbe\x04\n" +
 	"\vProbeResult\x12)\n" +
 	"\x10duration_seconds\x18\x01 \x01(\x01R\x0fdurationSeconds\x12\x1b\n" +
 	"\thas_video\x18\x02 \x01(\bR\bhasVideo\x12\x14\n" +
@@ -4657,7 +4701,10 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x10subtitle_streams\x18\v \x03(\v2\x1b.vodfleet.v1.SubtitleStreamR\x0fsubtitleStreams\x12\x1d\n" +
 	"\n" +
 	"size_bytes\x18\f \x01(\x03R\tsizeBytes\x12!\n" +
-	"\fpixel_format\x18\r \x01(\tR\vpixelFormat\"\\\n" +
+	"\fpixel_format\x18\r \x01(\tR\vpixelFormat\x12\x1f\n" +
+	"\vfield_order\x18\x0e \x01(\tR\n" +
+	"fieldOrder\x120\n" +
+	"\x14field_order_measured\x18\x0f \x01(\bR\x12fieldOrderMeasured\"\\\n" +
 	"\aSegment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12)\n" +
 	"\x10duration_seconds\x18\x02 \x01(\x01R\x0fdurationSeconds\x12\x12\n" +
@@ -4723,7 +4770,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x06poster\x18\x04 \x01(\tR\x06poster\x12%\n" +
 	"\x0ethumbnails_vtt\x18\x05 \x01(\tR\rthumbnailsVtt\x128\n" +
 	"\tsubtitles\x18\x06 \x03(\v2\x1a.vodfleet.v1.SubtitleTrackR\tsubtitles\x12!\n" +
-	"\fhds_manifest\x18< \x01(\tR\vhdsManifest\"\xfa\x06\n" +
+	"\fhds_manifest\x18< \x01(\tR\vhdsManifest\"\x9c\a\n" +
 	"\bTaskSpec\x12)\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.vodfleet.v1.TaskKindR\x04kind\x12+\n" +
 	"\x06source\x18\x02 \x01(\v2\x13.vodfleet.v1.SourceR\x06source\x124\n" +
@@ -4743,7 +4790,8 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\tsubtitles\x18\f \x03(\v2\x1b.vodfleet.v1.SubtitleStreamR\tsubtitles\x12&\n" +
 	"\x03mux\x18\r \x01(\v2\x14.vodfleet.v1.MuxSpecR\x03mux\x12.\n" +
 	"\aoutputs\x18\x0e \x01(\v2\x14.vodfleet.v1.OutputsR\aoutputs\x12/\n" +
-	"\x06extras\x18\x0f \x03(\v2\x17.vodfleet.v1.TaskResultR\x06extras\x12=\n" +
+	"\x06extras\x18\x0f \x03(\v2\x17.vodfleet.v1.TaskResultR\x06extras\x12 \n" +
+	"\vdeinterlace\x18\x10 \x01(\tR\vdeinterlace\x12=\n" +
 	"\vdestination\x182 \x01(\v2\x1b.vodfleet.v1.JobDestinationR\vdestination\x12\x19\n" +
 	"\basset_id\x183 \x01(\tR\aassetId\x1a;\n" +
 	"\rRequiresEntry\x12\x10\n" +
