@@ -47,7 +47,7 @@ func browserPrereqs(t *testing.T) (webDir, nodeBin string) {
 	return webDir, nodeBin
 }
 
-func TestDashboardPlaysHLSAndDASHInChromium(t *testing.T) {
+func TestDashboardPlaysHLSDASHAndSmoothInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test encodes video; skipped with -short like the other end-to-end tests")
 	}

@@ -1,5 +1,5 @@
 // Browser test of the dashboard, run by the Go test
-// TestDashboardPlaysHLSAndDASHInChromium (coordinator/dashboard): Debian's
+// TestDashboardPlaysHLSDASHAndSmoothInChromium (coordinator/dashboard): Debian's
 // Chromium, headless, driven by playwright-core.
 //
 //   node test/play.mjs --dashboard URL --job ID [--via-edge URL] [--screenshot FILE]
