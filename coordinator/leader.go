@@ -356,9 +356,16 @@ func (l *leader) finishJob(jr *jobRecord, state v1.JobState, reason string, extr
 	jr.job.State = state
 	jr.job.Error = reason
 	ws := append(append([]write{l.jobWrite(jr)}, extra...), l.jobEvent(jr)...)
-	if jr.job.GetTransferOnly() {
+	switch {
+	case jr.job.GetTransferOnly():
 		ws = append(ws, l.repushCatalogWrites(jr)...) // only the record's destination states
-	} else {
+	case jr.job.GetReencode() != nil:
+		// The asset keeps being served from its old manifests unless the
+		// reencode succeeded: only then does its record change.
+		if state == v1.JobState_JOB_STATE_SUCCEEDED {
+			ws = append(ws, l.catalogWrites(jr)...)
+		}
+	default:
 		ws = append(ws, l.catalogWrites(jr)...) // catalog record, atomic with the job
 	}
 	var stop []*taskRecord
@@ -439,7 +446,10 @@ func (l *leader) retryJob(id string) {
 	}
 	jr.job.State = v1.JobState_JOB_STATE_RUNNING
 	jr.job.Error = ""
-	ws := append([]write{del, l.jobWrite(jr)}, l.catalogWrites(jr)...) // record back to PROCESSING
+	ws := []write{del, l.jobWrite(jr)}
+	if jr.job.GetReencode() == nil {
+		ws = append(ws, l.catalogWrites(jr)...) // record back to PROCESSING (a reencoded asset stays READY)
+	}
 	if len(jr.tasks) > 0 {
 		ws = append(ws, l.jobEvent(jr)...) // RUNNING again (a job never planned emits it in startJob)
 	}

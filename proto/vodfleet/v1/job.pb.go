@@ -2264,8 +2264,13 @@ type TaskSpec struct {
 	// not collide).
 	Destination *JobDestination `protobuf:"bytes,50,opt,name=destination,proto3" json:"destination,omitempty"`
 	// For TRANSFER: the asset to push (a transfer-only job pushes an asset
-	// made by another job).
-	AssetId       string `protobuf:"bytes,51,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	// made by another job). For the tasks of a reencode job: the asset they
+	// read published tracks from (MUX, PACKAGE).
+	AssetId string `protobuf:"bytes,51,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	// For ENCODE_VIDEO: the track directory inside the asset when it is not
+	// "v<rendition>" (a replaced rendition gets a new directory, so the old
+	// manifests' segments stay valid until the new manifests are published).
+	TrackDir      string `protobuf:"bytes,52,opt,name=track_dir,json=trackDir,proto3" json:"track_dir,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2415,6 +2420,13 @@ func (x *TaskSpec) GetDestination() *JobDestination {
 func (x *TaskSpec) GetAssetId() string {
 	if x != nil {
 		return x.AssetId
+	}
+	return ""
+}
+
+func (x *TaskSpec) GetTrackDir() string {
+	if x != nil {
+		return x.TrackDir
 	}
 	return ""
 }
@@ -3135,7 +3147,10 @@ type Job struct {
 	DestinationStates []*DestinationState `protobuf:"bytes,51,rep,name=destination_states,json=destinationStates,proto3" json:"destination_states,omitempty"`
 	// True for a job that only pushes an existing asset (TransferAsset):
 	// it has no probe, encode or package task and never changes the asset.
-	TransferOnly  bool `protobuf:"varint,52,opt,name=transfer_only,json=transferOnly,proto3" json:"transfer_only,omitempty"`
+	TransferOnly bool `protobuf:"varint,52,opt,name=transfer_only,json=transferOnly,proto3" json:"transfer_only,omitempty"`
+	// Set for a reencode job (ReencodeAsset): it adds or replaces renditions
+	// of asset_id, an asset made by another job.
+	Reencode      *ReencodeSpec `protobuf:"bytes,53,opt,name=reencode,proto3" json:"reencode,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3387,6 +3402,91 @@ func (x *Job) GetTransferOnly() bool {
 	return false
 }
 
+func (x *Job) GetReencode() *ReencodeSpec {
+	if x != nil {
+		return x.Reencode
+	}
+	return nil
+}
+
+// ReencodeSpec is what a reencode job changes in an existing asset and
+// what it keeps. The kept tasks are copies of the succeeded tasks of the
+// asset's last complete version (their results name the published
+// objects); they enter the job SUCCEEDED and published, so only the new
+// renditions are encoded and the package task covers old and new alike.
+type ReencodeSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job whose published manifests the new ones replace.
+	BaseJobId string `protobuf:"bytes,1,opt,name=base_job_id,json=baseJobId,proto3" json:"base_job_id,omitempty"`
+	// Renditions encoded by this job (added or replaced), fitted to the source.
+	Renditions []*Rendition `protobuf:"bytes,2,rep,name=renditions,proto3" json:"renditions,omitempty"`
+	// Names of the renditions replaced (a subset of renditions' names).
+	Replace []string `protobuf:"bytes,3,rep,name=replace,proto3" json:"replace,omitempty"`
+	// The kept tracks and extras, as tasks of the base job (chunks of a
+	// rendition merged into one track).
+	Kept          []*Task `protobuf:"bytes,4,rep,name=kept,proto3" json:"kept,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReencodeSpec) Reset() {
+	*x = ReencodeSpec{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReencodeSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReencodeSpec) ProtoMessage() {}
+
+func (x *ReencodeSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReencodeSpec.ProtoReflect.Descriptor instead.
+func (*ReencodeSpec) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ReencodeSpec) GetBaseJobId() string {
+	if x != nil {
+		return x.BaseJobId
+	}
+	return ""
+}
+
+func (x *ReencodeSpec) GetRenditions() []*Rendition {
+	if x != nil {
+		return x.Renditions
+	}
+	return nil
+}
+
+func (x *ReencodeSpec) GetReplace() []string {
+	if x != nil {
+		return x.Replace
+	}
+	return nil
+}
+
+func (x *ReencodeSpec) GetKept() []*Task {
+	if x != nil {
+		return x.Kept
+	}
+	return nil
+}
+
 // WebhookDelivery is one event sent to one URL, with its retry state. It
 // is recorded in the same fenced transaction as the job state change it
 // reports, so a leader change never loses or invents one.
@@ -3429,7 +3529,7 @@ type WebhookDelivery struct {
 
 func (x *WebhookDelivery) Reset() {
 	*x = WebhookDelivery{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3441,7 +3541,7 @@ func (x *WebhookDelivery) String() string {
 func (*WebhookDelivery) ProtoMessage() {}
 
 func (x *WebhookDelivery) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[26]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3454,7 +3554,7 @@ func (x *WebhookDelivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookDelivery.ProtoReflect.Descriptor instead.
 func (*WebhookDelivery) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{26}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *WebhookDelivery) GetId() string {
@@ -3596,7 +3696,7 @@ type SubmitJobRequest struct {
 
 func (x *SubmitJobRequest) Reset() {
 	*x = SubmitJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3608,7 +3708,7 @@ func (x *SubmitJobRequest) String() string {
 func (*SubmitJobRequest) ProtoMessage() {}
 
 func (x *SubmitJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3621,7 +3721,7 @@ func (x *SubmitJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitJobRequest.ProtoReflect.Descriptor instead.
 func (*SubmitJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{27}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SubmitJobRequest) GetSource() *Source {
@@ -3728,7 +3828,7 @@ type TransferAssetRequest struct {
 
 func (x *TransferAssetRequest) Reset() {
 	*x = TransferAssetRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3740,7 +3840,7 @@ func (x *TransferAssetRequest) String() string {
 func (*TransferAssetRequest) ProtoMessage() {}
 
 func (x *TransferAssetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3753,7 +3853,7 @@ func (x *TransferAssetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferAssetRequest.ProtoReflect.Descriptor instead.
 func (*TransferAssetRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{28}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *TransferAssetRequest) GetAssetId() string {
@@ -3770,6 +3870,129 @@ func (x *TransferAssetRequest) GetDestinations() []string {
 	return nil
 }
 
+// ReencodeAssetRequest is the body of ReencodeAsset.
+type ReencodeAssetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Asset to change; its last job must have succeeded and no job of it may
+	// be running.
+	AssetId string `protobuf:"bytes,1,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	// Renditions to add. A request with only a name (height 0) is the rung
+	// of that name of the asset's ladder (or of the default ladder). A name
+	// that is also in replace gives the replaced rendition new settings.
+	Add []*RenditionRequest `protobuf:"bytes,2,rep,name=add,proto3" json:"add,omitempty"`
+	// Names of existing renditions to encode again (with their settings,
+	// unless add has one of the same name).
+	Replace []string `protobuf:"bytes,3,rep,name=replace,proto3" json:"replace,omitempty"`
+	// Codec of added renditions that name none; UNSPECIFIED is H264.
+	Codec         VideoCodec `protobuf:"varint,4,opt,name=codec,proto3,enum=vodfleet.v1.VideoCodec" json:"codec,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReencodeAssetRequest) Reset() {
+	*x = ReencodeAssetRequest{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReencodeAssetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReencodeAssetRequest) ProtoMessage() {}
+
+func (x *ReencodeAssetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReencodeAssetRequest.ProtoReflect.Descriptor instead.
+func (*ReencodeAssetRequest) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ReencodeAssetRequest) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *ReencodeAssetRequest) GetAdd() []*RenditionRequest {
+	if x != nil {
+		return x.Add
+	}
+	return nil
+}
+
+func (x *ReencodeAssetRequest) GetReplace() []string {
+	if x != nil {
+		return x.Replace
+	}
+	return nil
+}
+
+func (x *ReencodeAssetRequest) GetCodec() VideoCodec {
+	if x != nil {
+		return x.Codec
+	}
+	return VideoCodec_VIDEO_CODEC_UNSPECIFIED
+}
+
+// ReencodeAssetResponse is the result of ReencodeAsset.
+type ReencodeAssetResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recorded reencode job.
+	Job           *Job `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReencodeAssetResponse) Reset() {
+	*x = ReencodeAssetResponse{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReencodeAssetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReencodeAssetResponse) ProtoMessage() {}
+
+func (x *ReencodeAssetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReencodeAssetResponse.ProtoReflect.Descriptor instead.
+func (*ReencodeAssetResponse) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ReencodeAssetResponse) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
 // TransferAssetResponse is the result of TransferAsset.
 type TransferAssetResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3781,7 +4004,7 @@ type TransferAssetResponse struct {
 
 func (x *TransferAssetResponse) Reset() {
 	*x = TransferAssetResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3793,7 +4016,7 @@ func (x *TransferAssetResponse) String() string {
 func (*TransferAssetResponse) ProtoMessage() {}
 
 func (x *TransferAssetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3806,7 +4029,7 @@ func (x *TransferAssetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferAssetResponse.ProtoReflect.Descriptor instead.
 func (*TransferAssetResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{29}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *TransferAssetResponse) GetJob() *Job {
@@ -3827,7 +4050,7 @@ type SubmitJobResponse struct {
 
 func (x *SubmitJobResponse) Reset() {
 	*x = SubmitJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3839,7 +4062,7 @@ func (x *SubmitJobResponse) String() string {
 func (*SubmitJobResponse) ProtoMessage() {}
 
 func (x *SubmitJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3852,7 +4075,7 @@ func (x *SubmitJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitJobResponse.ProtoReflect.Descriptor instead.
 func (*SubmitJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{30}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SubmitJobResponse) GetJob() *Job {
@@ -3873,7 +4096,7 @@ type GetJobRequest struct {
 
 func (x *GetJobRequest) Reset() {
 	*x = GetJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3885,7 +4108,7 @@ func (x *GetJobRequest) String() string {
 func (*GetJobRequest) ProtoMessage() {}
 
 func (x *GetJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3898,7 +4121,7 @@ func (x *GetJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobRequest.ProtoReflect.Descriptor instead.
 func (*GetJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{31}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetJobRequest) GetJobId() string {
@@ -3921,7 +4144,7 @@ type GetJobResponse struct {
 
 func (x *GetJobResponse) Reset() {
 	*x = GetJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3933,7 +4156,7 @@ func (x *GetJobResponse) String() string {
 func (*GetJobResponse) ProtoMessage() {}
 
 func (x *GetJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3946,7 +4169,7 @@ func (x *GetJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobResponse.ProtoReflect.Descriptor instead.
 func (*GetJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{32}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetJobResponse) GetJob() *Job {
@@ -3976,7 +4199,7 @@ type ListJobsRequest struct {
 
 func (x *ListJobsRequest) Reset() {
 	*x = ListJobsRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3988,7 +4211,7 @@ func (x *ListJobsRequest) String() string {
 func (*ListJobsRequest) ProtoMessage() {}
 
 func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4001,7 +4224,7 @@ func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsRequest.ProtoReflect.Descriptor instead.
 func (*ListJobsRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{33}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListJobsRequest) GetState() JobState {
@@ -4029,7 +4252,7 @@ type ListJobsResponse struct {
 
 func (x *ListJobsResponse) Reset() {
 	*x = ListJobsResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4041,7 +4264,7 @@ func (x *ListJobsResponse) String() string {
 func (*ListJobsResponse) ProtoMessage() {}
 
 func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4054,7 +4277,7 @@ func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsResponse.ProtoReflect.Descriptor instead.
 func (*ListJobsResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{34}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListJobsResponse) GetJobs() []*Job {
@@ -4075,7 +4298,7 @@ type CancelJobRequest struct {
 
 func (x *CancelJobRequest) Reset() {
 	*x = CancelJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4087,7 +4310,7 @@ func (x *CancelJobRequest) String() string {
 func (*CancelJobRequest) ProtoMessage() {}
 
 func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4100,7 +4323,7 @@ func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobRequest.ProtoReflect.Descriptor instead.
 func (*CancelJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{35}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CancelJobRequest) GetJobId() string {
@@ -4121,7 +4344,7 @@ type CancelJobResponse struct {
 
 func (x *CancelJobResponse) Reset() {
 	*x = CancelJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[36]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4133,7 +4356,7 @@ func (x *CancelJobResponse) String() string {
 func (*CancelJobResponse) ProtoMessage() {}
 
 func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[36]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4146,7 +4369,7 @@ func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobResponse.ProtoReflect.Descriptor instead.
 func (*CancelJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{36}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CancelJobResponse) GetJob() *Job {
@@ -4167,7 +4390,7 @@ type RetryJobRequest struct {
 
 func (x *RetryJobRequest) Reset() {
 	*x = RetryJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[37]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4179,7 +4402,7 @@ func (x *RetryJobRequest) String() string {
 func (*RetryJobRequest) ProtoMessage() {}
 
 func (x *RetryJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[37]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4192,7 +4415,7 @@ func (x *RetryJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryJobRequest.ProtoReflect.Descriptor instead.
 func (*RetryJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{37}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RetryJobRequest) GetJobId() string {
@@ -4213,7 +4436,7 @@ type RetryJobResponse struct {
 
 func (x *RetryJobResponse) Reset() {
 	*x = RetryJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[38]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4225,7 +4448,7 @@ func (x *RetryJobResponse) String() string {
 func (*RetryJobResponse) ProtoMessage() {}
 
 func (x *RetryJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[38]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4238,7 +4461,7 @@ func (x *RetryJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryJobResponse.ProtoReflect.Descriptor instead.
 func (*RetryJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{38}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RetryJobResponse) GetJob() *Job {
@@ -4259,7 +4482,7 @@ type WatchJobRequest struct {
 
 func (x *WatchJobRequest) Reset() {
 	*x = WatchJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[39]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4271,7 +4494,7 @@ func (x *WatchJobRequest) String() string {
 func (*WatchJobRequest) ProtoMessage() {}
 
 func (x *WatchJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[39]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4284,7 +4507,7 @@ func (x *WatchJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchJobRequest.ProtoReflect.Descriptor instead.
 func (*WatchJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{39}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *WatchJobRequest) GetJobId() string {
@@ -4307,7 +4530,7 @@ type WatchJobResponse struct {
 
 func (x *WatchJobResponse) Reset() {
 	*x = WatchJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[40]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4319,7 +4542,7 @@ func (x *WatchJobResponse) String() string {
 func (*WatchJobResponse) ProtoMessage() {}
 
 func (x *WatchJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[40]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4332,7 +4555,7 @@ func (x *WatchJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchJobResponse.ProtoReflect.Descriptor instead.
 func (*WatchJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{40}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *WatchJobResponse) GetJob() *Job {
@@ -4516,7 +4739,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x03mp4\x18\x03 \x03(\tR\x03mp4\x12\x16\n" +
 	"\x06poster\x18\x04 \x01(\tR\x06poster\x12%\n" +
 	"\x0ethumbnails_vtt\x18\x05 \x01(\tR\rthumbnailsVtt\x128\n" +
-	"\tsubtitles\x18\x06 \x03(\v2\x1a.vodfleet.v1.SubtitleTrackR\tsubtitles\"\xfa\x06\n" +
+	"\tsubtitles\x18\x06 \x03(\v2\x1a.vodfleet.v1.SubtitleTrackR\tsubtitles\"\x97\a\n" +
 	"\bTaskSpec\x12)\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.vodfleet.v1.TaskKindR\x04kind\x12+\n" +
 	"\x06source\x18\x02 \x01(\v2\x13.vodfleet.v1.SourceR\x06source\x124\n" +
@@ -4538,7 +4761,8 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\aoutputs\x18\x0e \x01(\v2\x14.vodfleet.v1.OutputsR\aoutputs\x12/\n" +
 	"\x06extras\x18\x0f \x03(\v2\x17.vodfleet.v1.TaskResultR\x06extras\x12=\n" +
 	"\vdestination\x182 \x01(\v2\x1b.vodfleet.v1.JobDestinationR\vdestination\x12\x19\n" +
-	"\basset_id\x183 \x01(\tR\aassetId\x1a;\n" +
+	"\basset_id\x183 \x01(\tR\aassetId\x12\x1b\n" +
+	"\ttrack_dir\x184 \x01(\tR\btrackDir\x1a;\n" +
 	"\rRequiresEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb6\x01\n" +
@@ -4608,7 +4832,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\n" +
 	"bytes_done\x182 \x01(\x03R\tbytesDone\x12\x1f\n" +
 	"\vbytes_total\x183 \x01(\x03R\n" +
-	"bytesTotal\"\xab\n" +
+	"bytesTotal\"\xe2\n" +
 	"\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
@@ -4646,10 +4870,18 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x0epreset_version\x18) \x01(\x03R\rpresetVersion\x12?\n" +
 	"\fdestinations\x182 \x03(\v2\x1b.vodfleet.v1.JobDestinationR\fdestinations\x12L\n" +
 	"\x12destination_states\x183 \x03(\v2\x1d.vodfleet.v1.DestinationStateR\x11destinationStates\x12#\n" +
-	"\rtransfer_only\x184 \x01(\bR\ftransferOnly\x1a@\n" +
+	"\rtransfer_only\x184 \x01(\bR\ftransferOnly\x125\n" +
+	"\breencode\x185 \x01(\v2\x19.vodfleet.v1.ReencodeSpecR\breencode\x1a@\n" +
 	"\x12AgentSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa7\x01\n" +
+	"\fReencodeSpec\x12\x1e\n" +
+	"\vbase_job_id\x18\x01 \x01(\tR\tbaseJobId\x126\n" +
+	"\n" +
+	"renditions\x18\x02 \x03(\v2\x16.vodfleet.v1.RenditionR\n" +
+	"renditions\x12\x18\n" +
+	"\areplace\x18\x03 \x03(\tR\areplace\x12%\n" +
+	"\x04kept\x18\x04 \x03(\v2\x11.vodfleet.v1.TaskR\x04kept\"\x9c\x04\n" +
 	"\x0fWebhookDelivery\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12\x15\n" +
@@ -4691,7 +4923,14 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"U\n" +
 	"\x14TransferAssetRequest\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\"\n" +
-	"\fdestinations\x18\x02 \x03(\tR\fdestinations\";\n" +
+	"\fdestinations\x18\x02 \x03(\tR\fdestinations\"\xab\x01\n" +
+	"\x14ReencodeAssetRequest\x12\x19\n" +
+	"\basset_id\x18\x01 \x01(\tR\aassetId\x12/\n" +
+	"\x03add\x18\x02 \x03(\v2\x1d.vodfleet.v1.RenditionRequestR\x03add\x12\x18\n" +
+	"\areplace\x18\x03 \x03(\tR\areplace\x12-\n" +
+	"\x05codec\x18\x04 \x01(\x0e2\x17.vodfleet.v1.VideoCodecR\x05codec\";\n" +
+	"\x15ReencodeAssetResponse\x12\"\n" +
+	"\x03job\x18\x01 \x01(\v2\x10.vodfleet.v1.JobR\x03job\";\n" +
 	"\x15TransferAssetResponse\x12\"\n" +
 	"\x03job\x18\x01 \x01(\v2\x10.vodfleet.v1.JobR\x03job\"7\n" +
 	"\x11SubmitJobResponse\x12\"\n" +
@@ -4762,7 +5001,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\"WEBHOOK_DELIVERY_STATE_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eWEBHOOK_DELIVERY_STATE_PENDING\x10\x01\x12$\n" +
 	" WEBHOOK_DELIVERY_STATE_DELIVERED\x10\x02\x12!\n" +
-	"\x1dWEBHOOK_DELIVERY_STATE_FAILED\x10\x032\x9c\x04\n" +
+	"\x1dWEBHOOK_DELIVERY_STATE_FAILED\x10\x032\xf4\x04\n" +
 	"\n" +
 	"JobService\x12J\n" +
 	"\tSubmitJob\x12\x1d.vodfleet.v1.SubmitJobRequest\x1a\x1e.vodfleet.v1.SubmitJobResponse\x12A\n" +
@@ -4771,7 +5010,8 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\tCancelJob\x12\x1d.vodfleet.v1.CancelJobRequest\x1a\x1e.vodfleet.v1.CancelJobResponse\x12G\n" +
 	"\bRetryJob\x12\x1c.vodfleet.v1.RetryJobRequest\x1a\x1d.vodfleet.v1.RetryJobResponse\x12I\n" +
 	"\bWatchJob\x12\x1c.vodfleet.v1.WatchJobRequest\x1a\x1d.vodfleet.v1.WatchJobResponse0\x01\x12V\n" +
-	"\rTransferAsset\x12!.vodfleet.v1.TransferAssetRequest\x1a\".vodfleet.v1.TransferAssetResponseB;Z9github.com/vodfleet/vodfleet/proto/vodfleet/v1;vodfleetv1b\x06proto3"
+	"\rTransferAsset\x12!.vodfleet.v1.TransferAssetRequest\x1a\".vodfleet.v1.TransferAssetResponse\x12V\n" +
+	"\rReencodeAsset\x12!.vodfleet.v1.ReencodeAssetRequest\x1a\".vodfleet.v1.ReencodeAssetResponseB;Z9github.com/vodfleet/vodfleet/proto/vodfleet/v1;vodfleetv1b\x06proto3"
 
 var (
 	file_vodfleet_v1_job_proto_rawDescOnce sync.Once
@@ -4786,7 +5026,7 @@ func file_vodfleet_v1_job_proto_rawDescGZIP() []byte {
 }
 
 var file_vodfleet_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_vodfleet_v1_job_proto_goTypes = []any{
 	(JobState)(0),                 // 0: vodfleet.v1.JobState
 	(TaskKind)(0),                 // 1: vodfleet.v1.TaskKind
@@ -4821,27 +5061,30 @@ var file_vodfleet_v1_job_proto_goTypes = []any{
 	(*TaskResult)(nil),            // 30: vodfleet.v1.TaskResult
 	(*Task)(nil),                  // 31: vodfleet.v1.Task
 	(*Job)(nil),                   // 32: vodfleet.v1.Job
-	(*WebhookDelivery)(nil),       // 33: vodfleet.v1.WebhookDelivery
-	(*SubmitJobRequest)(nil),      // 34: vodfleet.v1.SubmitJobRequest
-	(*TransferAssetRequest)(nil),  // 35: vodfleet.v1.TransferAssetRequest
-	(*TransferAssetResponse)(nil), // 36: vodfleet.v1.TransferAssetResponse
-	(*SubmitJobResponse)(nil),     // 37: vodfleet.v1.SubmitJobResponse
-	(*GetJobRequest)(nil),         // 38: vodfleet.v1.GetJobRequest
-	(*GetJobResponse)(nil),        // 39: vodfleet.v1.GetJobResponse
-	(*ListJobsRequest)(nil),       // 40: vodfleet.v1.ListJobsRequest
-	(*ListJobsResponse)(nil),      // 41: vodfleet.v1.ListJobsResponse
-	(*CancelJobRequest)(nil),      // 42: vodfleet.v1.CancelJobRequest
-	(*CancelJobResponse)(nil),     // 43: vodfleet.v1.CancelJobResponse
-	(*RetryJobRequest)(nil),       // 44: vodfleet.v1.RetryJobRequest
-	(*RetryJobResponse)(nil),      // 45: vodfleet.v1.RetryJobResponse
-	(*WatchJobRequest)(nil),       // 46: vodfleet.v1.WatchJobRequest
-	(*WatchJobResponse)(nil),      // 47: vodfleet.v1.WatchJobResponse
-	nil,                           // 48: vodfleet.v1.TaskSpec.RequiresEntry
-	nil,                           // 49: vodfleet.v1.JobDestination.OptionsEntry
-	nil,                           // 50: vodfleet.v1.Job.AgentSelectorEntry
-	nil,                           // 51: vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
-	nil,                           // 52: vodfleet.v1.SubmitJobRequest.MetaEntry
-	(*timestamppb.Timestamp)(nil), // 53: google.protobuf.Timestamp
+	(*ReencodeSpec)(nil),          // 33: vodfleet.v1.ReencodeSpec
+	(*WebhookDelivery)(nil),       // 34: vodfleet.v1.WebhookDelivery
+	(*SubmitJobRequest)(nil),      // 35: vodfleet.v1.SubmitJobRequest
+	(*TransferAssetRequest)(nil),  // 36: vodfleet.v1.TransferAssetRequest
+	(*ReencodeAssetRequest)(nil),  // 37: vodfleet.v1.ReencodeAssetRequest
+	(*ReencodeAssetResponse)(nil), // 38: vodfleet.v1.ReencodeAssetResponse
+	(*TransferAssetResponse)(nil), // 39: vodfleet.v1.TransferAssetResponse
+	(*SubmitJobResponse)(nil),     // 40: vodfleet.v1.SubmitJobResponse
+	(*GetJobRequest)(nil),         // 41: vodfleet.v1.GetJobRequest
+	(*GetJobResponse)(nil),        // 42: vodfleet.v1.GetJobResponse
+	(*ListJobsRequest)(nil),       // 43: vodfleet.v1.ListJobsRequest
+	(*ListJobsResponse)(nil),      // 44: vodfleet.v1.ListJobsResponse
+	(*CancelJobRequest)(nil),      // 45: vodfleet.v1.CancelJobRequest
+	(*CancelJobResponse)(nil),     // 46: vodfleet.v1.CancelJobResponse
+	(*RetryJobRequest)(nil),       // 47: vodfleet.v1.RetryJobRequest
+	(*RetryJobResponse)(nil),      // 48: vodfleet.v1.RetryJobResponse
+	(*WatchJobRequest)(nil),       // 49: vodfleet.v1.WatchJobRequest
+	(*WatchJobResponse)(nil),      // 50: vodfleet.v1.WatchJobResponse
+	nil,                           // 51: vodfleet.v1.TaskSpec.RequiresEntry
+	nil,                           // 52: vodfleet.v1.JobDestination.OptionsEntry
+	nil,                           // 53: vodfleet.v1.Job.AgentSelectorEntry
+	nil,                           // 54: vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
+	nil,                           // 55: vodfleet.v1.SubmitJobRequest.MetaEntry
+	(*timestamppb.Timestamp)(nil), // 56: google.protobuf.Timestamp
 }
 var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	2,  // 0: vodfleet.v1.Rendition.codec:type_name -> vodfleet.v1.VideoCodec
@@ -4863,7 +5106,7 @@ var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	8,  // 16: vodfleet.v1.TaskSpec.rendition:type_name -> vodfleet.v1.Rendition
 	12, // 17: vodfleet.v1.TaskSpec.audio:type_name -> vodfleet.v1.AudioSpec
 	20, // 18: vodfleet.v1.TaskSpec.tracks:type_name -> vodfleet.v1.TrackOutput
-	48, // 19: vodfleet.v1.TaskSpec.requires:type_name -> vodfleet.v1.TaskSpec.RequiresEntry
+	51, // 19: vodfleet.v1.TaskSpec.requires:type_name -> vodfleet.v1.TaskSpec.RequiresEntry
 	15, // 20: vodfleet.v1.TaskSpec.chunk:type_name -> vodfleet.v1.Chunk
 	16, // 21: vodfleet.v1.TaskSpec.thumbnails:type_name -> vodfleet.v1.ThumbnailSpec
 	14, // 22: vodfleet.v1.TaskSpec.subtitles:type_name -> vodfleet.v1.SubtitleStream
@@ -4871,7 +5114,7 @@ var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	10, // 24: vodfleet.v1.TaskSpec.outputs:type_name -> vodfleet.v1.Outputs
 	30, // 25: vodfleet.v1.TaskSpec.extras:type_name -> vodfleet.v1.TaskResult
 	27, // 26: vodfleet.v1.TaskSpec.destination:type_name -> vodfleet.v1.JobDestination
-	49, // 27: vodfleet.v1.JobDestination.options:type_name -> vodfleet.v1.JobDestination.OptionsEntry
+	52, // 27: vodfleet.v1.JobDestination.options:type_name -> vodfleet.v1.JobDestination.OptionsEntry
 	27, // 28: vodfleet.v1.DestinationState.destination:type_name -> vodfleet.v1.JobDestination
 	18, // 29: vodfleet.v1.TaskResult.probe:type_name -> vodfleet.v1.ProbeResult
 	20, // 30: vodfleet.v1.TaskResult.track:type_name -> vodfleet.v1.TrackOutput
@@ -4882,60 +5125,68 @@ var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	28, // 35: vodfleet.v1.TaskResult.transfer:type_name -> vodfleet.v1.TransferOutput
 	4,  // 36: vodfleet.v1.Task.state:type_name -> vodfleet.v1.TaskState
 	26, // 37: vodfleet.v1.Task.spec:type_name -> vodfleet.v1.TaskSpec
-	53, // 38: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
-	53, // 39: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
+	56, // 38: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
+	56, // 39: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
 	30, // 40: vodfleet.v1.Task.result:type_name -> vodfleet.v1.TaskResult
-	53, // 41: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
+	56, // 41: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
 	0,  // 42: vodfleet.v1.Job.state:type_name -> vodfleet.v1.JobState
 	7,  // 43: vodfleet.v1.Job.source:type_name -> vodfleet.v1.Source
 	18, // 44: vodfleet.v1.Job.probe:type_name -> vodfleet.v1.ProbeResult
-	53, // 45: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	53, // 46: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
+	56, // 45: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	56, // 46: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
 	5,  // 47: vodfleet.v1.Job.priority:type_name -> vodfleet.v1.Priority
-	50, // 48: vodfleet.v1.Job.agent_selector:type_name -> vodfleet.v1.Job.AgentSelectorEntry
+	53, // 48: vodfleet.v1.Job.agent_selector:type_name -> vodfleet.v1.Job.AgentSelectorEntry
 	11, // 49: vodfleet.v1.Job.encode:type_name -> vodfleet.v1.EncodeOptions
-	33, // 50: vodfleet.v1.Job.webhook_deliveries:type_name -> vodfleet.v1.WebhookDelivery
+	34, // 50: vodfleet.v1.Job.webhook_deliveries:type_name -> vodfleet.v1.WebhookDelivery
 	27, // 51: vodfleet.v1.Job.destinations:type_name -> vodfleet.v1.JobDestination
 	29, // 52: vodfleet.v1.Job.destination_states:type_name -> vodfleet.v1.DestinationState
-	0,  // 53: vodfleet.v1.WebhookDelivery.event:type_name -> vodfleet.v1.JobState
-	6,  // 54: vodfleet.v1.WebhookDelivery.state:type_name -> vodfleet.v1.WebhookDeliveryState
-	53, // 55: vodfleet.v1.WebhookDelivery.next_attempt_at:type_name -> google.protobuf.Timestamp
-	53, // 56: vodfleet.v1.WebhookDelivery.created_at:type_name -> google.protobuf.Timestamp
-	53, // 57: vodfleet.v1.WebhookDelivery.updated_at:type_name -> google.protobuf.Timestamp
-	7,  // 58: vodfleet.v1.SubmitJobRequest.source:type_name -> vodfleet.v1.Source
-	5,  // 59: vodfleet.v1.SubmitJobRequest.priority:type_name -> vodfleet.v1.Priority
-	51, // 60: vodfleet.v1.SubmitJobRequest.agent_selector:type_name -> vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
-	11, // 61: vodfleet.v1.SubmitJobRequest.encode:type_name -> vodfleet.v1.EncodeOptions
-	52, // 62: vodfleet.v1.SubmitJobRequest.meta:type_name -> vodfleet.v1.SubmitJobRequest.MetaEntry
-	32, // 63: vodfleet.v1.TransferAssetResponse.job:type_name -> vodfleet.v1.Job
-	32, // 64: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
-	32, // 65: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
-	31, // 66: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
-	0,  // 67: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
-	32, // 68: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
-	32, // 69: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
-	32, // 70: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
-	32, // 71: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
-	31, // 72: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
-	34, // 73: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
-	38, // 74: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
-	40, // 75: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
-	42, // 76: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
-	44, // 77: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
-	46, // 78: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
-	35, // 79: vodfleet.v1.JobService.TransferAsset:input_type -> vodfleet.v1.TransferAssetRequest
-	37, // 80: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
-	39, // 81: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
-	41, // 82: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
-	43, // 83: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
-	45, // 84: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
-	47, // 85: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
-	36, // 86: vodfleet.v1.JobService.TransferAsset:output_type -> vodfleet.v1.TransferAssetResponse
-	80, // [80:87] is the sub-list for method output_type
-	73, // [73:80] is the sub-list for method input_type
-	73, // [73:73] is the sub-list for extension type_name
-	73, // [73:73] is the sub-list for extension extendee
-	0,  // [0:73] is the sub-list for field type_name
+	33, // 53: vodfleet.v1.Job.reencode:type_name -> vodfleet.v1.ReencodeSpec
+	8,  // 54: vodfleet.v1.ReencodeSpec.renditions:type_name -> vodfleet.v1.Rendition
+	31, // 55: vodfleet.v1.ReencodeSpec.kept:type_name -> vodfleet.v1.Task
+	0,  // 56: vodfleet.v1.WebhookDelivery.event:type_name -> vodfleet.v1.JobState
+	6,  // 57: vodfleet.v1.WebhookDelivery.state:type_name -> vodfleet.v1.WebhookDeliveryState
+	56, // 58: vodfleet.v1.WebhookDelivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	56, // 59: vodfleet.v1.WebhookDelivery.created_at:type_name -> google.protobuf.Timestamp
+	56, // 60: vodfleet.v1.WebhookDelivery.updated_at:type_name -> google.protobuf.Timestamp
+	7,  // 61: vodfleet.v1.SubmitJobRequest.source:type_name -> vodfleet.v1.Source
+	5,  // 62: vodfleet.v1.SubmitJobRequest.priority:type_name -> vodfleet.v1.Priority
+	54, // 63: vodfleet.v1.SubmitJobRequest.agent_selector:type_name -> vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
+	11, // 64: vodfleet.v1.SubmitJobRequest.encode:type_name -> vodfleet.v1.EncodeOptions
+	55, // 65: vodfleet.v1.SubmitJobRequest.meta:type_name -> vodfleet.v1.SubmitJobRequest.MetaEntry
+	9,  // 66: vodfleet.v1.ReencodeAssetRequest.add:type_name -> vodfleet.v1.RenditionRequest
+	2,  // 67: vodfleet.v1.ReencodeAssetRequest.codec:type_name -> vodfleet.v1.VideoCodec
+	32, // 68: vodfleet.v1.ReencodeAssetResponse.job:type_name -> vodfleet.v1.Job
+	32, // 69: vodfleet.v1.TransferAssetResponse.job:type_name -> vodfleet.v1.Job
+	32, // 70: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
+	32, // 71: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
+	31, // 72: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
+	0,  // 73: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
+	32, // 74: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
+	32, // 75: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
+	32, // 76: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
+	32, // 77: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
+	31, // 78: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
+	35, // 79: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
+	41, // 80: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
+	43, // 81: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
+	45, // 82: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
+	47, // 83: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
+	49, // 84: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
+	36, // 85: vodfleet.v1.JobService.TransferAsset:input_type -> vodfleet.v1.TransferAssetRequest
+	37, // 86: vodfleet.v1.JobService.ReencodeAsset:input_type -> vodfleet.v1.ReencodeAssetRequest
+	40, // 87: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
+	42, // 88: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
+	44, // 89: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
+	46, // 90: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
+	48, // 91: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
+	50, // 92: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
+	39, // 93: vodfleet.v1.JobService.TransferAsset:output_type -> vodfleet.v1.TransferAssetResponse
+	38, // 94: vodfleet.v1.JobService.ReencodeAsset:output_type -> vodfleet.v1.ReencodeAssetResponse
+	87, // [87:95] is the sub-list for method output_type
+	79, // [79:87] is the sub-list for method input_type
+	79, // [79:79] is the sub-list for extension type_name
+	79, // [79:79] is the sub-list for extension extendee
+	0,  // [0:79] is the sub-list for field type_name
 }
 
 func init() { file_vodfleet_v1_job_proto_init() }
@@ -4963,7 +5214,7 @@ func file_vodfleet_v1_job_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vodfleet_v1_job_proto_rawDesc), len(file_vodfleet_v1_job_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   46,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
