@@ -316,10 +316,31 @@ func (l *leader) addJob(kv interface {
 		jr.tasks[t.GetName()] = &taskRecord{task: t, rev: kv.GetModRevision()}
 	}
 	l.jobs[job.GetId()] = jr
+	if other := l.assetBusy(jr); other != "" {
+		// Two reencodes (or a reencode and the asset's own job) were
+		// accepted at once: the RPC's check raced. The later one fails
+		// before it runs, so no version drops the other's renditions.
+		l.finishJob(jr, v1.JobState_JOB_STATE_FAILED, "job "+other+" of asset "+job.GetAssetId()+" was running; reencode again once it ended")
+		return
+	}
 	if l.earlyCancels[job.GetId()] {
 		delete(l.earlyCancels, job.GetId())
 		l.cancelJob(job.GetId())
 	}
+}
+
+// assetBusy returns the id of another active job of a reencode job's
+// asset ("" if none, or if jr is not a reencode).
+func (l *leader) assetBusy(jr *jobRecord) string {
+	if jr.job.GetReencode() == nil {
+		return ""
+	}
+	for id, other := range l.jobs {
+		if id != jr.job.GetId() && other.job.GetAssetId() == jr.job.GetAssetId() && !other.job.GetTransferOnly() {
+			return id
+		}
+	}
+	return ""
 }
 
 // startJob plans the first tasks of a queued job that has none (a retried

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
@@ -171,6 +172,17 @@ func TestReencodeRunsOnlyNewRenditions(t *testing.T) {
 	if _, err := h.jobs.ReencodeAsset(ctx, &v1.ReencodeAssetRequest{AssetId: asset, Add: []*v1.RenditionRequest{{Height: 90}}}); status.Code(err) != codes.FailedPrecondition {
 		t.Fatalf("reencode while one runs: %v, want FailedPrecondition", err)
 	}
+	// Had two requests raced past that check, the leader fails the later
+	// job before it runs.
+	twin := proto.Clone(r1).(*v1.Job)
+	twin.Id = h.c.ids.New()
+	if err := h.c.store.CreateJob(ctx, twin, firstTasks(twin)...); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("the racing twin failed", func() bool {
+		r, err := h.jobs.GetJob(ctx, &v1.GetJobRequest{JobId: twin.GetId()})
+		return err == nil && r.GetJob().GetState() == v1.JobState_JOB_STATE_FAILED && strings.Contains(r.GetJob().GetError(), r1.GetId())
+	})
 	names, pkg = runUntilPackage(h)
 	if got := strings.Join(names, " "); got != "video-c-c01 video-c-c02" {
 		t.Fatalf("reencode ran %s, want only the new rendition's chunks", got)
