@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/vodfleet/vodfleet/internal/testmedia"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
@@ -267,3 +270,68 @@ func firstSegment(objs map[string]*v1.ObjectInfo, dir string) string {
 }
 
 func protoBool(b bool) *bool { return &b }
+
+// TestReencodeKeepsMuxAndSubtitleOutputs adds a rendition to an asset with
+// MP4 downloads, MPEG-TS HLS, two audio languages, subtitles and
+// thumbnails: the new rendition gets its encode and its mux (reading the
+// kept audio from the asset), the manifests keep every kept track and
+// extra, the old download is untouched, and a replace of a rendition with
+// mux outputs is refused.
+func TestReencodeKeepsMuxAndSubtitleOutputs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test encodes video; skipped with -short")
+	}
+	c, jobs, st := startCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	job := submitEncode(t, ctx, jobs, st, richSource(t), 2, &v1.EncodeOptions{
+		Renditions: []*v1.RenditionRequest{{Height: 180, Name: "sd"}},
+		Outputs:    &v1.Outputs{Mp4: true, HlsSegments: v1.SegmentFormat_SEGMENT_FORMAT_TS},
+	})
+	if end := waitJob(t, ctx, jobs, job.GetId()); end.GetJob().GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
+		t.Fatalf("job ended %s: %s", end.GetJob().GetState(), end.GetJob().GetError())
+	}
+	asset := job.GetId()
+	before := objects(t, ctx, st, asset)
+	oldMaster, _, err := checkMaster(ctx, st, asset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jobs.ReencodeAsset(ctx, &v1.ReencodeAssetRequest{AssetId: asset, Replace: []string{"sd"}}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("replace of a rendition with mux outputs: %v, want InvalidArgument", err)
+	}
+	end, _, _ := reencodeWatched(t, ctx, jobs, st, &v1.ReencodeAssetRequest{AssetId: asset,
+		Add: []*v1.RenditionRequest{{Height: 90, Name: "low"}}}, oldMaster)
+	if got := ranTasks(end.GetTasks()); got != "mux-low package video-low" {
+		t.Fatalf("the reencode ran %q", got)
+	}
+	j := end.GetJob()
+	if got := strings.Join(j.GetMp4(), " "); got != "download/sd.mp4 download/low.mp4" && got != "download/low.mp4 download/sd.mp4" {
+		t.Fatalf("mp4 downloads after the reencode: %q", got)
+	}
+	after := objects(t, ctx, st, asset)
+	for _, p := range []string{"download/sd.mp4", firstSegment(before, "vsd/")} {
+		if o, n := before[p], after[p]; o == nil || n == nil || o.GetSha256() != n.GetSha256() || !o.GetModifiedAt().AsTime().Equal(n.GetModifiedAt().AsTime()) {
+			t.Fatalf("%s changed: %v -> %v", p, o, n)
+		}
+	}
+	base := c.EdgeURL() + "/v/" + asset + "/"
+	master := fetch(t, base+j.GetHlsMaster())
+	for _, want := range []string{"ts/sd/media.m3u8", "ts/low/media.m3u8", "TYPE=SUBTITLES", `LANGUAGE="de"`, "com.vodfleet.thumbnails"} {
+		if !strings.Contains(master, want) {
+			t.Errorf("master after the reencode lacks %q:\n%s", want, master)
+		}
+	}
+	types, durs := streamDurations(t, base+"ts/low/media.m3u8")
+	if len(types) != 2 {
+		t.Fatalf("new TS rendition streams %v", types)
+	}
+	for i := range types {
+		if durs[i] < 5.8 || durs[i] > 6.2 {
+			t.Errorf("new TS rendition: %s decodes to %.3f s", types[i], durs[i])
+		}
+	}
+	if streams, _ := probeURL(t, base+"download/low.mp4"); len(streams) != 2 {
+		t.Errorf("download/low.mp4 has %d streams", len(streams))
+	}
+}
