@@ -262,6 +262,9 @@ func jobProgress(job *v1.Job, tasks []*v1.Task) float64 {
 	}
 	var probe, pkg, encSum float64
 	var encN int
+	if job.GetReencode() != nil {
+		probe = 1 // a reencode uses the asset's probe
+	}
 	for _, t := range tasks {
 		if isKept(t) {
 			continue // a reencode job's kept track: no work of this job

@@ -293,3 +293,22 @@ func TestReencodeRunsOnlyNewRenditions(t *testing.T) {
 		t.Fatalf("reencode of a running asset: %v, want FailedPrecondition", err)
 	}
 }
+
+// TestReencodeProgressCountsOnlyItsOwnWork: kept tasks are no work of the
+// reencode job, and it has no probe to wait for.
+func TestReencodeProgressCountsOnlyItsOwnWork(t *testing.T) {
+	job := &v1.Job{State: v1.JobState_JOB_STATE_RUNNING, Reencode: &v1.ReencodeSpec{}}
+	kept := &v1.Task{Name: "kept-va", State: v1.TaskState_TASK_STATE_SUCCEEDED,
+		Spec: &v1.TaskSpec{Kind: v1.TaskKind_TASK_KIND_ENCODE_VIDEO}}
+	video := &v1.Task{Name: "video-c", State: v1.TaskState_TASK_STATE_PENDING,
+		Spec: &v1.TaskSpec{Kind: v1.TaskKind_TASK_KIND_ENCODE_VIDEO}}
+	pkg := &v1.Task{Name: "package", State: v1.TaskState_TASK_STATE_PENDING,
+		Spec: &v1.TaskSpec{Kind: v1.TaskKind_TASK_KIND_PACKAGE}}
+	if p := jobProgress(job, []*v1.Task{kept, video, pkg}); p != 0.05 {
+		t.Fatalf("progress before any work %v, want 0.05", p)
+	}
+	video.Progress = 0.5
+	if p := jobProgress(job, []*v1.Task{kept, video, pkg}); p != 0.05+0.9*0.5 {
+		t.Fatalf("progress half way %v", p)
+	}
+}
