@@ -384,7 +384,7 @@ func (l *leader) finishJob(jr *jobRecord, state v1.JobState, reason string, extr
 		// The asset keeps being served from its old manifests unless the
 		// reencode succeeded: only then does its record change.
 		if state == v1.JobState_JOB_STATE_SUCCEEDED {
-			ws = append(ws, l.catalogWrites(jr)...)
+			ws = append(ws, l.reencodeCatalogWrites(jr)...)
 		}
 	default:
 		ws = append(ws, l.catalogWrites(jr)...) // catalog record, atomic with the job

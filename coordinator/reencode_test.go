@@ -36,6 +36,8 @@ func fakeResult(g *v1.LeaseGrant) *v1.TaskResult {
 		return &v1.TaskResult{Result: &v1.TaskResult_Thumbnails{Thumbnails: &v1.ThumbnailOutput{Poster: "thumbs/poster.jpg", Vtt: "thumbs/thumbs.vtt"}}}
 	case v1.TaskKind_TASK_KIND_PACKAGE:
 		return &v1.TaskResult{Result: &v1.TaskResult_Package{Package: &v1.PackageResult{HlsMaster: "master.m3u8", DashManifest: "manifest.mpd"}}}
+	case v1.TaskKind_TASK_KIND_TRANSFER:
+		return &v1.TaskResult{Result: &v1.TaskResult_Transfer{Transfer: &v1.TransferOutput{FilesSent: 3, BytesSent: 300, BytesTotal: 300}}}
 	}
 	return &v1.TaskResult{}
 }
@@ -66,7 +68,7 @@ func runUntilPackage(h *harness) ([]string, *v1.LeaseGrant) {
 	}
 }
 
-// finish completes a package grant and waits for its job to succeed.
+// finish completes a job's last grant and waits for the job to succeed.
 func finish(h *harness, pkg *v1.LeaseGrant) {
 	h.t.Helper()
 	h.mustComplete(pkg, fakeResult(pkg))
@@ -115,7 +117,7 @@ func TestReencodeRunsOnlyNewRenditions(t *testing.T) {
 	defer conn.Close()
 	cat := v1.NewCatalogServiceClient(conn)
 	src := &v1.Source{Location: &v1.Source_Url{Url: "http://example.invalid/a.mp4"}}
-	resp, err := h.jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: src, SegmentSeconds: 2,
+	resp, err := h.jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: src, SegmentSeconds: 2, Destinations: []string{"s3://bucket/vod"},
 		Encode: &v1.EncodeOptions{ChunkSeconds: 2, Renditions: []*v1.RenditionRequest{{Name: "a", Height: 360}, {Name: "b", Height: 180}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +127,9 @@ func TestReencodeRunsOnlyNewRenditions(t *testing.T) {
 	if got := strings.Join(names, " "); got != "audio probe thumbnails video-a-c01 video-a-c02 video-b-c01 video-b-c02" {
 		t.Fatalf("first job ran %s", got)
 	}
-	finish(h, pkg)
+	h.mustComplete(pkg, fakeResult(pkg))
+	push := h.grants(1)["transfer-01"]
+	finish(h, push)
 	record := func() *v1.Asset {
 		r, err := cat.GetAsset(ctx, &v1.GetAssetRequest{AssetId: asset})
 		if err != nil {
@@ -209,8 +213,9 @@ func TestReencodeRunsOnlyNewRenditions(t *testing.T) {
 		t.Fatalf("publishes %v: want the two chunks, then the manifests at the asset root", calls)
 	}
 	h.eventually("record lists the new rendition", func() bool { return renditions() == "a b c" })
-	if a := record(); a.GetState() != v1.AssetState_ASSET_STATE_READY || a.GetOutputs().GetHlsMaster() != "master.m3u8" {
-		t.Fatalf("record after reencode: %v", a)
+	if a := record(); a.GetState() != v1.AssetState_ASSET_STATE_READY || a.GetOutputs().GetHlsMaster() != "master.m3u8" ||
+		len(a.GetDestinations()) != 1 || a.GetDestinations()[0].GetState() != "DONE" {
+		t.Fatalf("record after reencode (the first job's delivery kept): %v", a)
 	}
 	got, err := h.jobs.GetJob(ctx, &v1.GetJobRequest{JobId: r1.GetId()})
 	if err != nil {
