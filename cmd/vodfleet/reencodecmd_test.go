@@ -67,6 +67,10 @@ func TestReencodeCommand(t *testing.T) {
 		t.Fatalf("reencode ran %v, want video-90p and package", ran)
 	}
 
+	if code, out, _ := cli(t, c, "status", j.JobID); code != 0 || !strings.Contains(out, "reencode: asset "+asset+" (from job "+asset+"): encodes 90p") {
+		t.Fatalf("status of the reencode job: exit %d\n%s", code, out)
+	}
+
 	for _, c2 := range []struct {
 		args []string
 		want string
