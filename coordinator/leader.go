@@ -465,6 +465,11 @@ func (l *leader) retryJob(id string) {
 		l.stage(del)
 		return
 	}
+	if other := l.assetBusy(jr); other != "" {
+		l.log.Warn("retry refused: another job of the asset runs", "job", id, "other", other)
+		l.stage(del)
+		return
+	}
 	jr.job.State = v1.JobState_JOB_STATE_RUNNING
 	jr.job.Error = ""
 	ws := []write{del, l.jobWrite(jr)}

@@ -288,6 +288,32 @@ func TestReencodeRunsOnlyNewRenditions(t *testing.T) {
 	}
 	h.eventually("record lists d", func() bool { return renditions() == "a b c d" })
 
+	// A failed reencode cannot be retried once the asset changed: its
+	// manifests would drop the change.
+	rr, err = h.jobs.ReencodeAsset(ctx, &v1.ReencodeAssetRequest{AssetId: asset, Add: []*v1.RenditionRequest{{Name: "e", Height: 90}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r4 := rr.GetJob()
+	gs = h.grants(2)
+	h.fail(gs["video-e-c01"], "encoder exploded", false)
+	h.eventually("reencode failed", func() bool {
+		r, err := h.jobs.GetJob(ctx, &v1.GetJobRequest{JobId: r4.GetId()})
+		return err == nil && r.GetJob().GetState() == v1.JobState_JOB_STATE_FAILED
+	})
+	if _, err := h.jobs.ReencodeAsset(ctx, &v1.ReencodeAssetRequest{AssetId: asset, Add: []*v1.RenditionRequest{{Name: "f", Height: 90}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.jobs.RetryJob(ctx, &v1.RetryJobRequest{JobId: r4.GetId()}); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("retry of a reencode while another runs: %v, want FailedPrecondition", err)
+	}
+	_, pkg = runUntilPackage(h)
+	finish(h, pkg)
+	if _, err := h.jobs.RetryJob(ctx, &v1.RetryJobRequest{JobId: r4.GetId()}); status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "changed since") {
+		t.Fatalf("retry of a reencode whose asset changed: %v, want FailedPrecondition", err)
+	}
+	h.eventually("record lists f", func() bool { return renditions() == "a b c d f" })
+
 	// An asset whose own job still runs cannot be changed.
 	resp, err = h.jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: src})
 	if err != nil {
