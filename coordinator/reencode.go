@@ -79,12 +79,26 @@ func (j *jobService) ReencodeAsset(ctx context.Context, req *v1.ReencodeAssetReq
 	if len(tasks)+1 > maxTxnOps {
 		return nil, toStatus(fmt.Errorf("the reencode would need %d tasks, more than one etcd transaction holds; use longer chunks: %w", len(tasks), ErrInvalid))
 	}
+	size := proto.Size(job)
+	for _, t := range tasks {
+		size += proto.Size(t)
+	}
+	if size > maxCreateBytes {
+		return nil, toStatus(fmt.Errorf("the reencode's records take %d bytes, more than one etcd request holds (%d): %w", size, maxCreateBytes, ErrInvalid))
+	}
 	if err := j.c.store.CreateJob(ctx, job, tasks...); err != nil {
 		return nil, toStatus(err)
 	}
 	j.c.log.Info("reencode submitted", "job", id, "asset", assetID, "base", base.GetId(), "renditions", len(renditions), "kept", len(kept))
 	return &v1.ReencodeAssetResponse{Job: job}, nil
 }
+
+// maxCreateBytes bounds the job and task records a reencode creates in one
+// etcd transaction, below etcd's default request limit (1.5 MiB). The kept
+// tasks carry every kept segment's name, duration and size, twice (in the
+// job record, from which the leader rebuilds the plan, and as task
+// records), so a very long asset with many renditions can exceed it.
+const maxCreateBytes = 1 << 20
 
 // reencodeBase finds the asset's last complete version: the newest
 // succeeded job (not transfer-only) that published to it. Any job of the
