@@ -343,3 +343,29 @@ func TestReencodeProgressCountsOnlyItsOwnWork(t *testing.T) {
 		t.Fatalf("progress half way %v", p)
 	}
 }
+
+// TestReencodeRefusesOversizedRecords: an asset whose kept segment lists
+// would not fit one etcd request is refused up front.
+func TestReencodeRefusesOversizedRecords(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	resp, err := h.jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{Location: &v1.Source_Url{Url: "http://example.invalid/a.mp4"}},
+		Encode: &v1.EncodeOptions{ChunkSeconds: -1, Renditions: []*v1.RenditionRequest{{Name: "a", Height: 360}},
+			Outputs: &v1.Outputs{Thumbnails: proto.Bool(false)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mustComplete(h.grants(1)["probe"], &v1.TaskResult{Result: &v1.TaskResult_Probe{Probe: &v1.ProbeResult{
+		HasVideo: true, Width: 640, Height: 360, FrameRate: 25, DurationSeconds: 80000}}})
+	g := h.grants(1)["video-a"]
+	long := &v1.TrackOutput{InitName: "init.mp4", Width: 640, Height: 360}
+	for i := range 20000 {
+		long.Segments = append(long.Segments, &v1.Segment{Name: fmt.Sprintf("seg_%05d.m4s", i+1), DurationSeconds: 4, Size: 100000})
+	}
+	h.mustComplete(g, &v1.TaskResult{Result: &v1.TaskResult_Track{Track: long}})
+	finish(h, h.grants(1)["package"])
+	_, err = h.jobs.ReencodeAsset(ctx, &v1.ReencodeAssetRequest{AssetId: resp.GetJob().GetId(), Add: []*v1.RenditionRequest{{Height: 180}}})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "more than one etcd request holds") {
+		t.Fatalf("oversized reencode: %v, want InvalidArgument", err)
+	}
+}
