@@ -81,6 +81,8 @@ func TestRetryKeepsFinishedChunks(t *testing.T) {
 	if _, err := jobs.RetryJob(ctx, &v1.RetryJobRequest{JobId: job.GetId()}); err != nil {
 		t.Fatalf("retry: %v", err)
 	}
+	// The leader applies the retry request asynchronously.
+	poll(t, ctx, func() bool { return jobState(t, ctx, jobs, job.GetId()) != v1.JobState_JOB_STATE_CANCELLED })
 	end = waitJob(t, ctx, jobs, job.GetId())
 	if end.GetJob().GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
 		t.Fatalf("retried job ended %s: %s", end.GetJob().GetState(), end.GetJob().GetError())
