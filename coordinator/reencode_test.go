@@ -227,12 +227,17 @@ func TestReencodeRunsOnlyNewRenditions(t *testing.T) {
 		}
 	}
 
-	// Replace b: a new directory; the old vb is no longer in the manifests.
-	rr, err = h.jobs.ReencodeAsset(ctx, &v1.ReencodeAssetRequest{AssetId: asset, Replace: []string{"b"}})
+	// Replace b with new settings: a new directory; the old vb is no
+	// longer in the manifests.
+	rr, err = h.jobs.ReencodeAsset(ctx, &v1.ReencodeAssetRequest{AssetId: asset, Replace: []string{"b"},
+		Add: []*v1.RenditionRequest{{Name: "b", Height: 180, VideoBitrate: 123_000}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r2 := rr.GetJob()
+	if rs := r2.GetReencode().GetRenditions(); len(rs) != 1 || rs[0].GetName() != "b" || rs[0].GetVideoBitrate() != 123_000 {
+		t.Fatalf("replace with new settings encodes %v", rs)
+	}
 	names, pkg = runUntilPackage(h)
 	if got := strings.Join(names, " "); got != "video-b-c01 video-b-c02" {
 		t.Fatalf("replace ran %s", got)
