@@ -41,9 +41,16 @@ const downloadParallel = 4
 // errNoTimestamp means an MPEG-TS segment has no PES packet with a PTS.
 var errNoTimestamp = errors.New("no presentation timestamp in MPEG-TS data")
 
-// assetRoot is the storage prefix of the lease's published asset (whose id
-// is the job id).
-func assetRoot(run *taskRun) string { return "assets/" + run.grant.GetTask().GetJobId() + "/" }
+// assetRoot is the storage prefix of the lease's published asset: the
+// spec's asset id when set (a reencode job changes an asset made by
+// another job), else the job id (a job's own asset).
+func assetRoot(run *taskRun) string {
+	t := run.grant.GetTask()
+	if id := t.GetSpec().GetAssetId(); id != "" {
+		return "assets/" + id + "/"
+	}
+	return "assets/" + t.GetJobId() + "/"
+}
 
 // mux remuxes one finished rendition (all its chunks, as published) and
 // the main audio, without re-encoding, into download/<rendition>.mp4

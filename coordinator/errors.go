@@ -27,6 +27,9 @@ var (
 	ErrTerminal = errors.New("job already finished")
 	// ErrNotRetryable: only failed or cancelled jobs can be retried.
 	ErrNotRetryable = errors.New("job cannot be retried")
+	// ErrAssetBusy: the asset cannot be changed now (a job of it still
+	// runs, or it has no published version to build on).
+	ErrAssetBusy = errors.New("asset not ready for a change")
 )
 
 // toStatus maps an internal error to a gRPC status error.
@@ -43,7 +46,7 @@ func toStatus(err error) error {
 		code = codes.NotFound
 	case errors.Is(err, ErrInvalid):
 		code = codes.InvalidArgument
-	case errors.Is(err, ErrStaleLease), errors.Is(err, ErrTerminal), errors.Is(err, ErrNotRetryable):
+	case errors.Is(err, ErrStaleLease), errors.Is(err, ErrTerminal), errors.Is(err, ErrNotRetryable), errors.Is(err, ErrAssetBusy):
 		code = codes.FailedPrecondition
 	case errors.Is(err, ErrConflict):
 		code = codes.Aborted

@@ -273,6 +273,17 @@ func (j *jobService) RetryJob(ctx context.Context, req *v1.RetryJobRequest) (*v1
 	if s := job.GetState(); s != v1.JobState_JOB_STATE_FAILED && s != v1.JobState_JOB_STATE_CANCELLED {
 		return nil, toStatus(fmt.Errorf("job %s is %s; only failed or cancelled jobs can be retried: %w", job.GetId(), s, ErrNotRetryable))
 	}
+	if r := job.GetReencode(); r != nil {
+		// Its manifests extend its base version: once the asset changed
+		// (or while another job of it runs) they would drop that change.
+		base, err := j.reencodeBase(ctx, job.GetAssetId())
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		if base.GetId() != r.GetBaseJobId() {
+			return nil, toStatus(fmt.Errorf("asset %s changed since (job %s); reencode it again instead: %w", job.GetAssetId(), base.GetId(), ErrNotRetryable))
+		}
+	}
 	if err := j.c.store.RequestRetry(ctx, job.GetId()); err != nil {
 		return nil, toStatus(err)
 	}

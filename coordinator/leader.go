@@ -321,10 +321,31 @@ func (l *leader) addJob(kv interface {
 		jr.tasks[t.GetName()] = &taskRecord{task: t, rev: kv.GetModRevision()}
 	}
 	l.jobs[job.GetId()] = jr
+	if other := l.assetBusy(jr); other != "" {
+		// Two reencodes (or a reencode and the asset's own job) were
+		// accepted at once: the RPC's check raced. The later one fails
+		// before it runs, so no version drops the other's renditions.
+		l.finishJob(jr, v1.JobState_JOB_STATE_FAILED, "job "+other+" of asset "+job.GetAssetId()+" was running; reencode again once it ended")
+		return
+	}
 	if l.earlyCancels[job.GetId()] {
 		delete(l.earlyCancels, job.GetId())
 		l.cancelJob(job.GetId())
 	}
+}
+
+// assetBusy returns the id of another active job of a reencode job's
+// asset ("" if none, or if jr is not a reencode).
+func (l *leader) assetBusy(jr *jobRecord) string {
+	if jr.job.GetReencode() == nil {
+		return ""
+	}
+	for id, other := range l.jobs {
+		if id != jr.job.GetId() && other.job.GetAssetId() == jr.job.GetAssetId() && !other.job.GetTransferOnly() {
+			return id
+		}
+	}
+	return ""
 }
 
 // startJob plans the first tasks of a queued job that has none (a retried
@@ -361,9 +382,16 @@ func (l *leader) finishJob(jr *jobRecord, state v1.JobState, reason string, extr
 	jr.job.State = state
 	jr.job.Error = reason
 	ws := append(append([]write{l.jobWrite(jr)}, extra...), l.jobEvent(jr)...)
-	if jr.job.GetTransferOnly() {
+	switch {
+	case jr.job.GetTransferOnly():
 		ws = append(ws, l.repushCatalogWrites(jr)...) // only the record's destination states
-	} else {
+	case jr.job.GetReencode() != nil:
+		// The asset keeps being served from its old manifests unless the
+		// reencode succeeded: only then does its record change.
+		if state == v1.JobState_JOB_STATE_SUCCEEDED {
+			ws = append(ws, l.reencodeCatalogWrites(jr)...)
+		}
+	default:
 		ws = append(ws, l.catalogWrites(jr)...) // catalog record, atomic with the job
 	}
 	var stop []*taskRecord
@@ -442,9 +470,17 @@ func (l *leader) retryJob(id string) {
 		l.stage(del)
 		return
 	}
+	if other := l.assetBusy(jr); other != "" {
+		l.log.Warn("retry refused: another job of the asset runs", "job", id, "other", other)
+		l.stage(del)
+		return
+	}
 	jr.job.State = v1.JobState_JOB_STATE_RUNNING
 	jr.job.Error = ""
-	ws := append([]write{del, l.jobWrite(jr)}, l.catalogWrites(jr)...) // record back to PROCESSING
+	ws := []write{del, l.jobWrite(jr)}
+	if jr.job.GetReencode() == nil {
+		ws = append(ws, l.catalogWrites(jr)...) // record back to PROCESSING (a reencoded asset stays READY)
+	}
 	if len(jr.tasks) > 0 {
 		ws = append(ws, l.jobEvent(jr)...) // RUNNING again (a job never planned emits it in startJob)
 	}

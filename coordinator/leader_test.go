@@ -356,6 +356,9 @@ func TestLeasesExpireRetryAndFenceStaleCompletions(t *testing.T) {
 	if n := len(h.pub.published()); n != 3 { // video, audio attempt 3, package
 		t.Fatalf("published %d times: %v", n, h.pub.published())
 	}
+	if v := h.task(jobID, "video-360p"); v.GetAttempt() != 2 || v.GetLeaseToken() != retry.GetLeaseToken() {
+		t.Fatalf("the finished video task re-ran on retry: attempt %d token %d", v.GetAttempt(), v.GetLeaseToken())
+	}
 	if _, err := h.jobs.RetryJob(ctx, &v1.RetryJobRequest{JobId: jobID}); status.Code(err) != codes.FailedPrecondition {
 		t.Fatalf("retry of a succeeded job: %v", err)
 	}

@@ -232,6 +232,9 @@ func planAudio(probe *v1.ProbeResult, bitrate int64, surround bool) []*v1.AudioS
 func trackDir(t *v1.Task) string {
 	switch t.GetSpec().GetKind() {
 	case v1.TaskKind_TASK_KIND_ENCODE_VIDEO:
+		if d := t.GetSpec().GetTrackDir(); d != "" {
+			return d // a replaced rendition's new directory (reencode.go)
+		}
 		return "v" + t.GetSpec().GetRendition().GetName()
 	case v1.TaskKind_TASK_KIND_ENCODE_AUDIO:
 		if n := t.GetSpec().GetAudio().GetName(); n != "" {
@@ -287,7 +290,13 @@ func jobProgress(job *v1.Job, tasks []*v1.Task) float64 {
 	}
 	var probe, pkg, encSum float64
 	var encN int
+	if job.GetReencode() != nil {
+		probe = 1 // a reencode uses the asset's probe
+	}
 	for _, t := range tasks {
+		if isKept(t) {
+			continue // a reencode job's kept track: no work of this job
+		}
 		p := t.GetProgress()
 		if t.GetState() == v1.TaskState_TASK_STATE_SUCCEEDED {
 			p = 1

@@ -94,10 +94,14 @@ func planTransfers(job *v1.Job, sourceSeconds float64, deps ...string) []*v1.Tas
 }
 
 // firstTasks are the tasks a new job is created with: its probe, or for
-// a transfer-only job its transfer tasks.
+// a transfer-only job its transfer tasks, or for a reencode job its whole
+// plan (kept tracks, new encodes, package).
 func firstTasks(job *v1.Job) []*v1.Task {
 	if job.GetTransferOnly() {
 		return planTransfers(job, job.GetProbe().GetDurationSeconds())
+	}
+	if job.GetReencode() != nil {
+		return planReencode(job)
 	}
 	return []*v1.Task{planProbe(job)}
 }

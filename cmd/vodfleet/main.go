@@ -39,6 +39,7 @@ func commands() []command {
 		{"catalog", "alias of assets (the asset record listing)", runCatalog},
 		{"preset", "stored encoding presets: preset list|show NAME|set FILE|delete NAME", runPreset},
 		{"transfer", "push an existing asset to destinations again: vodfleet transfer ASSET --dest URL|NAME", runTransfer},
+		{"reencode", "add or re-encode renditions of a published asset, republishing its manifests atomically: vodfleet reencode ASSET --add 720p|WxH@KBPS[,codec=av1] [--replace NAME]", runReencode},
 		{"dest", "named destinations: dest list|add NAME URL|delete NAME", runDest},
 		{"delete", "delete an asset: its files on the storage nodes and its catalog record", runDelete},
 		{"sign", "print a signed playback URL for an asset", runSign},

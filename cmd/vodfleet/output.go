@@ -127,6 +127,17 @@ func printJobDetail(w io.Writer, j *v1.Job, tasks []*v1.Task) {
 	if j.GetTransferOnly() {
 		fmt.Fprintf(w, "transfer: asset %s\n", j.GetAssetId())
 	}
+	if r := j.GetReencode(); r != nil {
+		var names []string
+		for _, rr := range r.GetRenditions() {
+			names = append(names, rr.GetName())
+		}
+		fmt.Fprintf(w, "reencode: asset %s (from job %s): encodes %s", j.GetAssetId(), r.GetBaseJobId(), strings.Join(names, ", "))
+		if len(r.GetReplace()) > 0 {
+			fmt.Fprintf(w, "; replaces %s", strings.Join(r.GetReplace(), ", "))
+		}
+		fmt.Fprintln(w)
+	}
 	if j.GetError() != "" {
 		fmt.Fprintf(w, "error:    %s\n", j.GetError())
 	}

@@ -32,6 +32,7 @@ var Policy = map[string]Rule{
 	v1.JobService_RetryJob_FullMethodName:      {Roles: jobWriters},
 	v1.JobService_WatchJob_FullMethodName:      {Roles: jobReaders},
 	v1.JobService_TransferAsset_FullMethodName: {Roles: jobWriters},
+	v1.JobService_ReencodeAsset_FullMethodName: {Roles: jobWriters},
 
 	// The cluster overview (vodfleet cluster) is read-only.
 	v1.ClusterService_GetCluster_FullMethodName: {Roles: jobReaders},

@@ -2460,8 +2460,13 @@ type TaskSpec struct {
 	// not collide).
 	Destination *JobDestination `protobuf:"bytes,50,opt,name=destination,proto3" json:"destination,omitempty"`
 	// For TRANSFER: the asset to push (a transfer-only job pushes an asset
-	// made by another job).
-	AssetId       string `protobuf:"bytes,51,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	// made by another job). For the tasks of a reencode job: the asset they
+	// read published tracks from (MUX, PACKAGE).
+	AssetId string `protobuf:"bytes,51,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	// For ENCODE_VIDEO: the track directory inside the asset when it is not
+	// "v<rendition>" (a replaced rendition gets a new directory, so the old
+	// manifests' segments stay valid until the new manifests are published).
+	TrackDir      string `protobuf:"bytes,52,opt,name=track_dir,json=trackDir,proto3" json:"track_dir,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2618,6 +2623,13 @@ func (x *TaskSpec) GetDestination() *JobDestination {
 func (x *TaskSpec) GetAssetId() string {
 	if x != nil {
 		return x.AssetId
+	}
+	return ""
+}
+
+func (x *TaskSpec) GetTrackDir() string {
+	if x != nil {
+		return x.TrackDir
 	}
 	return ""
 }
@@ -3352,6 +3364,9 @@ type Job struct {
 	// True for a job that only pushes an existing asset (TransferAsset):
 	// it has no probe, encode or package task and never changes the asset.
 	TransferOnly bool `protobuf:"varint,52,opt,name=transfer_only,json=transferOnly,proto3" json:"transfer_only,omitempty"`
+	// Set for a reencode job (ReencodeAsset): it adds or replaces renditions
+	// of asset_id, an asset made by another job.
+	Reencode *ReencodeSpec `protobuf:"bytes,53,opt,name=reencode,proto3" json:"reencode,omitempty"`
 	// Path of the HDS F4M manifest inside the asset, once published
 	// (numbered from 60 so other additions do not collide).
 	HdsManifest string `protobuf:"bytes,60,opt,name=hds_manifest,json=hdsManifest,proto3" json:"hds_manifest,omitempty"`
@@ -3608,6 +3623,13 @@ func (x *Job) GetTransferOnly() bool {
 	return false
 }
 
+func (x *Job) GetReencode() *ReencodeSpec {
+	if x != nil {
+		return x.Reencode
+	}
+	return nil
+}
+
 func (x *Job) GetHdsManifest() string {
 	if x != nil {
 		return x.HdsManifest
@@ -3620,6 +3642,84 @@ func (x *Job) GetHdsUrl() string {
 		return x.HdsUrl
 	}
 	return ""
+}
+
+// ReencodeSpec is what a reencode job changes in an existing asset and
+// what it keeps. The kept tasks are copies of the succeeded tasks of the
+// asset's last complete version (their results name the published
+// objects); they enter the job SUCCEEDED and published, so only the new
+// renditions are encoded and the package task covers old and new alike.
+type ReencodeSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job whose published manifests the new ones replace.
+	BaseJobId string `protobuf:"bytes,1,opt,name=base_job_id,json=baseJobId,proto3" json:"base_job_id,omitempty"`
+	// Renditions encoded by this job (added or replaced), fitted to the source.
+	Renditions []*Rendition `protobuf:"bytes,2,rep,name=renditions,proto3" json:"renditions,omitempty"`
+	// Names of the renditions replaced (a subset of renditions' names).
+	Replace []string `protobuf:"bytes,3,rep,name=replace,proto3" json:"replace,omitempty"`
+	// The kept tracks and extras, as tasks of the base job (chunks of a
+	// rendition merged into one track).
+	Kept          []*Task `protobuf:"bytes,4,rep,name=kept,proto3" json:"kept,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReencodeSpec) Reset() {
+	*x = ReencodeSpec{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReencodeSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReencodeSpec) ProtoMessage() {}
+
+func (x *ReencodeSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReencodeSpec.ProtoReflect.Descriptor instead.
+func (*ReencodeSpec) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ReencodeSpec) GetBaseJobId() string {
+	if x != nil {
+		return x.BaseJobId
+	}
+	return ""
+}
+
+func (x *ReencodeSpec) GetRenditions() []*Rendition {
+	if x != nil {
+		return x.Renditions
+	}
+	return nil
+}
+
+func (x *ReencodeSpec) GetReplace() []string {
+	if x != nil {
+		return x.Replace
+	}
+	return nil
+}
+
+func (x *ReencodeSpec) GetKept() []*Task {
+	if x != nil {
+		return x.Kept
+	}
+	return nil
 }
 
 // WebhookDelivery is one event sent to one URL, with its retry state. It
@@ -3664,7 +3764,7 @@ type WebhookDelivery struct {
 
 func (x *WebhookDelivery) Reset() {
 	*x = WebhookDelivery{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3676,7 +3776,7 @@ func (x *WebhookDelivery) String() string {
 func (*WebhookDelivery) ProtoMessage() {}
 
 func (x *WebhookDelivery) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[27]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3689,7 +3789,7 @@ func (x *WebhookDelivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookDelivery.ProtoReflect.Descriptor instead.
 func (*WebhookDelivery) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{27}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *WebhookDelivery) GetId() string {
@@ -3831,7 +3931,7 @@ type SubmitJobRequest struct {
 
 func (x *SubmitJobRequest) Reset() {
 	*x = SubmitJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3843,7 +3943,7 @@ func (x *SubmitJobRequest) String() string {
 func (*SubmitJobRequest) ProtoMessage() {}
 
 func (x *SubmitJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[28]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3856,7 +3956,7 @@ func (x *SubmitJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitJobRequest.ProtoReflect.Descriptor instead.
 func (*SubmitJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{28}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SubmitJobRequest) GetSource() *Source {
@@ -3963,7 +4063,7 @@ type TransferAssetRequest struct {
 
 func (x *TransferAssetRequest) Reset() {
 	*x = TransferAssetRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3975,7 +4075,7 @@ func (x *TransferAssetRequest) String() string {
 func (*TransferAssetRequest) ProtoMessage() {}
 
 func (x *TransferAssetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[29]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3988,7 +4088,7 @@ func (x *TransferAssetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferAssetRequest.ProtoReflect.Descriptor instead.
 func (*TransferAssetRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{29}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *TransferAssetRequest) GetAssetId() string {
@@ -4005,6 +4105,129 @@ func (x *TransferAssetRequest) GetDestinations() []string {
 	return nil
 }
 
+// ReencodeAssetRequest is the body of ReencodeAsset.
+type ReencodeAssetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Asset to change; its last job must have succeeded and no job of it may
+	// be running.
+	AssetId string `protobuf:"bytes,1,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	// Renditions to add. A request with only a name (height 0) is the rung
+	// of that name of the asset's ladder (or of the default ladder). A name
+	// that is also in replace gives the replaced rendition new settings.
+	Add []*RenditionRequest `protobuf:"bytes,2,rep,name=add,proto3" json:"add,omitempty"`
+	// Names of existing renditions to encode again (with their settings,
+	// unless add has one of the same name).
+	Replace []string `protobuf:"bytes,3,rep,name=replace,proto3" json:"replace,omitempty"`
+	// Codec of added renditions that name none; UNSPECIFIED is H264.
+	Codec         VideoCodec `protobuf:"varint,4,opt,name=codec,proto3,enum=vodfleet.v1.VideoCodec" json:"codec,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReencodeAssetRequest) Reset() {
+	*x = ReencodeAssetRequest{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReencodeAssetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReencodeAssetRequest) ProtoMessage() {}
+
+func (x *ReencodeAssetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReencodeAssetRequest.ProtoReflect.Descriptor instead.
+func (*ReencodeAssetRequest) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ReencodeAssetRequest) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *ReencodeAssetRequest) GetAdd() []*RenditionRequest {
+	if x != nil {
+		return x.Add
+	}
+	return nil
+}
+
+func (x *ReencodeAssetRequest) GetReplace() []string {
+	if x != nil {
+		return x.Replace
+	}
+	return nil
+}
+
+func (x *ReencodeAssetRequest) GetCodec() VideoCodec {
+	if x != nil {
+		return x.Codec
+	}
+	return VideoCodec_VIDEO_CODEC_UNSPECIFIED
+}
+
+// ReencodeAssetResponse is the result of ReencodeAsset.
+type ReencodeAssetResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recorded reencode job.
+	Job           *Job `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReencodeAssetResponse) Reset() {
+	*x = ReencodeAssetResponse{}
+	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReencodeAssetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReencodeAssetResponse) ProtoMessage() {}
+
+func (x *ReencodeAssetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReencodeAssetResponse.ProtoReflect.Descriptor instead.
+func (*ReencodeAssetResponse) Descriptor() ([]byte, []int) {
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ReencodeAssetResponse) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
 // TransferAssetResponse is the result of TransferAsset.
 type TransferAssetResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4016,7 +4239,7 @@ type TransferAssetResponse struct {
 
 func (x *TransferAssetResponse) Reset() {
 	*x = TransferAssetResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4028,7 +4251,7 @@ func (x *TransferAssetResponse) String() string {
 func (*TransferAssetResponse) ProtoMessage() {}
 
 func (x *TransferAssetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[30]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4041,7 +4264,7 @@ func (x *TransferAssetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferAssetResponse.ProtoReflect.Descriptor instead.
 func (*TransferAssetResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{30}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *TransferAssetResponse) GetJob() *Job {
@@ -4062,7 +4285,7 @@ type SubmitJobResponse struct {
 
 func (x *SubmitJobResponse) Reset() {
 	*x = SubmitJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4074,7 +4297,7 @@ func (x *SubmitJobResponse) String() string {
 func (*SubmitJobResponse) ProtoMessage() {}
 
 func (x *SubmitJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[31]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4087,7 +4310,7 @@ func (x *SubmitJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitJobResponse.ProtoReflect.Descriptor instead.
 func (*SubmitJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{31}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *SubmitJobResponse) GetJob() *Job {
@@ -4108,7 +4331,7 @@ type GetJobRequest struct {
 
 func (x *GetJobRequest) Reset() {
 	*x = GetJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4120,7 +4343,7 @@ func (x *GetJobRequest) String() string {
 func (*GetJobRequest) ProtoMessage() {}
 
 func (x *GetJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[32]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4133,7 +4356,7 @@ func (x *GetJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobRequest.ProtoReflect.Descriptor instead.
 func (*GetJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{32}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetJobRequest) GetJobId() string {
@@ -4156,7 +4379,7 @@ type GetJobResponse struct {
 
 func (x *GetJobResponse) Reset() {
 	*x = GetJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4168,7 +4391,7 @@ func (x *GetJobResponse) String() string {
 func (*GetJobResponse) ProtoMessage() {}
 
 func (x *GetJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[33]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4181,7 +4404,7 @@ func (x *GetJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobResponse.ProtoReflect.Descriptor instead.
 func (*GetJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{33}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetJobResponse) GetJob() *Job {
@@ -4211,7 +4434,7 @@ type ListJobsRequest struct {
 
 func (x *ListJobsRequest) Reset() {
 	*x = ListJobsRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4223,7 +4446,7 @@ func (x *ListJobsRequest) String() string {
 func (*ListJobsRequest) ProtoMessage() {}
 
 func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[34]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4236,7 +4459,7 @@ func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsRequest.ProtoReflect.Descriptor instead.
 func (*ListJobsRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{34}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListJobsRequest) GetState() JobState {
@@ -4264,7 +4487,7 @@ type ListJobsResponse struct {
 
 func (x *ListJobsResponse) Reset() {
 	*x = ListJobsResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4276,7 +4499,7 @@ func (x *ListJobsResponse) String() string {
 func (*ListJobsResponse) ProtoMessage() {}
 
 func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[35]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4289,7 +4512,7 @@ func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsResponse.ProtoReflect.Descriptor instead.
 func (*ListJobsResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{35}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListJobsResponse) GetJobs() []*Job {
@@ -4310,7 +4533,7 @@ type CancelJobRequest struct {
 
 func (x *CancelJobRequest) Reset() {
 	*x = CancelJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[36]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4322,7 +4545,7 @@ func (x *CancelJobRequest) String() string {
 func (*CancelJobRequest) ProtoMessage() {}
 
 func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[36]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4335,7 +4558,7 @@ func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobRequest.ProtoReflect.Descriptor instead.
 func (*CancelJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{36}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CancelJobRequest) GetJobId() string {
@@ -4356,7 +4579,7 @@ type CancelJobResponse struct {
 
 func (x *CancelJobResponse) Reset() {
 	*x = CancelJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[37]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4368,7 +4591,7 @@ func (x *CancelJobResponse) String() string {
 func (*CancelJobResponse) ProtoMessage() {}
 
 func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[37]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4381,7 +4604,7 @@ func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobResponse.ProtoReflect.Descriptor instead.
 func (*CancelJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{37}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CancelJobResponse) GetJob() *Job {
@@ -4402,7 +4625,7 @@ type RetryJobRequest struct {
 
 func (x *RetryJobRequest) Reset() {
 	*x = RetryJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[38]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4414,7 +4637,7 @@ func (x *RetryJobRequest) String() string {
 func (*RetryJobRequest) ProtoMessage() {}
 
 func (x *RetryJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[38]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4427,7 +4650,7 @@ func (x *RetryJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryJobRequest.ProtoReflect.Descriptor instead.
 func (*RetryJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{38}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RetryJobRequest) GetJobId() string {
@@ -4448,7 +4671,7 @@ type RetryJobResponse struct {
 
 func (x *RetryJobResponse) Reset() {
 	*x = RetryJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[39]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4460,7 +4683,7 @@ func (x *RetryJobResponse) String() string {
 func (*RetryJobResponse) ProtoMessage() {}
 
 func (x *RetryJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[39]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4473,7 +4696,7 @@ func (x *RetryJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryJobResponse.ProtoReflect.Descriptor instead.
 func (*RetryJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{39}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *RetryJobResponse) GetJob() *Job {
@@ -4494,7 +4717,7 @@ type WatchJobRequest struct {
 
 func (x *WatchJobRequest) Reset() {
 	*x = WatchJobRequest{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[40]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4506,7 +4729,7 @@ func (x *WatchJobRequest) String() string {
 func (*WatchJobRequest) ProtoMessage() {}
 
 func (x *WatchJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[40]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4519,7 +4742,7 @@ func (x *WatchJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchJobRequest.ProtoReflect.Descriptor instead.
 func (*WatchJobRequest) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{40}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *WatchJobRequest) GetJobId() string {
@@ -4542,7 +4765,7 @@ type WatchJobResponse struct {
 
 func (x *WatchJobResponse) Reset() {
 	*x = WatchJobResponse{}
-	mi := &file_vodfleet_v1_job_proto_msgTypes[41]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4554,7 +4777,7 @@ func (x *WatchJobResponse) String() string {
 func (*WatchJobResponse) ProtoMessage() {}
 
 func (x *WatchJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vodfleet_v1_job_proto_msgTypes[41]
+	mi := &file_vodfleet_v1_job_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4567,7 +4790,7 @@ func (x *WatchJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchJobResponse.ProtoReflect.Descriptor instead.
 func (*WatchJobResponse) Descriptor() ([]byte, []int) {
-	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{41}
+	return file_vodfleet_v1_job_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *WatchJobResponse) GetJob() *Job {
@@ -4770,7 +4993,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x06poster\x18\x04 \x01(\tR\x06poster\x12%\n" +
 	"\x0ethumbnails_vtt\x18\x05 \x01(\tR\rthumbnailsVtt\x128\n" +
 	"\tsubtitles\x18\x06 \x03(\v2\x1a.vodfleet.v1.SubtitleTrackR\tsubtitles\x12!\n" +
-	"\fhds_manifest\x18< \x01(\tR\vhdsManifest\"\x9c\a\n" +
+	"\fhds_manifest\x18< \x01(\tR\vhdsManifest\"\xb9\a\n" +
 	"\bTaskSpec\x12)\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.vodfleet.v1.TaskKindR\x04kind\x12+\n" +
 	"\x06source\x18\x02 \x01(\v2\x13.vodfleet.v1.SourceR\x06source\x124\n" +
@@ -4793,7 +5016,8 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x06extras\x18\x0f \x03(\v2\x17.vodfleet.v1.TaskResultR\x06extras\x12 \n" +
 	"\vdeinterlace\x18\x10 \x01(\tR\vdeinterlace\x12=\n" +
 	"\vdestination\x182 \x01(\v2\x1b.vodfleet.v1.JobDestinationR\vdestination\x12\x19\n" +
-	"\basset_id\x183 \x01(\tR\aassetId\x1a;\n" +
+	"\basset_id\x183 \x01(\tR\aassetId\x12\x1b\n" +
+	"\ttrack_dir\x184 \x01(\tR\btrackDir\x1a;\n" +
 	"\rRequiresEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb6\x01\n" +
@@ -4864,8 +5088,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"bytes_done\x182 \x01(\x03R\tbytesDone\x12\x1f\n" +
 	"\vbytes_total\x183 \x01(\x03R\n" +
 	"bytesTotal\x12(\n" +
-	"\x10failed_agent_ids\x18< \x03(\tR\x0efailedAgentIds\"\xe7\n" +
-	"\n" +
+	"\x10failed_agent_ids\x18< \x03(\tR\x0efailedAgentIds\"\x9e\v\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x15.vodfleet.v1.JobStateR\x05state\x12+\n" +
@@ -4902,12 +5125,20 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x0epreset_version\x18) \x01(\x03R\rpresetVersion\x12?\n" +
 	"\fdestinations\x182 \x03(\v2\x1b.vodfleet.v1.JobDestinationR\fdestinations\x12L\n" +
 	"\x12destination_states\x183 \x03(\v2\x1d.vodfleet.v1.DestinationStateR\x11destinationStates\x12#\n" +
-	"\rtransfer_only\x184 \x01(\bR\ftransferOnly\x12!\n" +
+	"\rtransfer_only\x184 \x01(\bR\ftransferOnly\x125\n" +
+	"\breencode\x185 \x01(\v2\x19.vodfleet.v1.ReencodeSpecR\breencode\x12!\n" +
 	"\fhds_manifest\x18< \x01(\tR\vhdsManifest\x12\x17\n" +
 	"\ahds_url\x18= \x01(\tR\x06hdsUrl\x1a@\n" +
 	"\x12AgentSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa7\x01\n" +
+	"\fReencodeSpec\x12\x1e\n" +
+	"\vbase_job_id\x18\x01 \x01(\tR\tbaseJobId\x126\n" +
+	"\n" +
+	"renditions\x18\x02 \x03(\v2\x16.vodfleet.v1.RenditionR\n" +
+	"renditions\x12\x18\n" +
+	"\areplace\x18\x03 \x03(\tR\areplace\x12%\n" +
+	"\x04kept\x18\x04 \x03(\v2\x11.vodfleet.v1.TaskR\x04kept\"\x9c\x04\n" +
 	"\x0fWebhookDelivery\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12\x15\n" +
@@ -4949,7 +5180,14 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"U\n" +
 	"\x14TransferAssetRequest\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\"\n" +
-	"\fdestinations\x18\x02 \x03(\tR\fdestinations\";\n" +
+	"\fdestinations\x18\x02 \x03(\tR\fdestinations\"\xab\x01\n" +
+	"\x14ReencodeAssetRequest\x12\x19\n" +
+	"\basset_id\x18\x01 \x01(\tR\aassetId\x12/\n" +
+	"\x03add\x18\x02 \x03(\v2\x1d.vodfleet.v1.RenditionRequestR\x03add\x12\x18\n" +
+	"\areplace\x18\x03 \x03(\tR\areplace\x12-\n" +
+	"\x05codec\x18\x04 \x01(\x0e2\x17.vodfleet.v1.VideoCodecR\x05codec\";\n" +
+	"\x15ReencodeAssetResponse\x12\"\n" +
+	"\x03job\x18\x01 \x01(\v2\x10.vodfleet.v1.JobR\x03job\";\n" +
 	"\x15TransferAssetResponse\x12\"\n" +
 	"\x03job\x18\x01 \x01(\v2\x10.vodfleet.v1.JobR\x03job\"7\n" +
 	"\x11SubmitJobResponse\x12\"\n" +
@@ -5020,7 +5258,7 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\"WEBHOOK_DELIVERY_STATE_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eWEBHOOK_DELIVERY_STATE_PENDING\x10\x01\x12$\n" +
 	" WEBHOOK_DELIVERY_STATE_DELIVERED\x10\x02\x12!\n" +
-	"\x1dWEBHOOK_DELIVERY_STATE_FAILED\x10\x032\x9c\x04\n" +
+	"\x1dWEBHOOK_DELIVERY_STATE_FAILED\x10\x032\xf4\x04\n" +
 	"\n" +
 	"JobService\x12J\n" +
 	"\tSubmitJob\x12\x1d.vodfleet.v1.SubmitJobRequest\x1a\x1e.vodfleet.v1.SubmitJobResponse\x12A\n" +
@@ -5029,7 +5267,8 @@ const file_vodfleet_v1_job_proto_rawDesc = "" +
 	"\tCancelJob\x12\x1d.vodfleet.v1.CancelJobRequest\x1a\x1e.vodfleet.v1.CancelJobResponse\x12G\n" +
 	"\bRetryJob\x12\x1c.vodfleet.v1.RetryJobRequest\x1a\x1d.vodfleet.v1.RetryJobResponse\x12I\n" +
 	"\bWatchJob\x12\x1c.vodfleet.v1.WatchJobRequest\x1a\x1d.vodfleet.v1.WatchJobResponse0\x01\x12V\n" +
-	"\rTransferAsset\x12!.vodfleet.v1.TransferAssetRequest\x1a\".vodfleet.v1.TransferAssetResponseB;Z9github.com/vodfleet/vodfleet/proto/vodfleet/v1;vodfleetv1b\x06proto3"
+	"\rTransferAsset\x12!.vodfleet.v1.TransferAssetRequest\x1a\".vodfleet.v1.TransferAssetResponse\x12V\n" +
+	"\rReencodeAsset\x12!.vodfleet.v1.ReencodeAssetRequest\x1a\".vodfleet.v1.ReencodeAssetResponseB;Z9github.com/vodfleet/vodfleet/proto/vodfleet/v1;vodfleetv1b\x06proto3"
 
 var (
 	file_vodfleet_v1_job_proto_rawDescOnce sync.Once
@@ -5044,7 +5283,7 @@ func file_vodfleet_v1_job_proto_rawDescGZIP() []byte {
 }
 
 var file_vodfleet_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_vodfleet_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_vodfleet_v1_job_proto_goTypes = []any{
 	(JobState)(0),                 // 0: vodfleet.v1.JobState
 	(TaskKind)(0),                 // 1: vodfleet.v1.TaskKind
@@ -5080,27 +5319,30 @@ var file_vodfleet_v1_job_proto_goTypes = []any{
 	(*TaskResult)(nil),            // 31: vodfleet.v1.TaskResult
 	(*Task)(nil),                  // 32: vodfleet.v1.Task
 	(*Job)(nil),                   // 33: vodfleet.v1.Job
-	(*WebhookDelivery)(nil),       // 34: vodfleet.v1.WebhookDelivery
-	(*SubmitJobRequest)(nil),      // 35: vodfleet.v1.SubmitJobRequest
-	(*TransferAssetRequest)(nil),  // 36: vodfleet.v1.TransferAssetRequest
-	(*TransferAssetResponse)(nil), // 37: vodfleet.v1.TransferAssetResponse
-	(*SubmitJobResponse)(nil),     // 38: vodfleet.v1.SubmitJobResponse
-	(*GetJobRequest)(nil),         // 39: vodfleet.v1.GetJobRequest
-	(*GetJobResponse)(nil),        // 40: vodfleet.v1.GetJobResponse
-	(*ListJobsRequest)(nil),       // 41: vodfleet.v1.ListJobsRequest
-	(*ListJobsResponse)(nil),      // 42: vodfleet.v1.ListJobsResponse
-	(*CancelJobRequest)(nil),      // 43: vodfleet.v1.CancelJobRequest
-	(*CancelJobResponse)(nil),     // 44: vodfleet.v1.CancelJobResponse
-	(*RetryJobRequest)(nil),       // 45: vodfleet.v1.RetryJobRequest
-	(*RetryJobResponse)(nil),      // 46: vodfleet.v1.RetryJobResponse
-	(*WatchJobRequest)(nil),       // 47: vodfleet.v1.WatchJobRequest
-	(*WatchJobResponse)(nil),      // 48: vodfleet.v1.WatchJobResponse
-	nil,                           // 49: vodfleet.v1.TaskSpec.RequiresEntry
-	nil,                           // 50: vodfleet.v1.JobDestination.OptionsEntry
-	nil,                           // 51: vodfleet.v1.Job.AgentSelectorEntry
-	nil,                           // 52: vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
-	nil,                           // 53: vodfleet.v1.SubmitJobRequest.MetaEntry
-	(*timestamppb.Timestamp)(nil), // 54: google.protobuf.Timestamp
+	(*ReencodeSpec)(nil),          // 34: vodfleet.v1.ReencodeSpec
+	(*WebhookDelivery)(nil),       // 35: vodfleet.v1.WebhookDelivery
+	(*SubmitJobRequest)(nil),      // 36: vodfleet.v1.SubmitJobRequest
+	(*TransferAssetRequest)(nil),  // 37: vodfleet.v1.TransferAssetRequest
+	(*ReencodeAssetRequest)(nil),  // 38: vodfleet.v1.ReencodeAssetRequest
+	(*ReencodeAssetResponse)(nil), // 39: vodfleet.v1.ReencodeAssetResponse
+	(*TransferAssetResponse)(nil), // 40: vodfleet.v1.TransferAssetResponse
+	(*SubmitJobResponse)(nil),     // 41: vodfleet.v1.SubmitJobResponse
+	(*GetJobRequest)(nil),         // 42: vodfleet.v1.GetJobRequest
+	(*GetJobResponse)(nil),        // 43: vodfleet.v1.GetJobResponse
+	(*ListJobsRequest)(nil),       // 44: vodfleet.v1.ListJobsRequest
+	(*ListJobsResponse)(nil),      // 45: vodfleet.v1.ListJobsResponse
+	(*CancelJobRequest)(nil),      // 46: vodfleet.v1.CancelJobRequest
+	(*CancelJobResponse)(nil),     // 47: vodfleet.v1.CancelJobResponse
+	(*RetryJobRequest)(nil),       // 48: vodfleet.v1.RetryJobRequest
+	(*RetryJobResponse)(nil),      // 49: vodfleet.v1.RetryJobResponse
+	(*WatchJobRequest)(nil),       // 50: vodfleet.v1.WatchJobRequest
+	(*WatchJobResponse)(nil),      // 51: vodfleet.v1.WatchJobResponse
+	nil,                           // 52: vodfleet.v1.TaskSpec.RequiresEntry
+	nil,                           // 53: vodfleet.v1.JobDestination.OptionsEntry
+	nil,                           // 54: vodfleet.v1.Job.AgentSelectorEntry
+	nil,                           // 55: vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
+	nil,                           // 56: vodfleet.v1.SubmitJobRequest.MetaEntry
+	(*timestamppb.Timestamp)(nil), // 57: google.protobuf.Timestamp
 }
 var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	2,  // 0: vodfleet.v1.Rendition.codec:type_name -> vodfleet.v1.VideoCodec
@@ -5123,7 +5365,7 @@ var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	8,  // 17: vodfleet.v1.TaskSpec.rendition:type_name -> vodfleet.v1.Rendition
 	12, // 18: vodfleet.v1.TaskSpec.audio:type_name -> vodfleet.v1.AudioSpec
 	20, // 19: vodfleet.v1.TaskSpec.tracks:type_name -> vodfleet.v1.TrackOutput
-	49, // 20: vodfleet.v1.TaskSpec.requires:type_name -> vodfleet.v1.TaskSpec.RequiresEntry
+	52, // 20: vodfleet.v1.TaskSpec.requires:type_name -> vodfleet.v1.TaskSpec.RequiresEntry
 	15, // 21: vodfleet.v1.TaskSpec.chunk:type_name -> vodfleet.v1.Chunk
 	16, // 22: vodfleet.v1.TaskSpec.thumbnails:type_name -> vodfleet.v1.ThumbnailSpec
 	14, // 23: vodfleet.v1.TaskSpec.subtitles:type_name -> vodfleet.v1.SubtitleStream
@@ -5131,7 +5373,7 @@ var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	10, // 25: vodfleet.v1.TaskSpec.outputs:type_name -> vodfleet.v1.Outputs
 	31, // 26: vodfleet.v1.TaskSpec.extras:type_name -> vodfleet.v1.TaskResult
 	28, // 27: vodfleet.v1.TaskSpec.destination:type_name -> vodfleet.v1.JobDestination
-	50, // 28: vodfleet.v1.JobDestination.options:type_name -> vodfleet.v1.JobDestination.OptionsEntry
+	53, // 28: vodfleet.v1.JobDestination.options:type_name -> vodfleet.v1.JobDestination.OptionsEntry
 	28, // 29: vodfleet.v1.DestinationState.destination:type_name -> vodfleet.v1.JobDestination
 	18, // 30: vodfleet.v1.TaskResult.probe:type_name -> vodfleet.v1.ProbeResult
 	20, // 31: vodfleet.v1.TaskResult.track:type_name -> vodfleet.v1.TrackOutput
@@ -5142,60 +5384,68 @@ var file_vodfleet_v1_job_proto_depIdxs = []int32{
 	29, // 36: vodfleet.v1.TaskResult.transfer:type_name -> vodfleet.v1.TransferOutput
 	4,  // 37: vodfleet.v1.Task.state:type_name -> vodfleet.v1.TaskState
 	27, // 38: vodfleet.v1.Task.spec:type_name -> vodfleet.v1.TaskSpec
-	54, // 39: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
-	54, // 40: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
+	57, // 39: vodfleet.v1.Task.lease_deadline:type_name -> google.protobuf.Timestamp
+	57, // 40: vodfleet.v1.Task.not_before:type_name -> google.protobuf.Timestamp
 	31, // 41: vodfleet.v1.Task.result:type_name -> vodfleet.v1.TaskResult
-	54, // 42: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
+	57, // 42: vodfleet.v1.Task.updated_at:type_name -> google.protobuf.Timestamp
 	0,  // 43: vodfleet.v1.Job.state:type_name -> vodfleet.v1.JobState
 	7,  // 44: vodfleet.v1.Job.source:type_name -> vodfleet.v1.Source
 	18, // 45: vodfleet.v1.Job.probe:type_name -> vodfleet.v1.ProbeResult
-	54, // 46: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	54, // 47: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
+	57, // 46: vodfleet.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	57, // 47: vodfleet.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
 	5,  // 48: vodfleet.v1.Job.priority:type_name -> vodfleet.v1.Priority
-	51, // 49: vodfleet.v1.Job.agent_selector:type_name -> vodfleet.v1.Job.AgentSelectorEntry
+	54, // 49: vodfleet.v1.Job.agent_selector:type_name -> vodfleet.v1.Job.AgentSelectorEntry
 	11, // 50: vodfleet.v1.Job.encode:type_name -> vodfleet.v1.EncodeOptions
-	34, // 51: vodfleet.v1.Job.webhook_deliveries:type_name -> vodfleet.v1.WebhookDelivery
+	35, // 51: vodfleet.v1.Job.webhook_deliveries:type_name -> vodfleet.v1.WebhookDelivery
 	28, // 52: vodfleet.v1.Job.destinations:type_name -> vodfleet.v1.JobDestination
 	30, // 53: vodfleet.v1.Job.destination_states:type_name -> vodfleet.v1.DestinationState
-	0,  // 54: vodfleet.v1.WebhookDelivery.event:type_name -> vodfleet.v1.JobState
-	6,  // 55: vodfleet.v1.WebhookDelivery.state:type_name -> vodfleet.v1.WebhookDeliveryState
-	54, // 56: vodfleet.v1.WebhookDelivery.next_attempt_at:type_name -> google.protobuf.Timestamp
-	54, // 57: vodfleet.v1.WebhookDelivery.created_at:type_name -> google.protobuf.Timestamp
-	54, // 58: vodfleet.v1.WebhookDelivery.updated_at:type_name -> google.protobuf.Timestamp
-	7,  // 59: vodfleet.v1.SubmitJobRequest.source:type_name -> vodfleet.v1.Source
-	5,  // 60: vodfleet.v1.SubmitJobRequest.priority:type_name -> vodfleet.v1.Priority
-	52, // 61: vodfleet.v1.SubmitJobRequest.agent_selector:type_name -> vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
-	11, // 62: vodfleet.v1.SubmitJobRequest.encode:type_name -> vodfleet.v1.EncodeOptions
-	53, // 63: vodfleet.v1.SubmitJobRequest.meta:type_name -> vodfleet.v1.SubmitJobRequest.MetaEntry
-	33, // 64: vodfleet.v1.TransferAssetResponse.job:type_name -> vodfleet.v1.Job
-	33, // 65: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
-	33, // 66: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
-	32, // 67: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
-	0,  // 68: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
-	33, // 69: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
-	33, // 70: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
-	33, // 71: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
-	33, // 72: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
-	32, // 73: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
-	35, // 74: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
-	39, // 75: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
-	41, // 76: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
-	43, // 77: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
-	45, // 78: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
-	47, // 79: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
-	36, // 80: vodfleet.v1.JobService.TransferAsset:input_type -> vodfleet.v1.TransferAssetRequest
-	38, // 81: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
-	40, // 82: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
-	42, // 83: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
-	44, // 84: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
-	46, // 85: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
-	48, // 86: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
-	37, // 87: vodfleet.v1.JobService.TransferAsset:output_type -> vodfleet.v1.TransferAssetResponse
-	81, // [81:88] is the sub-list for method output_type
-	74, // [74:81] is the sub-list for method input_type
-	74, // [74:74] is the sub-list for extension type_name
-	74, // [74:74] is the sub-list for extension extendee
-	0,  // [0:74] is the sub-list for field type_name
+	34, // 54: vodfleet.v1.Job.reencode:type_name -> vodfleet.v1.ReencodeSpec
+	8,  // 55: vodfleet.v1.ReencodeSpec.renditions:type_name -> vodfleet.v1.Rendition
+	32, // 56: vodfleet.v1.ReencodeSpec.kept:type_name -> vodfleet.v1.Task
+	0,  // 57: vodfleet.v1.WebhookDelivery.event:type_name -> vodfleet.v1.JobState
+	6,  // 58: vodfleet.v1.WebhookDelivery.state:type_name -> vodfleet.v1.WebhookDeliveryState
+	57, // 59: vodfleet.v1.WebhookDelivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	57, // 60: vodfleet.v1.WebhookDelivery.created_at:type_name -> google.protobuf.Timestamp
+	57, // 61: vodfleet.v1.WebhookDelivery.updated_at:type_name -> google.protobuf.Timestamp
+	7,  // 62: vodfleet.v1.SubmitJobRequest.source:type_name -> vodfleet.v1.Source
+	5,  // 63: vodfleet.v1.SubmitJobRequest.priority:type_name -> vodfleet.v1.Priority
+	55, // 64: vodfleet.v1.SubmitJobRequest.agent_selector:type_name -> vodfleet.v1.SubmitJobRequest.AgentSelectorEntry
+	11, // 65: vodfleet.v1.SubmitJobRequest.encode:type_name -> vodfleet.v1.EncodeOptions
+	56, // 66: vodfleet.v1.SubmitJobRequest.meta:type_name -> vodfleet.v1.SubmitJobRequest.MetaEntry
+	9,  // 67: vodfleet.v1.ReencodeAssetRequest.add:type_name -> vodfleet.v1.RenditionRequest
+	2,  // 68: vodfleet.v1.ReencodeAssetRequest.codec:type_name -> vodfleet.v1.VideoCodec
+	33, // 69: vodfleet.v1.ReencodeAssetResponse.job:type_name -> vodfleet.v1.Job
+	33, // 70: vodfleet.v1.TransferAssetResponse.job:type_name -> vodfleet.v1.Job
+	33, // 71: vodfleet.v1.SubmitJobResponse.job:type_name -> vodfleet.v1.Job
+	33, // 72: vodfleet.v1.GetJobResponse.job:type_name -> vodfleet.v1.Job
+	32, // 73: vodfleet.v1.GetJobResponse.tasks:type_name -> vodfleet.v1.Task
+	0,  // 74: vodfleet.v1.ListJobsRequest.state:type_name -> vodfleet.v1.JobState
+	33, // 75: vodfleet.v1.ListJobsResponse.jobs:type_name -> vodfleet.v1.Job
+	33, // 76: vodfleet.v1.CancelJobResponse.job:type_name -> vodfleet.v1.Job
+	33, // 77: vodfleet.v1.RetryJobResponse.job:type_name -> vodfleet.v1.Job
+	33, // 78: vodfleet.v1.WatchJobResponse.job:type_name -> vodfleet.v1.Job
+	32, // 79: vodfleet.v1.WatchJobResponse.tasks:type_name -> vodfleet.v1.Task
+	36, // 80: vodfleet.v1.JobService.SubmitJob:input_type -> vodfleet.v1.SubmitJobRequest
+	42, // 81: vodfleet.v1.JobService.GetJob:input_type -> vodfleet.v1.GetJobRequest
+	44, // 82: vodfleet.v1.JobService.ListJobs:input_type -> vodfleet.v1.ListJobsRequest
+	46, // 83: vodfleet.v1.JobService.CancelJob:input_type -> vodfleet.v1.CancelJobRequest
+	48, // 84: vodfleet.v1.JobService.RetryJob:input_type -> vodfleet.v1.RetryJobRequest
+	50, // 85: vodfleet.v1.JobService.WatchJob:input_type -> vodfleet.v1.WatchJobRequest
+	37, // 86: vodfleet.v1.JobService.TransferAsset:input_type -> vodfleet.v1.TransferAssetRequest
+	38, // 87: vodfleet.v1.JobService.ReencodeAsset:input_type -> vodfleet.v1.ReencodeAssetRequest
+	41, // 88: vodfleet.v1.JobService.SubmitJob:output_type -> vodfleet.v1.SubmitJobResponse
+	43, // 89: vodfleet.v1.JobService.GetJob:output_type -> vodfleet.v1.GetJobResponse
+	45, // 90: vodfleet.v1.JobService.ListJobs:output_type -> vodfleet.v1.ListJobsResponse
+	47, // 91: vodfleet.v1.JobService.CancelJob:output_type -> vodfleet.v1.CancelJobResponse
+	49, // 92: vodfleet.v1.JobService.RetryJob:output_type -> vodfleet.v1.RetryJobResponse
+	51, // 93: vodfleet.v1.JobService.WatchJob:output_type -> vodfleet.v1.WatchJobResponse
+	40, // 94: vodfleet.v1.JobService.TransferAsset:output_type -> vodfleet.v1.TransferAssetResponse
+	39, // 95: vodfleet.v1.JobService.ReencodeAsset:output_type -> vodfleet.v1.ReencodeAssetResponse
+	88, // [88:96] is the sub-list for method output_type
+	80, // [80:88] is the sub-list for method input_type
+	80, // [80:80] is the sub-list for extension type_name
+	80, // [80:80] is the sub-list for extension extendee
+	0,  // [0:80] is the sub-list for field type_name
 }
 
 func init() { file_vodfleet_v1_job_proto_init() }
@@ -5223,7 +5473,7 @@ func file_vodfleet_v1_job_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vodfleet_v1_job_proto_rawDesc), len(file_vodfleet_v1_job_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   47,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

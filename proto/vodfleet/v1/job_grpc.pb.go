@@ -26,6 +26,7 @@ const (
 	JobService_RetryJob_FullMethodName      = "/vodfleet.v1.JobService/RetryJob"
 	JobService_WatchJob_FullMethodName      = "/vodfleet.v1.JobService/WatchJob"
 	JobService_TransferAsset_FullMethodName = "/vodfleet.v1.JobService/TransferAsset"
+	JobService_ReencodeAsset_FullMethodName = "/vodfleet.v1.JobService/ReencodeAsset"
 )
 
 // JobServiceClient is the client API for JobService service.
@@ -53,6 +54,12 @@ type JobServiceClient interface {
 	// of one TRANSFER task per destination; files already there with the
 	// same size are not sent again.
 	TransferAsset(ctx context.Context, in *TransferAssetRequest, opts ...grpc.CallOption) (*TransferAssetResponse, error)
+	// ReencodeAsset adds renditions to a published asset, or re-encodes some
+	// of its renditions, as a reencode job: only those renditions are
+	// encoded; the asset's other tracks and extras are kept as they are, and
+	// the manifests are replaced last, in one atomic publish, so players of
+	// the old manifests keep working until the switch.
+	ReencodeAsset(ctx context.Context, in *ReencodeAssetRequest, opts ...grpc.CallOption) (*ReencodeAssetResponse, error)
 }
 
 type jobServiceClient struct {
@@ -142,6 +149,16 @@ func (c *jobServiceClient) TransferAsset(ctx context.Context, in *TransferAssetR
 	return out, nil
 }
 
+func (c *jobServiceClient) ReencodeAsset(ctx context.Context, in *ReencodeAssetRequest, opts ...grpc.CallOption) (*ReencodeAssetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReencodeAssetResponse)
+	err := c.cc.Invoke(ctx, JobService_ReencodeAsset_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // JobServiceServer is the server API for JobService service.
 // All implementations must embed UnimplementedJobServiceServer
 // for forward compatibility.
@@ -167,6 +184,12 @@ type JobServiceServer interface {
 	// of one TRANSFER task per destination; files already there with the
 	// same size are not sent again.
 	TransferAsset(context.Context, *TransferAssetRequest) (*TransferAssetResponse, error)
+	// ReencodeAsset adds renditions to a published asset, or re-encodes some
+	// of its renditions, as a reencode job: only those renditions are
+	// encoded; the asset's other tracks and extras are kept as they are, and
+	// the manifests are replaced last, in one atomic publish, so players of
+	// the old manifests keep working until the switch.
+	ReencodeAsset(context.Context, *ReencodeAssetRequest) (*ReencodeAssetResponse, error)
 	mustEmbedUnimplementedJobServiceServer()
 }
 
@@ -197,6 +220,9 @@ func (UnimplementedJobServiceServer) WatchJob(*WatchJobRequest, grpc.ServerStrea
 }
 func (UnimplementedJobServiceServer) TransferAsset(context.Context, *TransferAssetRequest) (*TransferAssetResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method TransferAsset not implemented")
+}
+func (UnimplementedJobServiceServer) ReencodeAsset(context.Context, *ReencodeAssetRequest) (*ReencodeAssetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReencodeAsset not implemented")
 }
 func (UnimplementedJobServiceServer) mustEmbedUnimplementedJobServiceServer() {}
 func (UnimplementedJobServiceServer) testEmbeddedByValue()                    {}
@@ -338,6 +364,24 @@ func _JobService_TransferAsset_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _JobService_ReencodeAsset_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReencodeAssetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(JobServiceServer).ReencodeAsset(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: JobService_ReencodeAsset_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(JobServiceServer).ReencodeAsset(ctx, req.(*ReencodeAssetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // JobService_ServiceDesc is the grpc.ServiceDesc for JobService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -368,6 +412,10 @@ var JobService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "TransferAsset",
 			Handler:    _JobService_TransferAsset_Handler,
+		},
+		{
+			MethodName: "ReencodeAsset",
+			Handler:    _JobService_ReencodeAsset_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
