@@ -49,14 +49,19 @@ type fusedGroup struct {
 type runFunc func(ctx context.Context, log hclog.Logger, args []string, onProgress func(ffmpeg.Progress)) error
 
 // fusionKey groups tasks that can share a decode: same job, timeline
-// slice, output frame rate and segment grid, and the same local input.
+// slice (preroll included: AV1 chunks have none, see
+// ffmpeg.HonoursForcedKeyframes), output frame rate and segment grid, and
+// the same local input.
 func fusionKey(g *v1.LeaseGrant, input string) string {
 	s := g.GetTask().GetSpec()
-	chunk := int32(-1)
+	chunk := "-1"
 	if c := s.GetChunk(); c != nil {
-		chunk = c.GetIndex()
+		chunk = strconv.Itoa(int(c.GetIndex()))
+		if !ffmpeg.HonoursForcedKeyframes(s.GetRendition().GetCodec()) {
+			chunk += "-nopre"
+		}
 	}
-	return g.GetTask().GetJobId() + "|" + strconv.Itoa(int(chunk)) + "|" +
+	return g.GetTask().GetJobId() + "|" + chunk + "|" +
 		strconv.FormatFloat(s.GetFrameRate(), 'g', -1, 64) + "|" +
 		strconv.FormatFloat(s.GetSegmentSeconds(), 'g', -1, 64) + "|" + input
 }

@@ -69,3 +69,26 @@ func TestFusionSharesOneRun(t *testing.T) {
 		}
 	}
 }
+
+// TestFusionKeySeparatesChunksWithoutPreroll: renditions of one chunk
+// share a decode only when they seek to the same place. An AV1 chunk has
+// no preroll (libsvtav1 ignores forced keyframes), so it does not join
+// the H.264 renditions of the same chunk, which start a preroll earlier;
+// unchunked encodes of both codecs still share one run.
+func TestFusionKeySeparatesChunksWithoutPreroll(t *testing.T) {
+	grant := func(codec v1.VideoCodec, chunk *v1.Chunk) *v1.LeaseGrant {
+		return &v1.LeaseGrant{Task: &v1.Task{JobId: "j", Spec: &v1.TaskSpec{FrameRate: 25, SegmentSeconds: 2, Chunk: chunk,
+			Rendition: &v1.Rendition{Codec: codec}}}}
+	}
+	c1 := &v1.Chunk{Index: 1}
+	h264, hevc, av1 := v1.VideoCodec_VIDEO_CODEC_H264, v1.VideoCodec_VIDEO_CODEC_HEVC, v1.VideoCodec_VIDEO_CODEC_AV1
+	if fusionKey(grant(h264, c1), "in") != fusionKey(grant(hevc, c1), "in") {
+		t.Error("H.264 and HEVC renditions of one chunk do not share a run")
+	}
+	if fusionKey(grant(h264, c1), "in") == fusionKey(grant(av1, c1), "in") {
+		t.Error("an AV1 chunk (no preroll) shares a run with H.264 renditions that seek a preroll earlier")
+	}
+	if fusionKey(grant(h264, nil), "in") != fusionKey(grant(av1, nil), "in") {
+		t.Error("unchunked H.264 and AV1 renditions do not share a run")
+	}
+}

@@ -74,7 +74,7 @@ func (a *Agent) encode(ctx context.Context, run *taskRun) (*v1.TaskResult, error
 			HWAccel: a.hwFor(r.GetCodec()), Deinterlace: spec.GetDeinterlace()}
 		if chunk != nil {
 			job.Chunk = &ffmpeg.Chunk{Start: chunk.GetStartSeconds(), Duration: chunk.GetDurationSeconds(), FirstSegment: int(chunk.GetFirstSegment())}
-			if chunk.GetIndex() > 0 {
+			if chunk.GetIndex() > 0 && ffmpeg.HonoursForcedKeyframes(r.GetCodec()) {
 				// Warm x264's rate control up on the second before the
 				// chunk; that segment is dropped below.
 				job.Chunk.Preroll = ffmpeg.ChunkPreroll(job.FrameRate, job.SegmentSeconds)

@@ -145,7 +145,8 @@ func ranTasks(tasks []*v1.Task) string {
 }
 
 // TestReencodeAddsAndReplacesRenditions publishes a 4 s asset with two
-// renditions in 2 s chunks, adds a third with ReencodeAsset and then
+// H.264 renditions in 2 s chunks, adds a third in AV1 (chunked too: AV1
+// chunks have no preroll) with ReencodeAsset and then
 // replaces one. While each reencode runs, the master served by storage is
 // read again and again, and every file it names must exist. Only the new
 // rendition's chunks (and the package) run; the old renditions' segments
@@ -180,7 +181,7 @@ func TestReencodeAddsAndReplacesRenditions(t *testing.T) {
 
 	// Add a 256x144 rendition.
 	end, sawOld, sawNew := reencodeWatched(t, ctx, jobs, st, &v1.ReencodeAssetRequest{AssetId: asset,
-		Add: []*v1.RenditionRequest{{Width: 256, Height: 144, VideoBitrate: 150_000}}}, oldMaster)
+		Add: []*v1.RenditionRequest{{Width: 256, Height: 144, VideoBitrate: 150_000, Codec: v1.VideoCodec_VIDEO_CODEC_AV1}}}, oldMaster)
 	t.Logf("add: %d reads saw the old master, %d the new one; every file was there", sawOld, sawNew)
 	if sawOld == 0 {
 		t.Errorf("no read saw the old master while the reencode ran")
@@ -209,6 +210,9 @@ func TestReencodeAddsAndReplacesRenditions(t *testing.T) {
 		t.Fatalf("only %d media objects before the reencode: %v", kept, before)
 	}
 	master, _, _ := checkMaster(ctx, st, asset)
+	if !bytes.Contains(master, []byte("av01.")) || !bytes.Contains(master, []byte("avc1.")) {
+		t.Fatalf("master after the add does not offer AV1 next to H.264:\n%s", master)
+	}
 	for _, dir := range []string{"v180p/", "v90p/", "v144p/"} {
 		if !bytes.Contains(master, []byte(dir)) {
 			t.Fatalf("master after the add does not name %s:\n%s", dir, master)

@@ -100,6 +100,16 @@ func (c *Chunk) preroll() float64 {
 	return roundMicros(math.Min(c.Preroll, c.Start))
 }
 
+// HonoursForcedKeyframes reports whether codec c's encoder puts a
+// keyframe wherever -force_key_frames asks. libsvtav1 (SVT-AV1 1.4 with
+// ffmpeg 5.1) does not: it keeps its own keyint grid counted from the
+// first frame. A chunk preroll needs a keyframe at the chunk start, a
+// preroll's length after the first frame, so AV1 chunks get no preroll
+// and start on their own first frame.
+func HonoursForcedKeyframes(c vodfleetv1.VideoCodec) bool {
+	return c != vodfleetv1.VideoCodec_VIDEO_CODEC_AV1
+}
+
 // ChunkPreroll is the preroll (Chunk.Preroll) for chunks of an encode at
 // frameRate (0: source timing) with segments of segmentSeconds: about a
 // second, which is enough for x264's rate control to settle; a whole
