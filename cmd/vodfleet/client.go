@@ -168,18 +168,7 @@ func runSubmit(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("submit: %w", err)
 	}
-	job := resp.GetJob()
-	if !*wait {
-		if cf.json {
-			return printJSON(stdout, jobJSON(job, nil))
-		}
-		fmt.Fprintln(stdout, job.GetId())
-		return nil
-	}
-	if !cf.json {
-		fmt.Fprintf(os.Stderr, "job %s submitted\n", job.GetId())
-	}
-	_, err = followJob(ctx, jobs, job.GetId(), cf.json, stdout, printOutcome)
+	_, err = startedJob(ctx, jobs, resp.GetJob(), "job", *wait, &cf, stdout, printOutcome)
 	return err
 }
 

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -65,29 +64,7 @@ func runReencode(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("reencode: %w", err)
 	}
-	job := resp.GetJob()
-	if !*wait {
-		if cf.json {
-			return printJSON(stdout, jobJSON(job, nil))
-		}
-		fmt.Fprintln(stdout, job.GetId())
-		return nil
-	}
-	if !cf.json {
-		fmt.Fprintf(os.Stderr, "reencode job %s submitted\n", job.GetId())
-	}
-	_, err = followJob(ctx, jobs, job.GetId(), cf.json, stdout, func(w io.Writer, j *v1.Job) {
-		fmt.Fprintf(w, "%s %s\n", j.GetId(), strings.ToLower(strings.TrimPrefix(j.GetState().String(), "JOB_STATE_")))
-		if j.GetError() != "" {
-			fmt.Fprintln(w, "error:", j.GetError())
-		}
-		if j.GetHlsUrl() != "" {
-			fmt.Fprintln(w, "hls:", j.GetHlsUrl())
-		}
-		if j.GetDashUrl() != "" {
-			fmt.Fprintln(w, "dash:", j.GetDashUrl())
-		}
-	})
+	_, err = startedJob(ctx, jobs, resp.GetJob(), "reencode job", *wait, &cf, stdout, printOutcome)
 	return err
 }
 

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -88,21 +87,10 @@ func runTransfer(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("transfer: %w", err)
 	}
-	job := resp.GetJob()
-	if !*wait {
-		if cf.json {
-			return printJSON(stdout, jobJSON(job, nil))
-		}
-		fmt.Fprintln(stdout, job.GetId())
-		return nil
-	}
-	if !cf.json {
-		fmt.Fprintf(os.Stderr, "transfer job %s submitted\n", job.GetId())
-	}
-	final, err := followJob(ctx, jobs, job.GetId(), cf.json, stdout, func(w io.Writer, j *v1.Job) {
+	final, err := startedJob(ctx, jobs, resp.GetJob(), "transfer job", *wait, &cf, stdout, func(w io.Writer, j *v1.Job) {
 		printDestinations(w, j.GetDestinationStates())
 	})
-	if err != nil {
+	if err != nil || final == nil {
 		return err
 	}
 	for _, s := range final.GetDestinationStates() {

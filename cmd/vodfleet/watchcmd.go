@@ -39,6 +39,24 @@ func runWatch(args []string, stdout io.Writer) error {
 	return err
 }
 
+// startedJob ends a command that created job (submit, transfer,
+// reencode): without wait it prints the job's id (or the JSON job) and
+// returns nil; with wait it says "KIND job ID submitted" on stderr and
+// follows the job with followJob, returning the final job.
+func startedJob(ctx context.Context, jobs v1.JobServiceClient, job *v1.Job, kind string, wait bool, cf *clientFlags, stdout io.Writer, text func(io.Writer, *v1.Job)) (*v1.Job, error) {
+	if !wait {
+		if cf.json {
+			return nil, printJSON(stdout, jobJSON(job, nil))
+		}
+		fmt.Fprintln(stdout, job.GetId())
+		return nil, nil
+	}
+	if !cf.json {
+		fmt.Fprintf(os.Stderr, "%s %s submitted\n", kind, job.GetId())
+	}
+	return followJob(ctx, jobs, job.GetId(), cf.json, stdout, text)
+}
+
 // followJob watches job id to its end (progress on stderr unless asJSON),
 // prints the outcome (the JSON job, or text) and returns the final job,
 // with exit status 1 unless it succeeded. submit --wait, watch and

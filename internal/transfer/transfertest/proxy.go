@@ -14,46 +14,52 @@ import (
 type CuttingProxy struct {
 	// Addr is where clients connect instead of the server.
 	Addr string
-	ln   net.Listener
 	// target is the server's address.
 	target string
 	// cutAfter is the server-to-client byte count that triggers the cut.
 	cutAfter int64
 	cut      atomic.Bool
-	wg       sync.WaitGroup
 }
 
 // StartCuttingProxy forwards to target and cuts the first connection
 // that passes cutAfter bytes downstream; it stops at cleanup.
 func StartCuttingProxy(t T, target string, cutAfter int64) *CuttingProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &CuttingProxy{Addr: ln.Addr().String(), ln: ln, target: target, cutAfter: cutAfter}
-	p.wg.Add(1)
-	go p.serve()
-	t.Cleanup(func() { ln.Close(); p.wg.Wait() })
+	p := &CuttingProxy{target: target, cutAfter: cutAfter}
+	p.Addr = serveRelays(t, p.relay)
 	return p
 }
 
 // Cut reports whether the proxy has cut a connection.
 func (p *CuttingProxy) Cut() bool { return p.cut.Load() }
 
-func (p *CuttingProxy) serve() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			p.relay(c)
-		}()
+// serveRelays listens on a loopback port and runs relay for every
+// connection until cleanup, which closes the listener and waits for the
+// relays to end. It returns the address.
+func serveRelays(t T, relay func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				relay(c)
+			}()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	return ln.Addr().String()
 }
 
 // relay copies both ways until either side closes, or until the cut.

@@ -3,7 +3,6 @@ package transfertest
 import (
 	"io"
 	"net"
-	"sync"
 	"time"
 )
 
@@ -14,40 +13,17 @@ import (
 type ThrottleProxy struct {
 	// Addr is where clients connect instead of the server.
 	Addr   string
-	ln     net.Listener
 	target string
 	rate   int64
-	wg     sync.WaitGroup
 }
 
 // StartThrottleProxy forwards to target at rate bytes per second
 // upstream; it stops at cleanup.
 func StartThrottleProxy(t T, target string, rate int64) *ThrottleProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &ThrottleProxy{Addr: ln.Addr().String(), ln: ln, target: target, rate: rate}
-	p.wg.Add(1)
-	go p.serve()
-	t.Cleanup(func() { ln.Close(); p.wg.Wait() })
+	p := &ThrottleProxy{target: target, rate: rate}
+	p.Addr = serveRelays(t, p.relay)
 	return p
-}
-
-func (p *ThrottleProxy) serve() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			p.relay(c)
-		}()
-	}
 }
 
 // relay copies both ways until either side closes; a server that goes
