@@ -86,6 +86,24 @@ func (c *Coordinator) checkPreset(p *v1.Preset) error {
 	return nil
 }
 
+// assetInUse is the catalog's UseChecker: an error wrapping
+// catalog.ErrBusy while a job of the asset (its first job, a reencode or a
+// transfer) has not ended. It reads the job list, as a reencode request
+// does; deletes are rare.
+func (c *Coordinator) assetInUse(ctx context.Context, assetID string) error {
+	jobs, err := c.store.ListJobs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if j.GetAssetId() == assetID && !isTerminal(j.GetState()) {
+			return fmt.Errorf("asset %s is still used by job %s (%s); cancel the job or wait for it to end: %w",
+				assetID, j.GetId(), strings.ToLower(strings.TrimPrefix(j.GetState().String(), "JOB_STATE_")), catalog.ErrBusy)
+		}
+	}
+	return nil
+}
+
 // catalogRecord is the client part of a new job's asset record.
 func catalogRecord(job *v1.Job, req *v1.SubmitJobRequest) catalog.NewRecord {
 	return catalog.NewRecord{ID: job.GetAssetId(), JobID: job.GetId(), Title: req.GetTitle(),

@@ -86,4 +86,23 @@ func TestCatalogFollowsJobStates(t *testing.T) {
 	if r, _ := cat.SearchAssets(ctx, &v1.SearchAssetsRequest{State: v1.AssetState_ASSET_STATE_FAILED}); len(r.GetAssets()) != 0 {
 		t.Fatalf("failed index kept after retry: %v", r)
 	}
+	// A record whose job still runs is not deleted: the job's final write
+	// would bring part of it back.
+	_, err = cat.DeleteAsset(ctx, &v1.CatalogServiceDeleteAssetRequest{AssetId: job.GetId()})
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "still used by job "+job.GetId()) {
+		t.Fatalf("delete while the job runs: %v, want FailedPrecondition naming the job", err)
+	}
+	if asset().GetTitle() != "Doomed" {
+		t.Fatal("the refused delete touched the record")
+	}
+	if _, err := h.jobs.CancelJob(ctx, &v1.CancelJobRequest{JobId: job.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("delete after the cancel", func() bool {
+		_, err := cat.DeleteAsset(ctx, &v1.CatalogServiceDeleteAssetRequest{AssetId: job.GetId()})
+		return err == nil
+	})
+	if _, err := cat.GetAsset(ctx, &v1.GetAssetRequest{AssetId: job.GetId()}); status.Code(err) != codes.NotFound {
+		t.Fatalf("record after the delete: %v, want NotFound", err)
+	}
 }

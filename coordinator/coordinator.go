@@ -80,7 +80,7 @@ func (c *Coordinator) Register(s *grpc.Server) {
 	v1.RegisterJobServiceServer(s, &jobService{c: c})
 	v1.RegisterAgentServiceServer(s, &agentService{c: c})
 	v1.RegisterClusterServiceServer(s, &clusterService{c: c})
-	catalog.NewService(c.catalog, c.checkPreset, c.log).Register(s)
+	catalog.NewService(c.catalog, c.checkPreset, c.assetInUse, c.log).Register(s)
 }
 
 // IsLeader reports whether this coordinator currently leads.

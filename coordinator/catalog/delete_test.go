@@ -24,7 +24,7 @@ import (
 func TestServiceDeleteAsset(t *testing.T) {
 	s, cli := newTestStore(t)
 	gs := grpc.NewServer()
-	NewService(s, nil, hclog.NewNullLogger()).Register(gs)
+	NewService(s, nil, nil, hclog.NewNullLogger()).Register(gs)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

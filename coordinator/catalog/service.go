@@ -19,13 +19,19 @@ type Service struct {
 	v1.UnimplementedDestinationServiceServer
 	store *Store
 	check PresetChecker
+	inUse UseChecker
 	log   hclog.Logger
 }
 
+// UseChecker returns an error wrapping ErrBusy when a job still uses the
+// asset (its first job, a reencode or a transfer still running): its
+// final write would bring back part of a deleted record.
+type UseChecker func(ctx context.Context, assetID string) error
+
 // NewService returns the services over store; check validates presets'
-// encoding content (may be nil).
-func NewService(store *Store, check PresetChecker, log hclog.Logger) *Service {
-	return &Service{store: store, check: check, log: log.Named("catalog")}
+// encoding content and inUse guards deletes (either may be nil).
+func NewService(store *Store, check PresetChecker, inUse UseChecker, log hclog.Logger) *Service {
+	return &Service{store: store, check: check, inUse: inUse, log: log.Named("catalog")}
 }
 
 // Register adds the three services to s.
@@ -98,8 +104,14 @@ func updateFromMask(a *v1.Asset, mask []string) (Update, error) {
 }
 
 // DeleteAsset removes a record and its index keys; the asset's files are
-// the storage nodes' (the CLI deletes both).
+// the storage nodes' (the CLI deletes both). An asset a job still uses is
+// refused with FailedPrecondition.
 func (sv *Service) DeleteAsset(ctx context.Context, req *v1.CatalogServiceDeleteAssetRequest) (*v1.CatalogServiceDeleteAssetResponse, error) {
+	if sv.inUse != nil && req.GetAssetId() != "" {
+		if err := sv.inUse(ctx, req.GetAssetId()); err != nil {
+			return nil, toStatus(err)
+		}
+	}
 	if err := sv.store.DeleteAsset(ctx, req.GetAssetId()); err != nil {
 		return nil, toStatus(err)
 	}

@@ -309,7 +309,7 @@ func TestPresetsAndDestinations(t *testing.T) {
 func TestServiceInvalidArgument(t *testing.T) {
 	s, _ := newTestStore(t)
 	gs := grpc.NewServer()
-	NewService(s, nil, hclog.NewNullLogger()).Register(gs)
+	NewService(s, nil, nil, hclog.NewNullLogger()).Register(gs)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
