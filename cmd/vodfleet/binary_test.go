@@ -196,6 +196,14 @@ func TestBinarySeparateRoleProcesses(t *testing.T) {
 			t.Errorf("%s: want %q, not %q:\n%s", c.url, c.want, c.not, body)
 		}
 	}
+	// The Smooth Streaming URL the CLI prints is served by the edge
+	// (after the metrics check, which counts the edge's misses so far).
+	if !strings.HasSuffix(j.SmoothURL, "/v/"+j.AssetID+"/manifest.ism/Manifest") {
+		t.Fatalf("smooth_url %q", j.SmoothURL)
+	}
+	if body := get(t, j.SmoothURL); !strings.Contains(body, "<SmoothStreamingMedia") {
+		t.Fatalf("GET %s: %q", j.SmoothURL, body)
+	}
 	for _, p := range []*cluster.Proc{ag, co2, co1, ed, st} {
 		p.Stop(15 * time.Second)
 	}

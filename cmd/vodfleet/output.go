@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/vodfleet/vodfleet/internal/smooth"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
@@ -27,6 +28,7 @@ type jobOut struct {
 	HLSURL    string    `json:"hls_url"`
 	DASHURL   string    `json:"dash_url"`
 	HDSURL    string    `json:"hds_url,omitempty"`
+	SmoothURL string    `json:"smooth_url,omitempty"`
 	ETA       float64   `json:"eta_seconds"`
 	MP4       []string  `json:"mp4,omitempty"`
 	Poster    string    `json:"poster,omitempty"`
@@ -81,7 +83,7 @@ func jobJSON(j *v1.Job, tasks []*v1.Task) jobOut {
 	out := jobOut{
 		JobID: j.GetId(), State: stateName(j.GetState(), "JOB_STATE_"), Error: j.GetError(),
 		Progress: j.GetProgress(), Source: sourceName(j.GetSource()), Ladder: j.GetLadder(),
-		AssetID: j.GetAssetId(), HLSURL: j.GetHlsUrl(), DASHURL: j.GetDashUrl(), HDSURL: j.GetHdsUrl(), ETA: j.GetEtaSeconds(),
+		AssetID: j.GetAssetId(), HLSURL: j.GetHlsUrl(), DASHURL: j.GetDashUrl(), HDSURL: j.GetHdsUrl(), SmoothURL: smoothURL(j), ETA: j.GetEtaSeconds(),
 		MP4: j.GetMp4(), Poster: j.GetPoster(), Thumbs: j.GetThumbnailsVtt(),
 		CreatedAt: j.GetCreatedAt().AsTime(), UpdatedAt: j.GetUpdatedAt().AsTime(),
 	}
@@ -103,6 +105,17 @@ func jobJSON(j *v1.Job, tasks []*v1.Task) jobOut {
 		})
 	}
 	return out
+}
+
+// smoothURL is the Smooth Streaming manifest the edge serves for a job
+// with DASH (derived from the MPD and its CMAF segments, see
+// internal/smooth), "" without DASH.
+func smoothURL(j *v1.Job) string {
+	u, m := j.GetDashUrl(), j.GetDashManifest()
+	if u == "" || m == "" || !strings.HasSuffix(u, m) {
+		return ""
+	}
+	return strings.TrimSuffix(u, m) + smooth.ManifestPath
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -195,6 +208,9 @@ func printOutcome(w io.Writer, j *v1.Job) {
 		}
 		if j.GetDashUrl() != "" {
 			fmt.Fprintf(w, "DASH: %s\n", j.GetDashUrl())
+		}
+		if u := smoothURL(j); u != "" {
+			fmt.Fprintf(w, "Smooth: %s\n", u)
 		}
 		if j.GetHdsUrl() != "" {
 			fmt.Fprintf(w, "HDS:  %s\n", j.GetHdsUrl())
