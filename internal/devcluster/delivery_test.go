@@ -240,57 +240,11 @@ func TestDeliveryRetriesUntilServerUp(t *testing.T) {
 		t.Skip("delivery test encodes video; skipped with -short")
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(transfertest.FreePort(t))
-	dir := t.TempDir()
-	creds := filepath.Join(dir, "netrc")
-	if err := os.WriteFile(creds, []byte("machine "+addr+" login "+transfertest.HTTPUser+" password "+transfertest.HTTPSecret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := LoopbackConfig(t.TempDir())
-	cfg.Coordinator.MaxRetryBackoff = time.Second
-	// One try per attempt, so the coordinator's retry is what recovers.
-	cfg.Agent.Destinations = agent.DestinationConfig{AllowPrivate: true, CredentialsFile: creds, Retries: -1}
-	c, err := Start(cfg, testmedia.Logger(t, hclog.Info))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	jobs := v1.NewJobServiceClient(dialT(t, c, c.Coordinator.Addr))
-	st := storage.NewClient(dialT(t, c, c.Storage.GRPCAddr))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	clip := testmedia.Make(t, dir, testmedia.Clip{Size: "320x180", Seconds: 2})
-	_, srcDur := streamDurations(t, clip)
-	path := "sources/" + strconv.FormatInt(time.Now().UnixNano(), 36) + "/clip.mp4"
-	if _, err := st.PutFile(ctx, path, clip, ""); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}},
-		MaxAttempts: 20, Destinations: []string{"http://" + addr + "/vod/"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := resp.GetJob().GetId()
-	// Wait for a failed attempt against the closed port.
-	for {
-		r, err := jobs.GetJob(ctx, &v1.GetJobRequest{JobId: id})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ds := r.GetJob().GetDestinationStates(); len(ds) == 1 && strings.Contains(ds[0].GetError(), "refused") {
-			if ds[0].GetState() == "FAILED" {
-				t.Fatalf("server down failed the destination for good: %v", ds[0])
-			}
-			break
-		}
-		if r.GetJob().GetState() != v1.JobState_JOB_STATE_RUNNING && r.GetJob().GetState() != v1.JobState_JOB_STATE_QUEUED {
-			t.Fatalf("job ended %s before a transfer attempt failed", r.GetJob().GetState())
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal(ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	jobs, _, id, srcDur := retryingDelivery(t, ctx, addr)
+	// A failed attempt against the closed port.
+	waitFailedAttempt(t, ctx, jobs, id, "refused")
 	web := transfertest.StartNginxAt(t, addr)
 	end := waitJob(t, ctx, jobs, id)
 	if end.GetJob().GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
@@ -304,10 +258,7 @@ func TestDeliveryRetriesUntilServerUp(t *testing.T) {
 	if len(ds) != 1 || ds[0].GetState() != "DONE" || ds[0].GetAttempts() < 2 {
 		t.Fatalf("destination %v: want DONE after at least two attempts", ds)
 	}
-	_, durs := streamDurations(t, filepath.Join(web.WWW, "vod", "master.m3u8"))
-	if len(durs) != 2 || math.Abs(durs[0]-srcDur[0]) > 0.2 || math.Abs(durs[1]-srcDur[1]) > 0.2 {
-		t.Errorf("delivered package plays %v, source %v", durs, srcDur)
-	}
+	checkPlaysInFull(t, filepath.Join(web.WWW, "vod"), srcDur)
 }
 
 // TestInterruptedDeliveryResumes: the destination server dies midway
@@ -322,35 +273,9 @@ func TestInterruptedDeliveryResumes(t *testing.T) {
 	}
 	web := transfertest.StartNginx(t)
 	slow := transfertest.StartThrottleProxy(t, web.Addr, 48<<10)
-	dir := t.TempDir()
-	creds := filepath.Join(dir, "netrc")
-	if err := os.WriteFile(creds, []byte("machine "+slow.Addr+" login "+transfertest.HTTPUser+" password "+transfertest.HTTPSecret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := LoopbackConfig(t.TempDir())
-	cfg.Coordinator.MaxRetryBackoff = time.Second
-	cfg.Agent.Destinations = agent.DestinationConfig{AllowPrivate: true, CredentialsFile: creds, Retries: -1}
-	c, err := Start(cfg, testmedia.Logger(t, hclog.Info))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	jobs := v1.NewJobServiceClient(dialT(t, c, c.Coordinator.Addr))
-	st := storage.NewClient(dialT(t, c, c.Storage.GRPCAddr))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	clip := testmedia.Make(t, dir, testmedia.Clip{Size: "320x180", Seconds: 2})
-	_, srcDur := streamDurations(t, clip)
-	path := "sources/" + strconv.FormatInt(time.Now().UnixNano(), 36) + "/clip.mp4"
-	if _, err := st.PutFile(ctx, path, clip, ""); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}},
-		MaxAttempts: 20, Destinations: []string{"http://" + slow.Addr + "/vod/"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := resp.GetJob().GetId()
+	jobs, st, id, srcDur := retryingDelivery(t, ctx, slow.Addr)
 	// Kill nginx once two files have arrived.
 	poll(t, ctx, func() bool {
 		if isTerminalState(jobState(t, ctx, jobs, id)) {
@@ -371,17 +296,7 @@ func TestInterruptedDeliveryResumes(t *testing.T) {
 		return nil
 	})
 	// The attempt fails against the dead server, retryably.
-	poll(t, ctx, func() bool {
-		r, err := jobs.GetJob(ctx, &v1.GetJobRequest{JobId: id})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ds := r.GetJob().GetDestinationStates()
-		if len(ds) == 1 && ds[0].GetState() == "FAILED" {
-			t.Fatalf("a dead server failed the destination for good: %v", ds[0])
-		}
-		return len(ds) == 1 && ds[0].GetError() != ""
-	})
+	waitFailedAttempt(t, ctx, jobs, id, "")
 	web.Restart()
 	end := waitJob(t, ctx, jobs, id)
 	if end.GetJob().GetState() != v1.JobState_JOB_STATE_SUCCEEDED {
@@ -415,6 +330,63 @@ func TestInterruptedDeliveryResumes(t *testing.T) {
 	t.Logf("%d of %d files arrived before nginx was killed; the resumed attempt sent %d files, %d bytes",
 		len(arrived), len(objs), out.GetFilesSent(), out.GetBytesSent())
 	checkPlaysInFull(t, root, srcDur)
+}
+
+// retryingDelivery starts a dev cluster whose agents push to
+// http://addr/vod/ with the right login, one try per attempt and a 1 s
+// retry backoff (so the coordinator's retry is what recovers), and submits
+// a 2 s clip with that destination. It returns the job service, the
+// storage client, the job id and the clip's stream durations.
+func retryingDelivery(t *testing.T, ctx context.Context, addr string) (v1.JobServiceClient, *storage.Client, string, []float64) {
+	t.Helper()
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "netrc")
+	if err := os.WriteFile(creds, []byte("machine "+addr+" login "+transfertest.HTTPUser+" password "+transfertest.HTTPSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := LoopbackConfig(t.TempDir())
+	cfg.Coordinator.MaxRetryBackoff = time.Second
+	cfg.Agent.Destinations = agent.DestinationConfig{AllowPrivate: true, CredentialsFile: creds, Retries: -1}
+	c, err := Start(cfg, testmedia.Logger(t, hclog.Info))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	jobs := v1.NewJobServiceClient(dialT(t, c, c.Coordinator.Addr))
+	st := storage.NewClient(dialT(t, c, c.Storage.GRPCAddr))
+	clip := testmedia.Make(t, dir, testmedia.Clip{Size: "320x180", Seconds: 2})
+	_, srcDur := streamDurations(t, clip)
+	path := "sources/" + strconv.FormatInt(time.Now().UnixNano(), 36) + "/clip.mp4"
+	if _, err := st.PutFile(ctx, path, clip, ""); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := jobs.SubmitJob(ctx, &v1.SubmitJobRequest{Source: &v1.Source{Location: &v1.Source_StoragePath{StoragePath: path}},
+		MaxAttempts: 20, Destinations: []string{"http://" + addr + "/vod/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jobs, st, resp.GetJob().GetId(), srcDur
+}
+
+// waitFailedAttempt waits until the job's one destination shows a failed
+// attempt whose error contains want; the test fails if the destination
+// failed for good or the job ended first.
+func waitFailedAttempt(t *testing.T, ctx context.Context, jobs v1.JobServiceClient, id, want string) {
+	t.Helper()
+	poll(t, ctx, func() bool {
+		r, err := jobs.GetJob(ctx, &v1.GetJobRequest{JobId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if isTerminalState(r.GetJob().GetState()) {
+			t.Fatalf("job ended %s before a transfer attempt failed", r.GetJob().GetState())
+		}
+		ds := r.GetJob().GetDestinationStates()
+		if len(ds) == 1 && ds[0].GetState() == "FAILED" {
+			t.Fatalf("a server that is down failed the destination for good: %v", ds[0])
+		}
+		return len(ds) == 1 && ds[0].GetError() != "" && strings.Contains(ds[0].GetError(), want)
+	})
 }
 
 // jobState reads a job's state.
