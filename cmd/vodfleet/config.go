@@ -47,6 +47,20 @@ func sectionOf(command string) string {
 	return clientSection
 }
 
+// positionalArgs returns the arguments left after parseFlags, parsing
+// flags that follow them too (vodfleet transfer ASSET --dest URL), which
+// the flag package stops at.
+func positionalArgs(fs *flag.FlagSet) ([]string, error) {
+	var pos []string
+	for fs.NArg() > 0 {
+		pos = append(pos, fs.Arg(0))
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return nil, err
+		}
+	}
+	return pos, nil
+}
+
 // parseFlags is fs.Parse plus the config layer: it adds --config, parses
 // args, then fills every flag the command line left unset from
 // VODFLEET_<SECTION>_<FLAG> and then from the config file's section, via

@@ -32,12 +32,9 @@ func runReencode(args []string, stdout io.Writer) error {
 		return err
 	}
 	// Flags may follow the asset (vodfleet reencode ASSET --add 720p).
-	var pos []string
-	for fs.NArg() > 0 {
-		pos = append(pos, fs.Arg(0))
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return err
-		}
+	pos, err := positionalArgs(fs)
+	if err != nil {
+		return err
 	}
 	if len(pos) != 1 || (len(adds.list) == 0 && len(replace) == 0) {
 		return errors.New(reencodeUsage)

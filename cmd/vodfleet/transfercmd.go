@@ -62,12 +62,9 @@ func runTransfer(args []string, stdout io.Writer) error {
 		return err
 	}
 	// Flags may follow the asset (vodfleet transfer ASSET --dest URL).
-	var pos []string
-	for fs.NArg() > 0 {
-		pos = append(pos, fs.Arg(0))
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return err
-		}
+	pos, err := positionalArgs(fs)
+	if err != nil {
+		return err
 	}
 	if len(pos) != 1 || len(dests) == 0 {
 		return errors.New("usage: vodfleet transfer [--wait] [--json] ASSET --dest URL|NAME [--dest ...]")
