@@ -38,6 +38,26 @@ func newTestStore(t *testing.T) (*Store, *clientv3.Client) {
 	return NewStore(cli, "/t", nil, hclog.NewNullLogger()), cli
 }
 
+// serveTestService serves the catalog services over s on a loopback port
+// and returns a client connection to them.
+func serveTestService(t *testing.T, s *Store) *grpc.ClientConn {
+	t.Helper()
+	gs := grpc.NewServer()
+	NewService(s, nil, nil, hclog.NewNullLogger()).Register(gs)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = gs.Serve(lis) }()
+	t.Cleanup(gs.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
 // keysUnder lists the keys under prefix.
 func keysUnder(t *testing.T, cli *clientv3.Client, prefix string) []string {
 	t.Helper()
@@ -308,19 +328,7 @@ func TestPresetsAndDestinations(t *testing.T) {
 // malformed requests.
 func TestServiceInvalidArgument(t *testing.T) {
 	s, _ := newTestStore(t)
-	gs := grpc.NewServer()
-	NewService(s, nil, nil, hclog.NewNullLogger()).Register(gs)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = gs.Serve(lis) }()
-	t.Cleanup(gs.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
+	conn := serveTestService(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if _, err := s.CreateAsset(ctx, NewRecord{ID: "x1", Title: "t"}); err != nil {
