@@ -23,7 +23,7 @@ import (
 
 	"github.com/vodfleet/vodfleet/coordinator/webhook"
 	"github.com/vodfleet/vodfleet/internal/clock"
-	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	"github.com/vodfleet/vodfleet/internal/etcdserver/etcdtest"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
@@ -73,16 +73,7 @@ type webhookCluster struct {
 
 func newWebhookCluster(t *testing.T, wh WebhookConfig) *webhookCluster {
 	t.Helper()
-	etcd, err := etcdserver.Start(t.TempDir(), "127.0.0.1:0", hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(etcd.Close)
-	cli, err := etcd.Client()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
+	_, cli := etcdtest.Start(t)
 	wh.Poll = 10 * time.Millisecond
 	return &webhookCluster{t: t, cli: cli, clock: clock.NewFake(time.Unix(1_800_000_000, 0)), cfg: Config{
 		SessionTTL: time.Second, TickInterval: 20 * time.Millisecond, AllowPrivateSources: true,

@@ -16,7 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/vodfleet/vodfleet/internal/clock"
-	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	"github.com/vodfleet/vodfleet/internal/etcdserver/etcdtest"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
 )
@@ -85,16 +85,7 @@ func newHarness(t *testing.T) *harness {
 // connect their own (simulated) agents to h.addr.
 func newAgentlessHarness(t *testing.T) *harness {
 	t.Helper()
-	etcd, err := etcdserver.Start(t.TempDir(), "127.0.0.1:0", hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(etcd.Close)
-	cli, err := etcd.Client()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
+	_, cli := etcdtest.Start(t)
 	h := &harness{t: t, clock: clock.NewFake(time.Unix(1_800_000_000, 0)), pub: newRecordingPublisher()}
 	cfg := Config{AdvertiseAddress: "leader.test:7000", LeaseDuration: 10 * time.Second, RetryBackoff: 2 * time.Second, TickInterval: 20 * time.Millisecond}
 	c, err := New(cfg, cli, h.pub, hclog.NewNullLogger(), WithClock(h.clock))

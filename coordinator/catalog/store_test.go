@@ -17,7 +17,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
-	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	"github.com/vodfleet/vodfleet/internal/etcdserver/etcdtest"
 	"github.com/vodfleet/vodfleet/internal/ids"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
@@ -25,16 +25,7 @@ import (
 // newTestStore starts an embedded etcd and returns a store on it.
 func newTestStore(t *testing.T) (*Store, *clientv3.Client) {
 	t.Helper()
-	etcd, err := etcdserver.Start(t.TempDir(), "127.0.0.1:0", hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(etcd.Close)
-	cli, err := etcd.Client()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cli.Close() })
+	_, cli := etcdtest.Start(t)
 	return NewStore(cli, "/t", nil, hclog.NewNullLogger()), cli
 }
 

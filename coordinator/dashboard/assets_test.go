@@ -11,7 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/vodfleet/vodfleet/coordinator/catalog"
-	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	"github.com/vodfleet/vodfleet/internal/etcdserver/etcdtest"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 )
 
@@ -20,16 +20,7 @@ import (
 // destination, a processing one, and a third sharing a tag.
 func catalogSource(t *testing.T) *fakeSource {
 	t.Helper()
-	etcd, err := etcdserver.Start(t.TempDir(), "127.0.0.1:0", hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(etcd.Close)
-	cli, err := etcd.Client()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cli.Close() })
+	_, cli := etcdtest.Start(t)
 	st := catalog.NewStore(cli, "/t", nil, hclog.NewNullLogger())
 	put := func(r catalog.NewRecord, facts *v1.Asset) {
 		t.Helper()

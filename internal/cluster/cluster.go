@@ -14,13 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/vodfleet/vodfleet/internal/etcdserver"
+	"github.com/vodfleet/vodfleet/internal/etcdserver/etcdtest"
 	"github.com/vodfleet/vodfleet/internal/security"
 	v1 "github.com/vodfleet/vodfleet/proto/vodfleet/v1"
 	"github.com/vodfleet/vodfleet/storage"
@@ -108,15 +108,7 @@ func New(t testing.TB, o Options) *Cluster {
 		c.PKI = NewPKI(t)
 	}
 	sec := c.PKI.Security(t)
-	var err error
-	if c.Etcd, err = etcdserver.Start(t.TempDir(), "127.0.0.1:0", hclog.NewNullLogger()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Etcd.Close)
-	if c.etcdCli, err = c.Etcd.Client(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.etcdCli.Close() })
+	c.Etcd, c.etcdCli = etcdtest.Start(t)
 	var grpcNodes, httpNodes []string
 	for i := 1; i <= o.StorageNodes; i++ {
 		id, ga, ha := fmt.Sprintf("s%d", i), FreeAddr(t), FreeAddr(t)
