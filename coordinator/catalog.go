@@ -95,10 +95,20 @@ func (c *Coordinator) assetInUse(ctx context.Context, assetID string) error {
 	if err != nil {
 		return err
 	}
+	if j := activeJobOf(jobs, assetID); j != nil {
+		return fmt.Errorf("asset %s is still used by job %s (%s); cancel the job or wait for it to end: %w",
+			assetID, j.GetId(), strings.ToLower(strings.TrimPrefix(j.GetState().String(), "JOB_STATE_")), catalog.ErrBusy)
+	}
+	return nil
+}
+
+// activeJobOf returns a job of assetID in jobs that has not ended (its
+// first job, a reencode or a transfer), or nil: while one runs the asset
+// may not be deleted or changed.
+func activeJobOf(jobs []*v1.Job, assetID string) *v1.Job {
 	for _, j := range jobs {
 		if j.GetAssetId() == assetID && !isTerminal(j.GetState()) {
-			return fmt.Errorf("asset %s is still used by job %s (%s); cancel the job or wait for it to end: %w",
-				assetID, j.GetId(), strings.ToLower(strings.TrimPrefix(j.GetState().String(), "JOB_STATE_")), catalog.ErrBusy)
+			return j
 		}
 	}
 	return nil

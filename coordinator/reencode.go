@@ -109,6 +109,9 @@ func (j *jobService) reencodeBase(ctx context.Context, assetID string) (*v1.Job,
 	if err != nil {
 		return nil, err
 	}
+	if job := activeJobOf(jobs, assetID); job != nil {
+		return nil, fmt.Errorf("asset %s: job %s is still %s; wait for it or cancel it: %w", assetID, job.GetId(), job.GetState(), ErrAssetBusy)
+	}
 	var base *v1.Job
 	found := false
 	for _, job := range jobs {
@@ -116,9 +119,6 @@ func (j *jobService) reencodeBase(ctx context.Context, assetID string) (*v1.Job,
 			continue
 		}
 		found = true
-		if !isTerminal(job.GetState()) {
-			return nil, fmt.Errorf("asset %s: job %s is still %s; wait for it or cancel it: %w", assetID, job.GetId(), job.GetState(), ErrAssetBusy)
-		}
 		if base == nil && !job.GetTransferOnly() && job.GetState() == v1.JobState_JOB_STATE_SUCCEEDED {
 			base = job
 		}
