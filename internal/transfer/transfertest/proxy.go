@@ -14,8 +14,6 @@ import (
 type CuttingProxy struct {
 	// Addr is where clients connect instead of the server.
 	Addr string
-	// target is the server's address.
-	target string
 	// cutAfter is the server-to-client byte count that triggers the cut.
 	cutAfter int64
 	cut      atomic.Bool
@@ -25,18 +23,19 @@ type CuttingProxy struct {
 // that passes cutAfter bytes downstream; it stops at cleanup.
 func StartCuttingProxy(t T, target string, cutAfter int64) *CuttingProxy {
 	t.Helper()
-	p := &CuttingProxy{target: target, cutAfter: cutAfter}
-	p.Addr = serveRelays(t, p.relay)
+	p := &CuttingProxy{cutAfter: cutAfter}
+	p.Addr = serveRelays(t, target, p.relay)
 	return p
 }
 
 // Cut reports whether the proxy has cut a connection.
 func (p *CuttingProxy) Cut() bool { return p.cut.Load() }
 
-// serveRelays listens on a loopback port and runs relay for every
-// connection until cleanup, which closes the listener and waits for the
-// relays to end. It returns the address.
-func serveRelays(t T, relay func(net.Conn)) string {
+// serveRelays listens on a loopback port and, for every connection,
+// dials target and runs relay with both ends, closing them when it
+// returns; cleanup closes the listener and waits for the relays to end.
+// It returns the address.
+func serveRelays(t T, target string, relay func(client, server net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -54,7 +53,13 @@ func serveRelays(t T, relay func(net.Conn)) string {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				relay(c)
+				defer c.Close()
+				server, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer server.Close()
+				relay(c, server)
 			}()
 		}
 	}()
@@ -63,13 +68,7 @@ func serveRelays(t T, relay func(net.Conn)) string {
 }
 
 // relay copies both ways until either side closes, or until the cut.
-func (p *CuttingProxy) relay(client net.Conn) {
-	defer client.Close()
-	server, err := net.Dial("tcp", p.target)
-	if err != nil {
-		return
-	}
-	defer server.Close()
+func (p *CuttingProxy) relay(client, server net.Conn) {
 	go func() {
 		_, _ = io.Copy(server, client)
 		server.Close()

@@ -12,29 +12,22 @@ import (
 // midway. Replies pass unthrottled.
 type ThrottleProxy struct {
 	// Addr is where clients connect instead of the server.
-	Addr   string
-	target string
-	rate   int64
+	Addr string
+	rate int64
 }
 
 // StartThrottleProxy forwards to target at rate bytes per second
 // upstream; it stops at cleanup.
 func StartThrottleProxy(t T, target string, rate int64) *ThrottleProxy {
 	t.Helper()
-	p := &ThrottleProxy{target: target, rate: rate}
-	p.Addr = serveRelays(t, p.relay)
+	p := &ThrottleProxy{rate: rate}
+	p.Addr = serveRelays(t, target, p.relay)
 	return p
 }
 
 // relay copies both ways until either side closes; a server that goes
 // away closes the client's connection too.
-func (p *ThrottleProxy) relay(client net.Conn) {
-	defer client.Close()
-	server, err := net.Dial("tcp", p.target)
-	if err != nil {
-		return
-	}
-	defer server.Close()
+func (p *ThrottleProxy) relay(client, server net.Conn) {
 	go func() {
 		_, _ = io.Copy(client, server)
 		client.Close()
